@@ -1,0 +1,352 @@
+"""Layers: each a ``forward`` / ``backward`` pair with an explicit cache.
+
+Inputs are rows: a batch of n examples is an array of shape (n, features) for
+dense layers and (n, channels, height, width) for convolutional ones.
+
+The functional pairs (CS231n style) are the mathematics::
+
+    out, cache = dense_forward(x, W, b)
+    dx, dW, db = dense_backward(dout, cache)
+
+``dout`` is ∂L/∂out for the whole batch; each backward returns ∂L/∂(inputs).
+A dense layer stores W with shape (n_out, n_in), so W[j, k] is Nielsen's
+w_jk: the weight from neuron k of the previous layer to neuron j.
+
+The classes (``Dense``, ``Conv2D``, ``MaxPool2D``, ``Flatten``, ``Dropout``,
+``Sigmoid``, ``ReLU``, ...) hold parameters, their gradients and the cache,
+so a ``Model`` can stack them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from nnlib import activations as A
+from nnlib import backend as B
+from nnlib import init
+from nnlib._checks import ShapeError, check_array
+
+Array = Any
+
+# ---------------------------------------------------------------- dense
+
+
+def dense_forward(x: Array, W: Array, b: Array) -> tuple[Array, tuple]:
+    """z = x Wᵀ + b for a batch of rows x (n, n_in); W (n_out, n_in), b (n_out,)."""
+    return x @ W.T + b, (x, W)
+
+
+def dense_backward(dout: Array, cache: tuple) -> tuple[Array, Array, Array]:
+    """Given dout = ∂L/∂z (n, n_out): ∂L/∂x = dout W, ∂L/∂W = doutᵀ x, ∂L/∂b = Σ_rows dout."""
+    x, W = cache
+    return dout @ W, dout.T @ x, dout.sum(axis=0)
+
+
+# ---------------------------------------------------------------- convolution (im2col)
+
+
+def _windows(x: Array, kh: int, kw: int, stride: int) -> Array:
+    """A strided view (N, Ho, Wo, C, kh, kw) of every kh×kw window of x (N, C, H, W): no copy."""
+    N, C, H, W = x.shape
+    Ho, Wo = (H - kh) // stride + 1, (W - kw) // stride + 1
+    sN, sC, sH, sW = x.strides
+    return B.xp.lib.stride_tricks.as_strided(
+        x, shape=(N, Ho, Wo, C, kh, kw), strides=(sN, sH * stride, sW * stride, sC, sH, sW))
+
+
+def _pad(x: Array, pad: int) -> Array:
+    if pad == 0:
+        return x
+    return B.xp.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+
+
+def im2col(x: Array, kh: int, kw: int, stride: int = 1, pad: int = 0) -> Array:
+    """Rows of the matrix ``cols`` (N·Ho·Wo, C·kh·kw) are the flattened receptive fields of x (N, C, H, W)."""
+    win = _windows(_pad(x, pad), kh, kw, stride)
+    N, Ho, Wo = win.shape[:3]
+    return win.reshape(N * Ho * Wo, -1)
+
+
+def col2im(dcols: Array, x_shape: tuple[int, ...], kh: int, kw: int, stride: int = 1, pad: int = 0) -> Array:
+    """Adjoint of ``im2col``: add each row of dcols back into the pixels of its window.
+
+    Loops over the kh·kw kernel offsets (25 for 5×5), never over samples or pixels.
+    """
+    N, C, H, W = x_shape
+    Hp, Wp = H + 2 * pad, W + 2 * pad
+    Ho, Wo = (Hp - kh) // stride + 1, (Wp - kw) // stride + 1
+    d = dcols.reshape(N, Ho, Wo, C, kh, kw).transpose(0, 3, 4, 5, 1, 2)  # N, C, kh, kw, Ho, Wo
+    dx = B.xp.zeros((N, C, Hp, Wp), dtype=dcols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            dx[:, :, i:i + stride * Ho:stride, j:j + stride * Wo:stride] += d[:, :, i, j]
+    return dx[:, :, pad:pad + H, pad:pad + W] if pad else dx
+
+
+def conv_forward(x: Array, W: Array, b: Array, stride: int = 1, pad: int = 0) -> tuple[Array, tuple]:
+    """out[n, f] = Σ_c W[f, c] ⋆ x[n, c] + b[f] as one matrix product: cols (N·Ho·Wo, C·kh·kw) @ W_matᵀ."""
+    N, C, H, Wd = x.shape
+    F, _, kh, kw = W.shape
+    Ho, Wo = (H + 2 * pad - kh) // stride + 1, (Wd + 2 * pad - kw) // stride + 1
+    cols = im2col(x, kh, kw, stride, pad)
+    out = (cols @ W.reshape(F, -1).T + b).reshape(N, Ho, Wo, F).transpose(0, 3, 1, 2)
+    return out, (x.shape, cols, W, stride, pad)
+
+
+def conv_backward(dout: Array, cache: tuple) -> tuple[Array, Array, Array]:
+    """∂L/∂W = doutᵀ cols, ∂L/∂b = Σ dout, ∂L/∂x = col2im(dout W_mat)."""
+    x_shape, cols, W, stride, pad = cache
+    F, C, kh, kw = W.shape
+    dmat = dout.transpose(0, 2, 3, 1).reshape(-1, F)
+    dW = (dmat.T @ cols).reshape(W.shape)
+    db = dmat.sum(axis=0)
+    dx = col2im(dmat @ W.reshape(F, -1), x_shape, kh, kw, stride, pad)
+    return dx, dW, db
+
+
+# ---------------------------------------------------------------- max pooling
+
+
+def maxpool_forward(x: Array, size: int = 2, stride: int | None = None) -> tuple[Array, tuple]:
+    """out[n, c, i, j] = max of the size×size window at (i·stride, j·stride)."""
+    stride = stride or size
+    N, C, H, W = x.shape
+    Ho, Wo = (H - size) // stride + 1, (W - size) // stride + 1
+    win = _windows(x, size, size, stride).reshape(N, Ho, Wo, C, size * size)
+    idx = win.argmax(axis=-1)
+    out = B.xp.take_along_axis(win, idx[..., None], axis=-1)[..., 0].transpose(0, 3, 1, 2)
+    return out, (x.shape, idx, size, stride)
+
+
+def maxpool_backward(dout: Array, cache: tuple) -> Array:
+    """The gradient flows only to the input that was the maximum of each window (the first, at ties)."""
+    x_shape, idx, size, stride = cache
+    xp = B.xp
+    N, C, H, W = x_shape
+    Ho, Wo = dout.shape[2:]
+    onehot = (xp.arange(size * size, dtype=idx.dtype) == idx[..., None]).astype(dout.dtype)
+    dwin = onehot * dout.transpose(0, 2, 3, 1)[..., None]  # N, Ho, Wo, C, size²
+    return col2im(dwin.reshape(N * Ho * Wo, C * size * size), (N, C, H, W), size, size, stride)
+
+
+# ---------------------------------------------------------------- layer classes
+
+
+class Layer:
+    """A layer: ``forward(x, train)`` caches what ``backward(dout)`` needs; params and grads by name."""
+
+    params: dict[str, Array]
+    grads: dict[str, Array]
+
+    def __init__(self) -> None:
+        self.params, self.grads, self.cache = {}, {}, None
+        self.label = repr(self)
+
+    def forward(self, x: Array, train: bool = False) -> Array:
+        raise NotImplementedError
+
+    def backward(self, dout: Array) -> Array:
+        raise NotImplementedError
+
+    def __call__(self, x: Array, train: bool = False) -> Array:
+        return self.forward(x, train)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    def _check_dout(self, dout: Array, expected: tuple[int, ...]) -> None:
+        if self.cache is None:
+            raise RuntimeError(f"{self.label}: backward called before forward")
+        check_array(dout, f"{self.label}.backward")
+        if tuple(dout.shape) != tuple(expected):
+            raise ShapeError(f"{self.label}.backward: upstream gradient has shape {tuple(dout.shape)}, "
+                             f"but the layer's output had shape {tuple(expected)}")
+
+    def _check_dtype(self, x: Array, where: str) -> None:
+        w = next(iter(self.params.values()))
+        if x.dtype != w.dtype:
+            raise TypeError(f"{where}: input dtype {x.dtype} differs from the layer's parameters ({w.dtype}); "
+                            f"cast with x.astype(...) (Model.forward does this for you)")
+
+
+class Dense(Layer):
+    """Fully connected: z = x Wᵀ + b with W (n_out, n_in) — W[j, k] is w_jk."""
+
+    def __init__(self, n_in: int, n_out: int, init_method: str = "gaussian", dtype: Any = np.float64):
+        self.n_in, self.n_out = n_in, n_out
+        super().__init__()
+        self.params = {"W": init.weights((n_out, n_in), init_method, dtype), "b": init.biases((n_out,), dtype=dtype)}
+
+    def __repr__(self) -> str:
+        return f"Dense({self.n_in}→{self.n_out})"
+
+    def forward(self, x: Array, train: bool = False) -> Array:
+        check_array(x, self.label, ndim=2)
+        if x.shape[1] != self.n_in:
+            raise ShapeError(f"{self.label}: expected input of shape (batch, {self.n_in}), got {tuple(x.shape)}")
+        self._check_dtype(x, self.label)
+        out, self.cache = dense_forward(x, self.params["W"], self.params["b"])
+        return out
+
+    def backward(self, dout: Array) -> Array:
+        self._check_dout(dout, (self.cache[0].shape[0], self.n_out))
+        dx, self.grads["W"], self.grads["b"] = dense_backward(dout, self.cache)
+        return dx
+
+
+class Conv2D(Layer):
+    """Convolution with F filters of size C×k×k, stride and zero padding (NCHW layout)."""
+
+    def __init__(self, in_channels: int, filters: int, kernel_size: int, stride: int = 1, pad: int = 0,
+                 init_method: str = "he", dtype: Any = np.float64):
+        self.C, self.F, self.k, self.stride, self.pad = in_channels, filters, kernel_size, stride, pad
+        super().__init__()
+        self.params = {"W": init.weights((filters, in_channels, kernel_size, kernel_size), init_method, dtype),
+                       "b": init.biases((filters,), dtype=dtype)}
+
+    def __repr__(self) -> str:
+        return f"Conv2D({self.C}→{self.F}, {self.k}×{self.k}, stride={self.stride}, pad={self.pad})"
+
+    def output_shape(self, h: int, w: int) -> tuple[int, int]:
+        return ((h + 2 * self.pad - self.k) // self.stride + 1, (w + 2 * self.pad - self.k) // self.stride + 1)
+
+    def forward(self, x: Array, train: bool = False) -> Array:
+        check_array(x, self.label, ndim=4)
+        if x.shape[1] != self.C:
+            raise ShapeError(f"{self.label}: expected input (batch, {self.C}, H, W), got {tuple(x.shape)}")
+        ho, wo = self.output_shape(*x.shape[2:])
+        if ho < 1 or wo < 1:
+            raise ShapeError(f"{self.label}: a {self.k}×{self.k} kernel does not fit input {tuple(x.shape)}")
+        self._check_dtype(x, self.label)
+        out, self.cache = conv_forward(x, self.params["W"], self.params["b"], self.stride, self.pad)
+        return out
+
+    def backward(self, dout: Array) -> Array:
+        N = self.cache[0][0]
+        self._check_dout(dout, (N, self.F, *self.output_shape(*self.cache[0][2:])))
+        dx, self.grads["W"], self.grads["b"] = conv_backward(dout, self.cache)
+        return dx
+
+
+class MaxPool2D(Layer):
+    """Max pooling over size×size windows (stride defaults to size)."""
+
+    def __init__(self, size: int = 2, stride: int | None = None):
+        self.size, self.stride = size, stride or size
+        super().__init__()
+
+    def __repr__(self) -> str:
+        return f"MaxPool2D({self.size}, stride={self.stride})"
+
+    def forward(self, x: Array, train: bool = False) -> Array:
+        check_array(x, self.label, ndim=4)
+        if x.shape[2] < self.size or x.shape[3] < self.size:
+            raise ShapeError(f"{self.label}: window {self.size}×{self.size} larger than input {tuple(x.shape)}")
+        out, self.cache = maxpool_forward(x, self.size, self.stride)
+        self._out_shape = out.shape
+        return out
+
+    def backward(self, dout: Array) -> Array:
+        self._check_dout(dout, self._out_shape)
+        return maxpool_backward(dout, self.cache)
+
+
+class Flatten(Layer):
+    """(N, C, H, W) → (N, C·H·W)."""
+
+    def forward(self, x: Array, train: bool = False) -> Array:
+        check_array(x, self.label)
+        self.cache = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dout: Array) -> Array:
+        self._check_dout(dout, (self.cache[0], int(np.prod(self.cache[1:]))))
+        return dout.reshape(self.cache)
+
+
+class Dropout(Layer):
+    """Inverted dropout: in training keep each unit with probability 1 − p and scale by 1/(1 − p).
+
+    At test time it is the identity.  ``fixed_mask`` (an array or None) freezes the
+    mask, which gradient checks need.
+    """
+
+    def __init__(self, p: float = 0.5):
+        if not 0 <= p < 1:
+            raise ValueError(f"Dropout: drop probability p must be in [0, 1), got {p}")
+        self.p = p
+        super().__init__()
+        self.fixed_mask = None
+
+    def __repr__(self) -> str:
+        return f"Dropout(p={self.p})"
+
+    def forward(self, x: Array, train: bool = False) -> Array:
+        check_array(x, self.label)
+        if not train or self.p == 0:
+            self.cache = None if not train else B.xp.ones_like(x)
+            return x
+        mask = self.fixed_mask
+        if mask is None:
+            mask = (B.xp.random.random(x.shape) >= self.p).astype(x.dtype) / (1 - self.p)
+        self.cache = mask
+        return x * mask
+
+    def backward(self, dout: Array) -> Array:
+        self._check_dout(dout, self.cache.shape)
+        return dout * self.cache
+
+
+class Activation(Layer):
+    """Elementwise activation a = σ(z); backward multiplies by σ'(z)."""
+
+    def __init__(self, activation: str | A.Activation):
+        self.activation = A.get(activation)
+        super().__init__()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()" if type(self) is not Activation else f"Activation({self.activation.name})"
+
+    def forward(self, x: Array, train: bool = False) -> Array:
+        check_array(x, self.label)
+        self.cache = x
+        return self.activation.f(x)
+
+    def backward(self, dout: Array) -> Array:
+        self._check_dout(dout, self.cache.shape)
+        return dout * self.activation.prime(self.cache)
+
+
+class Sigmoid(Activation):
+    def __init__(self) -> None:
+        super().__init__("sigmoid")
+
+
+class Tanh(Activation):
+    def __init__(self) -> None:
+        super().__init__("tanh")
+
+
+class ReLU(Activation):
+    def __init__(self) -> None:
+        super().__init__("relu")
+
+
+class Softplus(Activation):
+    def __init__(self) -> None:
+        super().__init__("softplus")
+
+
+class Softmax(Layer):
+    """softmax over the last axis (use the fused ``softmax_cross_entropy`` cost for training)."""
+
+    def forward(self, x: Array, train: bool = False) -> Array:
+        check_array(x, self.label)
+        self.cache = A.softmax(x, axis=-1)
+        return self.cache
+
+    def backward(self, dout: Array) -> Array:
+        self._check_dout(dout, self.cache.shape)
+        return A.softmax_backward(dout, self.cache, axis=-1)

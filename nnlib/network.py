@@ -1,0 +1,259 @@
+"""Nielsen's ``network.py``, vectorised over the minibatch.
+
+The API is the one in *Neural Networks and Deep Learning*, chapter 1::
+
+    net = Network([784, 30, 10])
+    net.SGD(training_data, epochs=30, mini_batch_size=10, eta=3.0, test_data=test_data)
+
+Notation: layer l has weights w^l (``weights[l-2]``, shape (n_l, n_{l-1}),
+entry w^l_jk from neuron k in layer l−1 to neuron j in layer l) and biases
+b^l (``biases[l-2]``, shape (n_l, 1)).  Feedforward:  z^l = w^l a^{l−1} + b^l,
+a^l = σ(z^l).  Backpropagation, the four equations:
+
+    BP1  δ^L = ∇_a C ⊙ σ'(z^L)
+    BP2  δ^l = ((w^{l+1})ᵀ δ^{l+1}) ⊙ σ'(z^l)
+    BP3  ∂C/∂b^l_j  = δ^l_j
+    BP4  ∂C/∂w^l_jk = a^{l−1}_k δ^l_j
+
+Nielsen loops over the m examples of a minibatch; here they are the m
+columns of one matrix, so each equation is one matrix product for the whole
+batch, and the sums over examples in BP3/BP4 become δ 1 and δ (a^{l−1})ᵀ.
+
+Layouts: a single example, Nielsen's ``training_data`` lists and ``backprop``
+use column vectors (n, 1) / (n, m).  Whole data sets given as arrays use rows,
+``(X, y)`` with X of shape (N, n_in), as ``nnlib.datasets`` returns them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from nnlib import activations as A
+from nnlib import backend as B
+from nnlib import init, losses
+from nnlib._checks import ShapeError, check_array, check_finite
+
+Array = Any
+
+
+class Network:
+    """A fully connected network trained by minibatch stochastic gradient descent."""
+
+    def __init__(self, sizes: Sequence[int], activation: str = "sigmoid", cost: str | losses.Cost = "quadratic",
+                 init_method: str = "gaussian", dtype: Any = np.float64, seed: int | None = None):
+        if len(sizes) < 2 or any(int(s) < 1 for s in sizes):
+            raise ValueError(f"Network: sizes must list at least two positive layer widths, got {list(sizes)}")
+        self.sizes = [int(s) for s in sizes]
+        self.num_layers = len(self.sizes)
+        self.activation = A.get(activation)
+        self.cost = losses.get(cost)
+        self.dtype = np.dtype(dtype)
+        rng = np.random.default_rng(seed) if seed is not None else B.host_rng()
+        self.biases = [init.biases((n, 1), "standard", self.dtype, rng) for n in self.sizes[1:]]
+        self.weights = [init.weights((n, k), init_method, self.dtype, rng)
+                        for k, n in zip(self.sizes[:-1], self.sizes[1:])]
+
+    def __repr__(self) -> str:
+        return f"Network({self.sizes}, activation={self.activation.name!r}, cost={self.cost.name!r})"
+
+    # ------------------------------------------------------------ forward
+
+    def feedforward(self, a: Any) -> Array:
+        """Output a^L for input a: a column (n_in, 1), a vector (n_in,) or columns (n_in, m)."""
+        a = self._columns(a, "Network.feedforward")
+        for b, w in zip(self.biases, self.weights):
+            a = self.activation.f(w @ a + b)
+        return a
+
+    def _columns(self, a: Any, where: str) -> Array:
+        if not isinstance(a, B.xp.ndarray):
+            a = B.to_device(a)
+        check_array(a, where, float_only=False)
+        if a.ndim == 1:
+            a = a.reshape(-1, 1)
+        if a.ndim != 2 or a.shape[0] != self.sizes[0]:
+            raise ShapeError(f"{where}: layer 1 has {self.sizes[0]} inputs; expected a column ({self.sizes[0]}, 1) "
+                             f"or columns ({self.sizes[0]}, m), got shape {tuple(a.shape)}")
+        if a.dtype.kind != "f":
+            raise TypeError(f"{where}: expected floating-point input, got {a.dtype} with shape {tuple(a.shape)}")
+        check_finite(a, where)
+        return a if a.dtype == self.dtype else a.astype(self.dtype)
+
+    # ------------------------------------------------------------ backward
+
+    def backprop(self, x: Any, y: Any) -> tuple[list[Array], list[Array]]:
+        """Gradient of Σ_x C_x over the columns of x (one column: Nielsen's per-example gradient).
+
+        x has shape (n_in, m), y (n_out, m).  Returns ``(nabla_b, nabla_w)``, lists
+        shaped like ``biases`` and ``weights``.
+        """
+        x = self._columns(x, "Network.backprop")
+        if not isinstance(y, B.xp.ndarray):
+            y = B.to_device(y)
+        if y.ndim == 1:
+            y = y.reshape(-1, 1)
+        if tuple(y.shape) != (self.sizes[-1], x.shape[1]):
+            raise ShapeError(f"Network.backprop: x has shape {tuple(x.shape)} so y must have shape "
+                             f"({self.sizes[-1]}, {x.shape[1]}), got {tuple(y.shape)}")
+        return self._backprop_rows(x.T, y.T.astype(self.dtype))
+
+    def _backprop_rows(self, X: Array, Y: Array) -> tuple[list[Array], list[Array]]:
+        """The same equations with examples as rows (X: (m, n_in)): δ rows, ∇w = δᵀ a."""
+        act = self.activation
+        activations, zs = [X], []
+        a = X
+        for b, w in zip(self.biases, self.weights):
+            z = a @ w.T
+            z += b.T
+            zs.append(z)
+            a = act.f(z)
+            activations.append(a)
+        delta = self.cost.delta(zs[-1], a, Y, act)  # BP1
+        nabla_b = [None] * len(self.biases)
+        nabla_w = [None] * len(self.weights)
+        nabla_b[-1] = delta.sum(axis=0).reshape(-1, 1)  # BP3
+        nabla_w[-1] = delta.T @ activations[-2]  # BP4
+        for l in range(2, self.num_layers):
+            delta = (delta @ self.weights[-l + 1]) * act.prime(zs[-l])  # BP2
+            nabla_b[-l] = delta.sum(axis=0).reshape(-1, 1)
+            nabla_w[-l] = delta.T @ activations[-l - 1]
+        return nabla_b, nabla_w
+
+    # ------------------------------------------------------------ training
+
+    def update_mini_batch(self, mini_batch: Any, eta: float, lmbda: float = 0.0, n: int | None = None) -> None:
+        """One gradient step on a minibatch: w ← (1 − ηλ/n) w − (η/m) Σ_x ∇C_x,  b ← b − (η/m) Σ_x ∇_b C_x.
+
+        ``mini_batch`` is Nielsen's list of (x, y) column pairs, or a pair of arrays
+        (X rows (m, n_in), Y rows (m, n_out)).
+        """
+        X, Y = self._as_rows(mini_batch, "Network.update_mini_batch")
+        self._step(X, Y, eta, lmbda, n or X.shape[0])
+
+    def _step(self, X: Array, Y: Array, eta: float, lmbda: float, n: int) -> None:
+        m = X.shape[0]
+        nabla_b, nabla_w = self._backprop_rows(X, Y)
+        scale = eta / m
+        for w, nw in zip(self.weights, nabla_w):
+            if lmbda:
+                w *= 1.0 - eta * lmbda / n
+            w -= scale * nw
+        for b, nb in zip(self.biases, nabla_b):
+            b -= scale * nb
+
+    def SGD(self, training_data: Any, epochs: int, mini_batch_size: int, eta: float,  # noqa: N802 (Nielsen's name)
+            test_data: Any = None, lmbda: float = 0.0, seed: int | None = None, verbose: bool = True,
+            progress: bool = False) -> dict[str, list[float]]:
+        """Train for ``epochs`` passes over shuffled minibatches; after each, evaluate on ``test_data``.
+
+        Prints Nielsen's "Epoch j: correct / total" when ``verbose``.  Returns the
+        history: per-epoch seconds, training cost, and test accuracy (if given).
+        """
+        if epochs < 0 or mini_batch_size < 1 or not eta > 0:
+            raise ValueError(f"Network.SGD: need epochs ≥ 0, mini_batch_size ≥ 1, eta > 0; "
+                             f"got {epochs}, {mini_batch_size}, {eta}")
+        X, Y = self._as_rows(training_data, "Network.SGD training_data")
+        n = X.shape[0]
+        rng = np.random.default_rng(seed) if seed is not None else B.host_rng()
+        test = self._as_eval(test_data) if test_data is not None else None
+        history: dict[str, list[float]] = {"seconds": [], "cost": [], "test_accuracy": []}
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=epochs, desc="epochs")
+        for j in range(epochs):
+            t0 = time.perf_counter()
+            perm = B.to_device(rng.permutation(n))
+            Xs, Ys = X[perm], Y[perm]
+            for k in range(0, n, mini_batch_size):
+                self._step(Xs[k:k + mini_batch_size], Ys[k:k + mini_batch_size], eta, lmbda, n)
+            history["seconds"].append(time.perf_counter() - t0)
+            cost = self.total_cost((X[:2000], Y[:2000]))
+            history["cost"].append(cost)
+            if not np.isfinite(cost) or cost > 1e6:
+                raise FloatingPointError(f"Network.SGD: the cost became {cost:.3g} in epoch {j} with eta={eta}, "
+                                         f"batch {mini_batch_size}, sizes {self.sizes}: training diverged — "
+                                         "lower eta")
+            if test is not None:
+                correct = self._count_correct(*test)
+                history["test_accuracy"].append(correct / test[0].shape[0])
+                if verbose:
+                    print(f"Epoch {j}: {correct} / {test[0].shape[0]}")
+            elif verbose:
+                print(f"Epoch {j} complete")
+            if bar is not None:
+                bar.update(1)
+        if bar is not None:
+            bar.close()
+        return history
+
+    def evaluate(self, test_data: Any) -> int:
+        """Number of test inputs whose most active output neuron is the right label."""
+        return self._count_correct(*self._as_eval(test_data))
+
+    def total_cost(self, data: Any) -> float:
+        """Mean cost (1/n) Σ_x C_x over a data set (rows, or Nielsen's list)."""
+        X, Y = self._as_rows(data, "Network.total_cost")
+        a = X
+        for b, w in zip(self.biases, self.weights):
+            a = self.activation.f(a @ w.T + b.T)
+        return float(self.cost.fn(a, Y)) / X.shape[0]
+
+    def _count_correct(self, X: Array, labels: Array) -> int:
+        a = X
+        for b, w in zip(self.biases, self.weights):
+            a = self.activation.f(a @ w.T + b.T)
+        return int((a.argmax(axis=1) == labels).sum())
+
+    # ------------------------------------------------------------ data plumbing
+
+    def _as_rows(self, data: Any, where: str) -> tuple[Array, Array]:
+        """Stack Nielsen's list of (x, y) columns into row matrices, or accept (X rows, y) arrays."""
+        n_in, n_out = self.sizes[0], self.sizes[-1]
+        if isinstance(data, tuple) and len(data) == 2 and getattr(data[0], "ndim", 0) == 2 \
+                and data[0].shape[1:] == (n_in,) and not (data[0].shape == (n_in, 1) and n_in != 1):
+            X, Y = data
+        else:
+            data = list(data) if isinstance(data, Iterable) else data
+            if not data:
+                raise ShapeError(f"{where}: empty data set")
+            try:
+                X = np.concatenate([B.to_host(x).reshape(1, -1) for x, _ in data])
+                Y = np.concatenate([self._onehot_row(B.to_host(y)) for _, y in data])
+            except (TypeError, ValueError) as exc:
+                raise ShapeError(f"{where}: expected Nielsen's list of (x, y) pairs with x of shape ({n_in}, 1) "
+                                 f"and y of shape ({n_out}, 1), or a pair of arrays (X (N, {n_in}), y): {exc}"
+                                 ) from None
+        X = X if isinstance(X, B.xp.ndarray) else B.to_device(X)
+        Y = Y if isinstance(Y, B.xp.ndarray) else B.to_device(Y)
+        check_array(X, where, ndim=2, float_only=False)
+        if X.shape[1] != n_in:
+            raise ShapeError(f"{where}: inputs have {X.shape[1]} features but layer 1 has {n_in} neurons "
+                             f"(X shape {tuple(X.shape)})")
+        if X.dtype.kind != "f":
+            raise TypeError(f"{where}: expected floating-point inputs, got {X.dtype}; scale images to [0, 1]")
+        check_finite(X, where)
+        if Y.ndim == 1:
+            if Y.dtype.kind not in "iu":
+                raise TypeError(f"{where}: 1-d targets must be integer labels, got {Y.dtype}")
+            Y = (B.xp.arange(n_out).reshape(1, -1) == Y.reshape(-1, 1))
+        if tuple(Y.shape) != (X.shape[0], n_out):
+            raise ShapeError(f"{where}: {X.shape[0]} inputs need targets of shape ({X.shape[0]}, {n_out}) "
+                             f"or labels ({X.shape[0]},), got {tuple(Y.shape)}")
+        return X.astype(self.dtype, copy=False), Y.astype(self.dtype, copy=False)
+
+    def _onehot_row(self, y: np.ndarray) -> np.ndarray:
+        if y.size == 1 and self.sizes[-1] != 1:  # an integer label
+            row = np.zeros((1, self.sizes[-1]))
+            row[0, int(y.reshape(-1)[0])] = 1.0
+            return row
+        return y.reshape(1, -1)
+
+    def _as_eval(self, data: Any) -> tuple[Array, Array]:
+        X, Y = self._as_rows(data, "Network.evaluate")
+        return X, Y.argmax(axis=1)
