@@ -21,8 +21,9 @@ backend, so they run unchanged on CuPy.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from nnlib import backend as B
 
