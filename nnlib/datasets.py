@@ -437,7 +437,7 @@ def _where_to_put(kind: str, folder: Path, expected: Mapping[str, str]) -> str:
 
 
 def _url(base: str, name: str) -> str:
-    return base if base.endswith(name) else base.rstrip("/") + "/" + name
+    return base.rstrip("/") + "/" + name
 
 
 def _fsync_dir(folder: Path) -> None:

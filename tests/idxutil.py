@@ -34,12 +34,15 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def make_fake_mnist(folder: Path, n_train: int = 120, n_test: int = 30, seed: int = 0) -> dict[str, str]:
-    """Four MNIST-named .gz files with random 28x28 images; returns {file name: SHA-256}."""
+def make_fake_mnist(folder: Path, n_train: int = 120, n_test: int = 30, seed: int = 0,
+                    blank: bool = False) -> dict[str, str]:
+    """Four MNIST-named .gz files with random (or all-zero, fast to compress) 28x28 images and labels
+    ``i % 10``; returns {file name: SHA-256}."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     for prefix, n in (("train", n_train), ("t10k", n_test)):
-        write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+        images = np.zeros((n, 28, 28), np.uint8) if blank else rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+        write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", images)
         write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", (np.arange(n) % 10).astype(np.uint8))
     return {p.name: sha256(p) for p in sorted(folder.glob("*.gz"))}

@@ -1,0 +1,31 @@
+"""Shared fixtures: every test starts on the NumPy backend with a fixed seed."""
+
+import os
+
+import numpy as np
+import pytest
+
+import nnlib
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture(autouse=True)
+def _numpy_backend():
+    nnlib.use("numpy")
+    nnlib.seed(0)
+    yield
+    nnlib.use("numpy")
+
+
+@pytest.fixture(params=["numpy", "strict"])
+def backend(request):
+    """Run a test on NumPy and on the strict (CuPy-like) backend."""
+    xp = nnlib.use(request.param)
+    nnlib.seed(0)
+    return xp
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)
