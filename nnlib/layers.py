@@ -35,7 +35,9 @@ Array = Any
 
 def dense_forward(x: Array, W: Array, b: Array) -> tuple[Array, tuple]:
     """z = x Wᵀ + b for a batch of rows x (n, n_in); W (n_out, n_in), b (n_out,)."""
-    return x @ W.T + b, (x, W)
+    z = x @ W.T  # BLAS reads Wᵀ as a flag: no transposed copy
+    z += b  # in place: one temporary fewer than x @ W.T + b
+    return z, (x, W)
 
 
 def dense_backward(dout: Array, cache: tuple) -> tuple[Array, Array, Array]:
@@ -85,24 +87,63 @@ def col2im(dcols: Array, x_shape: tuple[int, ...], kh: int, kw: int, stride: int
     return dx[:, :, pad:pad + H, pad:pad + W] if pad else dx
 
 
+def _cols_per_image(x: Array, kh: int, kw: int, stride: int, pad: int) -> Array:
+    """im2col in the layout (N, C·kh·kw, Ho·Wo): one matrix per image whose columns are receptive fields.
+
+    Same numbers as ``im2col`` (whose rows are the receptive fields), transposed per image.  This layout
+    suits NCHW: W_mat (F, C·kh·kw) @ cols[n] is already out[n] (F, Ho·Wo), so neither the forward output
+    nor the backward gradients need a transposed copy, and the copy that builds it moves runs of Wo
+    contiguous pixels instead of runs of kw.
+    """
+    xp_ = _pad(x, pad)
+    N, C = x.shape[:2]
+    Ho, Wo = (xp_.shape[2] - kh) // stride + 1, (xp_.shape[3] - kw) // stride + 1
+    sN, sC, sH, sW = xp_.strides
+    win = B.xp.lib.stride_tricks.as_strided(
+        xp_, shape=(N, C, kh, kw, Ho, Wo), strides=(sN, sC, sH, sW, sH * stride, sW * stride))
+    return win.reshape(N, C * kh * kw, Ho * Wo)  # the one copy of the forward pass
+
+
+def _col2im_per_image(dcols: Array, x_shape: tuple[int, ...], kh: int, kw: int, stride: int, pad: int) -> Array:
+    """Adjoint of ``_cols_per_image``: add dcols (N, C·kh·kw, Ho·Wo) back into the pixels of each window.
+
+    One strided addition per kernel offset (kh·kw of them), never a loop over samples or pixels.
+    """
+    N, C, H, W = x_shape
+    Hp, Wp = H + 2 * pad, W + 2 * pad
+    Ho, Wo = (Hp - kh) // stride + 1, (Wp - kw) // stride + 1
+    d = dcols.reshape(N, C, kh, kw, Ho, Wo)  # a view: no transpose needed in this layout
+    dx = B.xp.zeros((N, C, Hp, Wp), dtype=dcols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            dx[:, :, i:i + stride * Ho:stride, j:j + stride * Wo:stride] += d[:, :, i, j]
+    return dx[:, :, pad:pad + H, pad:pad + W] if pad else dx
+
+
 def conv_forward(x: Array, W: Array, b: Array, stride: int = 1, pad: int = 0) -> tuple[Array, tuple]:
-    """out[n, f] = Σ_c W[f, c] ⋆ x[n, c] + b[f] as one matrix product: cols (N·Ho·Wo, C·kh·kw) @ W_matᵀ."""
-    N, C, H, Wd = x.shape
+    """out[n, f] = Σ_c W[f, c] ⋆ x[n, c] + b[f] as one matrix product per image: W_mat (F, C·kh·kw) @ cols[n].
+
+    ``cols`` (N, C·kh·kw, Ho·Wo) holds the receptive fields of image n as columns (``im2col`` transposed).
+    """
+    N = x.shape[0]
     F, _, kh, kw = W.shape
-    Ho, Wo = (H + 2 * pad - kh) // stride + 1, (Wd + 2 * pad - kw) // stride + 1
-    cols = im2col(x, kh, kw, stride, pad)
-    out = (cols @ W.reshape(F, -1).T + b).reshape(N, Ho, Wo, F).transpose(0, 3, 1, 2)
-    return out, (x.shape, cols, W, stride, pad)
+    cols = _cols_per_image(x, kh, kw, stride, pad)
+    Ho, Wo = (x.shape[2] + 2 * pad - kh) // stride + 1, (x.shape[3] + 2 * pad - kw) // stride + 1
+    out = B.xp.matmul(W.reshape(F, -1), cols)  # (N, F, Ho·Wo): NCHW already, no transpose
+    out += b.reshape(F, 1)
+    return out.reshape(N, F, Ho, Wo), (x.shape, cols, W, stride, pad)
 
 
 def conv_backward(dout: Array, cache: tuple) -> tuple[Array, Array, Array]:
-    """∂L/∂W = doutᵀ cols, ∂L/∂b = Σ dout, ∂L/∂x = col2im(dout W_mat)."""
+    """∂L/∂W = Σ_n dout[n] cols[n]ᵀ, ∂L/∂b = Σ dout, ∂L/∂x = col2im(W_matᵀ dout[n])."""
     x_shape, cols, W, stride, pad = cache
     F, C, kh, kw = W.shape
-    dmat = dout.transpose(0, 2, 3, 1).reshape(-1, F)
-    dW = (dmat.T @ cols).reshape(W.shape)
-    db = dmat.sum(axis=0)
-    dx = col2im(dmat @ W.reshape(F, -1), x_shape, kh, kw, stride, pad)
+    N = dout.shape[0]
+    d = dout.reshape(N, F, -1)  # (N, F, Ho·Wo), a view of the NCHW gradient
+    dW = B.xp.matmul(d, cols.transpose(0, 2, 1)).sum(axis=0).reshape(W.shape)  # BLAS reads the transpose
+    db = d.sum(axis=(0, 2))
+    dcols = B.xp.matmul(W.reshape(F, -1).T, d)  # (N, C·kh·kw, Ho·Wo)
+    dx = _col2im_per_image(dcols, x_shape, kh, kw, stride, pad)
     return dx, dW, db
 
 
@@ -114,6 +155,16 @@ def maxpool_forward(x: Array, size: int = 2, stride: int | None = None) -> tuple
     stride = stride or size
     N, C, H, W = x.shape
     Ho, Wo = (H - size) // stride + 1, (W - size) // stride + 1
+    if stride == size:
+        # Non-overlapping windows: the maximum over the window's rows, then over its columns, taken
+        # with strided views (size − 1 elementwise maxima per axis), no window copy, no argmax.
+        rows = x[:, :, 0:size * Ho:size, :size * Wo]
+        for i in range(1, size):
+            rows = B.xp.maximum(rows, x[:, :, i:size * Ho:size, :size * Wo])
+        out = rows[:, :, :, 0::size]
+        for j in range(1, size):
+            out = B.xp.maximum(out, rows[:, :, :, j::size])
+        return out, (x, out, size, stride)
     win = _windows(x, size, size, stride).reshape(N, Ho, Wo, C, size * size)
     idx = win.argmax(axis=-1)
     out = B.xp.take_along_axis(win, idx[..., None], axis=-1)[..., 0].transpose(0, 3, 1, 2)
@@ -122,8 +173,20 @@ def maxpool_forward(x: Array, size: int = 2, stride: int | None = None) -> tuple
 
 def maxpool_backward(dout: Array, cache: tuple) -> Array:
     """The gradient flows only to the input that was the maximum of each window (the first, at ties)."""
-    x_shape, idx, size, stride = cache
     xp = B.xp
+    if cache[2] == cache[3]:  # non-overlapping windows: each input pixel belongs to exactly one window
+        x, out, size, _ = cache
+        Ho, Wo = out.shape[2:]
+        dx = xp.zeros(x.shape, dtype=dout.dtype)
+        taken = xp.zeros(out.shape, dtype=bool)  # windows whose maximum has been found already
+        for i in range(size):  # window offsets in row-major order, so the first maximum wins ties
+            for j in range(size):
+                hit = x[:, :, i:size * Ho:size, j:size * Wo:size] == out
+                hit &= ~taken
+                taken |= hit
+                dx[:, :, i:size * Ho:size, j:size * Wo:size] = xp.where(hit, dout, 0)
+        return dx
+    x_shape, idx, size, stride = cache
     N, C, H, W = x_shape
     Ho, Wo = dout.shape[2:]
     onehot = (xp.arange(size * size, dtype=idx.dtype) == idx[..., None]).astype(dout.dtype)
@@ -156,9 +219,12 @@ class Layer:
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
-    def _check_dout(self, dout: Array, expected: tuple[int, ...]) -> None:
+    def _ensure_forward(self) -> None:
         if self.cache is None:
             raise RuntimeError(f"{self.label}: backward called before forward")
+
+    def _check_dout(self, dout: Array, expected: tuple[int, ...]) -> None:
+        self._ensure_forward()
         check_array(dout, f"{self.label}.backward")
         if tuple(dout.shape) != tuple(expected):
             raise ShapeError(f"{self.label}.backward: upstream gradient has shape {tuple(dout.shape)}, "
@@ -191,6 +257,7 @@ class Dense(Layer):
         return out
 
     def backward(self, dout: Array) -> Array:
+        self._ensure_forward()
         self._check_dout(dout, (self.cache[0].shape[0], self.n_out))
         dx, self.grads["W"], self.grads["b"] = dense_backward(dout, self.cache)
         return dx
@@ -224,6 +291,7 @@ class Conv2D(Layer):
         return out
 
     def backward(self, dout: Array) -> Array:
+        self._ensure_forward()
         N = self.cache[0][0]
         self._check_dout(dout, (N, self.F, *self.output_shape(*self.cache[0][2:])))
         dx, self.grads["W"], self.grads["b"] = conv_backward(dout, self.cache)
@@ -330,8 +398,19 @@ class Tanh(Activation):
 
 
 class ReLU(Activation):
+    """a = max(0, z); backward passes dout where z > 0 (⇔ a > 0), else 0."""
+
     def __init__(self) -> None:
         super().__init__("relu")
+
+    def forward(self, x: Array, train: bool = False) -> Array:
+        check_array(x, self.label)
+        self.cache = B.xp.maximum(x, 0)  # keep a: a > 0 is the same mask as z > 0
+        return self.cache
+
+    def backward(self, dout: Array) -> Array:
+        self._check_dout(dout, self.cache.shape)
+        return B.xp.where(self.cache > 0, dout, 0)  # dout ⊙ ReLU'(z) without a float mask
 
 
 class Softplus(Activation):

@@ -27,6 +27,7 @@ use column vectors (n, 1) / (n, m).  Whole data sets given as arrays use rows,
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -166,6 +167,7 @@ class Network:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=epochs, desc="epochs")
+        cost0 = self.total_cost((X[:2000], Y[:2000]))
         for j in range(epochs):
             t0 = time.perf_counter()
             perm = B.to_device(rng.permutation(n))
@@ -179,6 +181,11 @@ class Network:
                 raise FloatingPointError(f"Network.SGD: the cost became {cost:.3g} in epoch {j} with eta={eta}, "
                                          f"batch {mini_batch_size}, sizes {self.sizes}: training diverged — "
                                          "lower eta")
+            if j == 0 and cost >= cost0:
+                warnings.warn(f"Network.SGD: epoch 0 did not lower the cost ({cost0:.4g} → {cost:.4g}) with "
+                              f"eta={eta}, batch {mini_batch_size}, sizes {self.sizes}: the learning rate is "
+                              "probably too large (sigmoid units saturate, ReLUs die) — training diverged",
+                              RuntimeWarning, stacklevel=2)
             if test is not None:
                 correct = self._count_correct(*test)
                 history["test_accuracy"].append(correct / test[0].shape[0])
@@ -216,7 +223,8 @@ class Network:
         """Stack Nielsen's list of (x, y) columns into row matrices, or accept (X rows, y) arrays."""
         n_in, n_out = self.sizes[0], self.sizes[-1]
         if isinstance(data, tuple) and len(data) == 2 and getattr(data[0], "ndim", 0) == 2 \
-                and data[0].shape[1:] == (n_in,) and not (data[0].shape == (n_in, 1) and n_in != 1):
+                and getattr(data[1], "shape", (None,))[0] == data[0].shape[0] \
+                and not (data[0].shape == (n_in, 1) and n_in != 1):
             X, Y = data
         else:
             data = list(data) if isinstance(data, Iterable) else data
