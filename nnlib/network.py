@@ -137,6 +137,9 @@ class Network:
 
     def _step(self, X: Array, Y: Array, eta: float, lmbda: float, n: int) -> None:
         m = X.shape[0]
+        if self.activation.name == "sigmoid" and self.cost.name in ("quadratic", "cross_entropy"):
+            self._step_sigmoid(X, Y, eta / m, 1.0 - eta * lmbda / n if lmbda else 1.0)
+            return
         nabla_b, nabla_w = self._backprop_rows(X, Y)
         scale = eta / m
         for w, nw in zip(self.weights, nabla_w):
@@ -145,6 +148,67 @@ class Network:
             w -= scale * nw
         for b, nb in zip(self.biases, nabla_b):
             b -= scale * nb
+
+    # Speed (the hot loop of SGD for Nielsen's sigmoid networks).  The same equations as
+    # ``_backprop_rows`` and the same update, arranged so that one step makes as few passes over
+    # memory, and as few NumPy calls, as possible — at minibatch 10 the cost of a step is the number
+    # of calls, not the arithmetic:
+    #   * every z^l, a^l, δ^l and gradient is written into buffers allocated once per batch size
+    #     (``out=`` arguments and in-place operators, no temporaries);
+    #   * σ'(z^l) = a^l (1 − a^l) reuses the activation instead of recomputing σ(z^l);
+    #   * δ^L is multiplied by η/m once: BP2–BP4 are linear in δ, so every gradient then comes out
+    #     already scaled by η/m and the update is a plain subtraction.
+
+    def _buffers(self, m: int) -> dict[str, list[Array]]:
+        """Work arrays for minibatches of m rows (kept per batch size; the last batch may be smaller)."""
+        cache = self.__dict__.setdefault("_work", {})
+        key = (m, self.dtype, tuple(self.sizes))
+        if key not in cache:
+            xp = B.xp
+            if len(cache) > 4:
+                cache.clear()
+            new = lambda *shape: xp.empty(shape, dtype=self.dtype)  # noqa: E731
+            cache[key] = {"a": [new(m, k) for k in self.sizes[1:]],  # a^l (m, n_l); z^l is never kept
+                          "delta": [new(m, k) for k in self.sizes[1:]],
+                          "prime": [new(m, k) for k in self.sizes[1:]],  # σ'(z^l)
+                          "nabla_w": [new(*w.shape) for w in self.weights],
+                          "nabla_b": [new(1, k) for k in self.sizes[1:]]}
+        return cache[key]
+
+    def _step_sigmoid(self, X: Array, Y: Array, scale: float, decay: float) -> None:
+        """w ← decay·w − (η/m) Σ_x ∇_w C_x,  b ← b − (η/m) Σ_x ∇_b C_x for sigmoid units, in place."""
+        xp = B.xp
+        buf = self._buffers(X.shape[0])
+        acts = [X, *buf["a"]]
+        for l, (b, w) in enumerate(zip(self.biases, self.weights)):
+            a = acts[l + 1]
+            xp.matmul(acts[l], w.T, out=a)  # z^l = a^{l−1} wᵀ + bᵀ (rows), computed in a's buffer
+            a += b.T
+            a *= 0.5  # σ(z) = ½ (1 + tanh(z/2)), as activations.sigmoid
+            xp.tanh(a, out=a)
+            a += 1.0
+            a *= 0.5
+        for a, p in zip(buf["a"], buf["prime"]):
+            xp.subtract(1.0, a, out=p)  # σ'(z) = σ(z)(1 − σ(z)) = a (1 − a)
+            p *= a
+        delta = buf["delta"][-1]
+        xp.subtract(acts[-1], Y, out=delta)  # ∇_a C = a − y (both costs) ...
+        if self.cost.name == "quadratic":
+            delta *= buf["prime"][-1]  # BP1: δ^L = (a − y) ⊙ σ'(z^L); cross-entropy: σ' cancels
+        delta *= scale  # from here on every gradient is (η/m) × the true one
+        for l in range(len(self.weights) - 1, -1, -1):
+            w, b, nw, nb = self.weights[l], self.biases[l], buf["nabla_w"][l], buf["nabla_b"][l]
+            xp.matmul(delta.T, acts[l], out=nw)  # BP4: (η/m) Σ_x δ^l (a^{l−1})ᵀ
+            delta.sum(axis=0, keepdims=True, out=nb)  # BP3: (η/m) Σ_x δ^l
+            if l > 0:  # BP2 with the old w^l, before the update below
+                prev = buf["delta"][l - 1]
+                xp.matmul(delta, w, out=prev)
+                prev *= buf["prime"][l - 1]
+                delta = prev
+            if decay != 1.0:
+                w *= decay
+            w -= nw
+            xp.subtract(b, nb.T, out=b)
 
     def SGD(self, training_data: Any, epochs: int, mini_batch_size: int, eta: float,  # noqa: N802 (Nielsen's name)
             test_data: Any = None, lmbda: float = 0.0, seed: int | None = None, verbose: bool = True,
@@ -171,7 +235,7 @@ class Network:
         for j in range(epochs):
             t0 = time.perf_counter()
             perm = B.to_device(rng.permutation(n))
-            Xs, Ys = X[perm], Y[perm]
+            Xs, Ys = X[perm], Y[perm]  # one gather per epoch; the minibatches are contiguous row slices (views)
             for k in range(0, n, mini_batch_size):
                 self._step(Xs[k:k + mini_batch_size], Ys[k:k + mini_batch_size], eta, lmbda, n)
             history["seconds"].append(time.perf_counter() - t0)

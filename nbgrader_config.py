@@ -1,0 +1,29 @@
+"""nbgrader configuration of the nnlib course (nbgrader 0.9.6); the course directory is the repo root.
+
+Instructor workflow (from the repo root):
+    python solutions/build/build_assignments.py --release   # sources → solutions/, student release → exercises/
+    nbgrader collect / nbgrader autograde a05_backprop       # submitted/, autograded/, gradebook.db stay local
+Exchange: set c.Exchange.root in your own ~/.jupyter/nbgrader_config.py if you use nbgrader's exchange.
+"""
+
+c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
+
+c.CourseDirectory.course_id = "nnlib"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "exercises"
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "build", "feedback"]
+
+# Grading runs headless on the course kernel; a cell that runs longer than this fails (the rest still run).
+c.Execute.timeout = 120
+c.Execute.interrupt_on_timeout = True
+c.Execute.kernel_name = "python3"
+c.ExecutePreprocessor.timeout = 120
+c.ExecutePreprocessor.kernel_name = "python3"
+
+# Keep feedback readable: clip runaway prints and tracebacks.
+c.LimitOutput.max_lines = 200
+c.LimitOutput.max_traceback = 60
+
+# Release notebooks carry no outputs; "### BEGIN SOLUTION" blocks become this stub.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.enforce_metadata = True

@@ -1,0 +1,167 @@
+"""A real browser: JupyterLab in headless Chromium runs the perceptron and playground notebooks.
+
+Starts JupyterLab on a free loopback port over a scratch copy of course/, opens each notebook,
+runs all cells from the Run menu, and asserts: no error output, a widget rendered, a plot image
+appeared.  Screenshots are kept in artifacts/browser/ (CI artifacts).
+
+Needs Debian's chromium (``apt-get install chromium``; run.sh does it when root) and the
+``playwright`` Python package, launched with ``executable_path`` — never ``playwright install``.
+Without chromium the tests skip locally but FAIL under CI=true.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "artifacts" / "browser"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+NOTEBOOKS = ["01_perceptron.ipynb", "06_sgd_training.ipynb"]
+
+pytestmark = pytest.mark.slow
+
+if CHROMIUM is None:
+    if os.environ.get("CI") == "true":
+        raise RuntimeError("CI=true but Debian's chromium is not installed: the browser tests cannot run")
+    pytest.skip("chromium not installed (apt-get install chromium); browser tests skipped", allow_module_level=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A JupyterLab server on 127.0.0.1 serving a scratch copy of course/."""
+    work = tmp_path_factory.mktemp("lab")
+    shutil.copytree(ROOT / "course", work / "course", ignore=shutil.ignore_patterns("build", "*.md"))
+    port, token = _free_port(), "nnlib-test-token"
+    env = {**os.environ, "NNLIB_QUICK": "1", "JUPYTER_CONFIG_DIR": str(work / ".jupyter"),
+           "JUPYTER_RUNTIME_DIR": str(work / ".runtime"), "JUPYTERLAB_SETTINGS_DIR": str(work / ".lab-settings")}
+    news = work / ".lab-settings" / "@jupyterlab" / "apputils-extension"
+    news.mkdir(parents=True)
+    (news / "notification.jupyterlab-settings").write_text('{"fetchNews": "false", "checkForUpdates": false}')
+    env.pop("MPLBACKEND", None)  # the kernel must use the inline backend so plots appear
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", f"--port={port}",
+           "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={work / 'course'}",
+           "--ServerApp.open_browser=False", "--LabApp.news_url=", "--LabApp.check_for_updates_class="
+           "jupyterlab.NeverCheckForUpdate"]
+    log = open(work / "lab.log", "w")
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
+            break
+        except OSError:
+            if proc.poll() is not None or time.time() > deadline:
+                log.close()
+                raise RuntimeError("JupyterLab did not start:\n" + (work / "lab.log").read_text()[-3000:])
+            time.sleep(0.5)
+    yield url, token
+    os.killpg(proc.pid, 15)
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, 9)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                    "--disable-component-update", "--disable-sync", "--no-first-run",
+                                    "--disable-quic"])
+        yield b
+        b.close()
+
+
+def _accept_kernel_dialog(page) -> None:
+    """JupyterLab may ask which kernel to start: take the notebook's own (python3)."""
+    dialog = page.locator(".jp-Dialog")
+    if dialog.count() and dialog.first.is_visible():
+        button = dialog.get_by_role("button", name="Select")
+        if button.count():
+            button.first.click()
+            time.sleep(3)
+
+
+def _wait_for_kernel(page, url: str, token: str, notebook: str, timeout: float = 120) -> None:
+    """Until the notebook's kernel session exists and is idle (answering a kernel dialog if one opens)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        _accept_kernel_dialog(page)
+        with urllib.request.urlopen(f"{url}/api/sessions?token={token}", timeout=5) as r:
+            sessions = json.load(r)
+        if any(s["path"].endswith(notebook) and s["kernel"]["execution_state"] == "idle" for s in sessions):
+            time.sleep(1)
+            return
+        time.sleep(1)
+    raise AssertionError(f"{notebook}: the kernel did not start within {timeout} s")
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_notebook_runs_in_jupyterlab(lab, browser, notebook):
+    if not (ROOT / "course" / notebook).exists():
+        pytest.fail(f"course/{notebook} is missing")
+    url, token = lab
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    stem = notebook.removesuffix(".ipynb")
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(f"{url}/lab/tree/{notebook}?token={token}", timeout=90_000)
+        page.wait_for_selector(".jp-Notebook", timeout=90_000)
+        page.wait_for_function("() => [...document.querySelectorAll('span')]"
+                               ".some(s => s.textContent.includes('Kernel status: Idle'))", timeout=90_000)
+        _wait_for_kernel(page, url, token, notebook)
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        # every code cell gets an execution count; none stays at [*]
+        deadline = time.time() + 420
+        while time.time() < deadline:
+            time.sleep(2)
+            _accept_kernel_dialog(page)
+            state = page.evaluate("""() => {
+                const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]
+                    .map(p => p.textContent.trim());
+                return {n: prompts.length, pending: prompts.filter(t => t === '[*]:' || t === '[ ]:'
+                        || t === '').length};
+            }""")
+            if state["n"] and state["pending"] == 0:
+                break
+        page.screenshot(path=str(ARTIFACTS / f"{stem}.png"), full_page=False)
+        assert state["n"] > 0 and state["pending"] == 0, f"{notebook}: cells did not finish: {state}"
+        n_errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr'] "
+                                ".jp-RenderedText, .jp-RenderedText[data-mime-type='application/vnd.jupyter.error']"
+                                ).count()
+        error_texts = page.locator("[data-mime-type='application/vnd.jupyter.error']").all_inner_texts()
+        assert not error_texts, f"{notebook}: error output:\n" + "\n".join(t[:800] for t in error_texts)
+        del n_errors
+        assert page.locator(".jp-RenderedImage img").count() > 0, f"{notebook}: no plot image appeared"
+        assert page.locator(".jupyter-widgets, .widget-slider, .widget-button, .jupyter-button").count() > 0, \
+            f"{notebook}: no widget rendered"
+        widget = page.locator(".jupyter-widgets").first
+        widget.scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / f"{stem}-widget.png"))
+    finally:
+        page.close()
+    assert not [e for e in errors if "widget" in e.lower()], errors

@@ -1,0 +1,39 @@
+"""pyproject.toml and environment.yml list the same packages; README and CI agree on the test command."""
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _norm(spec: str) -> tuple[str, str]:
+    spec = spec.replace(" ", "")
+    m = re.match(r"^([A-Za-z0-9_.\-]+)(.*)$", spec)
+    name, rest = m.group(1).lower().replace("_", "-"), m.group(2)
+    if re.match(r"^=[^=]", rest):  # conda's single '=' pin
+        rest = "=" + rest
+    return name, ",".join(sorted(rest.split(","))) if rest else ""
+
+
+def test_environment_yml_matches_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = project["dependencies"] + project["optional-dependencies"]["course"] + \
+        project["optional-dependencies"]["dev"]
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    conda, pip = [], []
+    for dep in env["dependencies"]:
+        if isinstance(dep, dict):
+            pip += [p for p in dep["pip"] if not p.startswith("-e")]
+        elif not dep.startswith(("python", "pip")):
+            conda.append(dep)
+    assert sorted(map(_norm, conda + pip)) == sorted(map(_norm, wanted))
+
+
+def test_readme_commands_are_what_ci_runs():
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "bash run.sh lab" in readme and "bash run.sh test" in readme
+    assert "bash run.sh test" in ci
