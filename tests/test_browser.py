@@ -27,6 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts" / "browser"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 NOTEBOOKS = ["01_perceptron.ipynb", "06_sgd_training.ipynb"]
+CLICK = {"01_perceptron.ipynb": "next", "06_sgd_training.ipynb": "train"}  # a button whose click redraws
+PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook in front, not other restored tabs
 
 pytestmark = pytest.mark.slow
 
@@ -53,6 +55,10 @@ def lab(tmp_path_factory):
     news = work / ".lab-settings" / "@jupyterlab" / "apputils-extension"
     news.mkdir(parents=True)
     (news / "notification.jupyterlab-settings").write_text('{"fetchNews": "false", "checkForUpdates": false}')
+    tracker = work / ".lab-settings" / "@jupyterlab" / "notebook-extension"
+    tracker.mkdir(parents=True)
+    # render every cell (no virtual scrolling), so the DOM shows every cell's prompt and outputs
+    (tracker / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
     env.pop("MPLBACKEND", None)  # the kernel must use the inline backend so plots appear
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", f"--port={port}",
            "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={work / 'course'}",
@@ -128,7 +134,7 @@ def test_notebook_runs_in_jupyterlab(lab, browser, notebook):
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     try:
-        page.goto(f"{url}/lab/tree/{notebook}?token={token}", timeout=90_000)
+        page.goto(f"{url}/lab/tree/{notebook}?reset&token={token}", timeout=90_000)  # reset: no restored tabs
         page.wait_for_selector(".jp-Notebook", timeout=90_000)
         page.wait_for_function("() => [...document.querySelectorAll('span')]"
                                ".some(s => s.textContent.includes('Kernel status: Idle'))", timeout=90_000)
@@ -140,28 +146,35 @@ def test_notebook_runs_in_jupyterlab(lab, browser, notebook):
         while time.time() < deadline:
             time.sleep(2)
             _accept_kernel_dialog(page)
-            state = page.evaluate("""() => {
-                const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]
+            state = page.evaluate("""(PANEL) => {
+                const prompts = [...document.querySelectorAll(PANEL + ' .jp-CodeCell .jp-InputArea-prompt')]
                     .map(p => p.textContent.trim());
                 return {n: prompts.length, pending: prompts.filter(t => t === '[*]:' || t === '[ ]:'
                         || t === '').length};
-            }""")
+            }""", PANEL)
             if state["n"] and state["pending"] == 0:
                 break
+            if page.locator(f"{PANEL} [data-mime-type='application/vnd.jupyter.error']").count():
+                break  # Run All stops at an error: report it below
         page.screenshot(path=str(ARTIFACTS / f"{stem}.png"), full_page=False)
-        assert state["n"] > 0 and state["pending"] == 0, f"{notebook}: cells did not finish: {state}"
-        n_errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr'] "
-                                ".jp-RenderedText, .jp-RenderedText[data-mime-type='application/vnd.jupyter.error']"
-                                ).count()
-        error_texts = page.locator("[data-mime-type='application/vnd.jupyter.error']").all_inner_texts()
+        error_texts = page.locator(f"{PANEL} [data-mime-type='application/vnd.jupyter.error']").all_inner_texts()
         assert not error_texts, f"{notebook}: error output:\n" + "\n".join(t[:800] for t in error_texts)
-        del n_errors
-        assert page.locator(".jp-RenderedImage img").count() > 0, f"{notebook}: no plot image appeared"
-        assert page.locator(".jupyter-widgets, .widget-slider, .widget-button, .jupyter-button").count() > 0, \
+        assert state["n"] > 0 and state["pending"] == 0, f"{notebook}: cells did not finish: {state}"
+        assert page.locator(f"{PANEL} .jp-RenderedImage img").count() > 0, f"{notebook}: no plot image appeared"
+        assert page.locator(f"{PANEL} .jupyter-widgets, {PANEL} .widget-slider, {PANEL} .jupyter-button").count() > 0, \
             f"{notebook}: no widget rendered"
-        widget = page.locator(".jupyter-widgets").first
+        widget = page.locator(f"{PANEL} .jupyter-widgets").first
         widget.scroll_into_view_if_needed()
         page.screenshot(path=str(ARTIFACTS / f"{stem}-widget.png"))
+        # the widget is live: pressing its button redraws its figure
+        button = page.locator(f"{PANEL} button.jupyter-button", has_text=CLICK[notebook]).last
+        cell = button.locator("xpath=ancestor::div[contains(concat(' ', @class, ' '), ' jp-CodeCell ')][1]")
+        cell.evaluate("c => c.setAttribute('data-test-clicked', '1')")
+        before = cell.locator("img").first.get_attribute("src")
+        button.click()
+        page.wait_for_function("old => { const img = document.querySelector('[data-test-clicked] img'); "
+                               "return img && img.src !== old; }", arg=before, timeout=120_000)
+        page.screenshot(path=str(ARTIFACTS / f"{stem}-after-click.png"))
     finally:
         page.close()
     assert not [e for e in errors if "widget" in e.lower()], errors
