@@ -54,8 +54,17 @@ def _wrap(obj: Any) -> Any:
     return obj
 
 
+calls = 0  #: array operations performed so far (tests use it to prove no per-sample Python loops)
+
+
+def _count() -> None:
+    global calls
+    calls += 1
+
+
 def _wrap_callable(fn: Any, host_ok: bool = False) -> Any:
     def call(*args: Any, **kwargs: Any) -> Any:
+        _count()
         return _wrap(fn(*_unwrap(args, host_ok), **_unwrap(kwargs, host_ok)))
 
     call.__name__ = getattr(fn, "__name__", "fn")
@@ -117,9 +126,11 @@ class ndarray:  # noqa: N801 - mirrors numpy/cupy naming
         return (_wrap(v) for v in self._a)
 
     def __getitem__(self, key: Any) -> Any:
+        _count()
         return _wrap(self._a[_unwrap(key)])
 
     def __setitem__(self, key: Any, value: Any) -> None:
+        _count()
         self._a[_unwrap(key)] = _unwrap(value)
 
     def __float__(self) -> float:
@@ -137,6 +148,7 @@ class ndarray:  # noqa: N801 - mirrors numpy/cupy naming
 
 def _binary(op: Any) -> Any:
     def method(self: ndarray, other: Any) -> Any:
+        _count()
         return _wrap(op(self._a, _unwrap(other)))
 
     return method
@@ -144,6 +156,7 @@ def _binary(op: Any) -> Any:
 
 def _rbinary(op: Any) -> Any:
     def method(self: ndarray, other: Any) -> Any:
+        _count()
         return _wrap(op(_unwrap(other), self._a))
 
     return method
@@ -151,6 +164,7 @@ def _rbinary(op: Any) -> Any:
 
 def _inplace(op: Any) -> Any:
     def method(self: ndarray, other: Any) -> ndarray:
+        _count()
         self._a = op(self._a, _unwrap(other))
         return self
 

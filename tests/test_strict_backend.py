@@ -86,3 +86,36 @@ def test_numpy_call_inside_library_code_would_be_caught(strict, monkeypatch):
     monkeypatch.setitem(A.ACTIVATIONS, "tanh", A.Activation("tanh", A.tanh, A.tanh_prime))
     with pytest.raises(TypeError):
         L.Activation("tanh").forward(strict.ones((2, 2)))
+
+
+def _ops(fn) -> int:
+    from nnlib import _strict
+
+    before = _strict.calls
+    fn()
+    return _strict.calls - before
+
+
+def test_no_python_loop_over_samples_or_pixels(strict):
+    """The number of array operations of a training step does not grow with the batch or the image size."""
+    rng = np.random.default_rng(0)
+
+    def cnn_step(n, side):
+        nnlib.seed(0)
+        model = Model([L.Conv2D(1, 3, 3, pad=1), L.ReLU(), L.MaxPool2D(2), L.Flatten(),
+                       L.Dense(3 * (side // 2) ** 2, 4), L.Sigmoid(), L.Dense(4, 2)])
+        X = nnlib.to_device(rng.standard_normal((n, 1, side, side)))
+        y = nnlib.to_device(rng.integers(0, 2, n))
+        opt = optim.Adam(0.01)
+        model.train_step(X, y, opt)  # first step allocates optimiser state
+        return _ops(lambda: model.train_step(X, y, opt))
+
+    def network_step(n):
+        net = nnlib.Network([5, 7, 3], seed=0)
+        X = nnlib.to_device(rng.uniform(0, 1, (n, 5)))
+        Y = nnlib.to_device(np.eye(3)[rng.integers(0, 3, n)])
+        net._step(X, Y, 0.5, 0.0, n)
+        return _ops(lambda: net._step(X, Y, 0.5, 0.0, n))
+
+    assert cnn_step(2, 8) == cnn_step(16, 8) == cnn_step(2, 16)
+    assert network_step(3) == network_step(50)
