@@ -74,7 +74,8 @@ def test_targets_do_not_broadcast():
     q = Model([L.Dense(4, 2), L.Sigmoid()], cost="quadratic")
     with pytest.raises(ShapeError, match=r"output a has shape \(5, 2\) but target y has shape \(5, 1\)"):
         q.loss_and_grads(np.zeros((5, 4)), np.zeros((5, 1)))
-    with pytest.raises(ShapeError, match=r"logits have shape \(3, 2\); targets must be one-hot.*labels of shape \(3,\), got int64 \(3, 1\)"):
+    with pytest.raises(ShapeError, match=r"logits have shape \(3, 2\); targets must be one-hot.*"
+                                         r"labels of shape \(3,\), got int64 \(3, 1\)"):
         losses.SoftmaxCrossEntropy().fn(np.zeros((3, 2)), np.zeros((3, 1), dtype=np.int64))
     with pytest.raises(ValueError, match=r"labels must lie in 0..1, got range 0..5"):
         losses.SoftmaxCrossEntropy().fn(np.zeros((3, 2)), np.array([0, 1, 5]))

@@ -72,10 +72,10 @@ def lab(tmp_path_factory):
         try:
             urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
             break
-        except OSError:
+        except OSError as exc:
             if proc.poll() is not None or time.time() > deadline:
                 log.close()
-                raise RuntimeError("JupyterLab did not start:\n" + (work / "lab.log").read_text()[-3000:])
+                raise RuntimeError("JupyterLab did not start:\n" + (work / "lab.log").read_text()[-3000:]) from exc
             time.sleep(0.5)
     yield url, token
     os.killpg(proc.pid, 15)

@@ -55,7 +55,7 @@ def test_softmax_cross_entropy_stable_for_huge_logits():
     np.testing.assert_allclose(grad, [[0.5, -0.5], [0.0, 0.0]], atol=1e-12)
 
 
-def test_quadratic_conventions_differ_by_2_over_nL():
+def test_quadratic_conventions_differ_by_2_over_n_outputs():
     rng = np.random.default_rng(0)
     a, y = rng.uniform(0, 1, (4, 10)), rng.uniform(0, 1, (4, 10))
     nielsen = losses.quadratic(a, y)
