@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from nnlib import backend as B
+from nnlib.gradcheck import network_cost, numerical_gradient
 
 __all__ = ["model_grad_norms", "network_grad_norms", "network_trace", "count_params", "time_gradients",
            "loglog_slope"]
@@ -89,7 +90,6 @@ def time_gradients(net: Any, x: Any, y: Any, numerical: bool = True, h: float = 
     ``numerical``): one pass of 3-point central differences over every weight and bias —
     2 cost evaluations per parameter.  Also returns ``"W"``, the number of parameters.
     """
-    from nnlib.gradcheck import numerical_gradient
 
     out: dict[str, float] = {"W": float(count_params(net))}
     best = np.inf
@@ -99,15 +99,7 @@ def time_gradients(net: Any, x: Any, y: Any, numerical: bool = True, h: float = 
         best = min(best, time.perf_counter() - t0)
     out["backprop"] = best
     if numerical:
-        xr = net._columns(x, "time_gradients").T
-        yr = B.to_device(y).reshape(net.sizes[-1], -1).T.astype(net.dtype)
-
-        def total_cost(_: Any) -> float:
-            a = xr
-            for b, w in zip(net.biases, net.weights):
-                a = net.activation.f(a @ w.T + b.T)
-            return float(net.cost.fn(a, yr))
-
+        total_cost = network_cost(net, x, y)
         t0 = time.perf_counter()
         for p in [*net.biases, *net.weights]:
             numerical_gradient(total_cost, p, h, points=3)

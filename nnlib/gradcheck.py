@@ -26,7 +26,8 @@ from nnlib import backend as B
 Array = Any
 
 __all__ = ["numerical_gradient", "numerical_gradient_array", "rel_error", "check_layer", "check_model",
-           "check_network", "network_suspects", "Diagnosis", "diagnose", "assert_gradient", "GradientError"]
+           "check_network", "network_cost", "network_suspects", "Diagnosis", "diagnose", "assert_gradient",
+           "GradientError"]
 
 
 # ---------------------------------------------------------------- numbers
@@ -117,10 +118,10 @@ def check_model(model: Any, x: Array, y: Array, h: float = 1e-3) -> dict[str, fl
     return errors
 
 
-def check_network(net: Any, x: Array, y: Array, h: float = 1e-3) -> dict[str, float]:
-    """Relative errors of ``Network.backprop(x, y)`` (sum over the columns of x) against central differences."""
-    nabla_b, nabla_w = net.backprop(x, y)
-    xr = net._columns(x, "check_network").T
+def network_cost(net: Any, x: Array, y: Array) -> Callable[[Array], float]:
+    """Σ_x C_x of a Nielsen ``Network`` on columns x (n_in, m), y (n_out, m), as a function for
+    ``numerical_gradient`` (its argument is ignored: the parameters are perturbed in place)."""
+    xr = net._columns(x, "network_cost").T
     yr = B.to_device(y).reshape(net.sizes[-1], -1).T.astype(net.dtype)
 
     def total_cost(_: Array) -> float:
@@ -129,6 +130,13 @@ def check_network(net: Any, x: Array, y: Array, h: float = 1e-3) -> dict[str, fl
             a = net.activation.f(a @ w.T + b.T)
         return float(net.cost.fn(a, yr))
 
+    return total_cost
+
+
+def check_network(net: Any, x: Array, y: Array, h: float = 1e-3) -> dict[str, float]:
+    """Relative errors of ``Network.backprop(x, y)`` (sum over the columns of x) against central differences."""
+    nabla_b, nabla_w = net.backprop(x, y)
+    total_cost = network_cost(net, x, y)
     errors = {}
     for i, (nb, nw) in enumerate(zip(nabla_b, nabla_w)):
         errors[f"nabla_b[{i}]"] = rel_error(nb, numerical_gradient(total_cost, net.biases[i], h))
