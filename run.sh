@@ -28,7 +28,8 @@ case "${1:-}" in
         echo "run.sh: chromium not found: the JupyterLab browser tests will be skipped (they fail under CI=true)"
       fi
     fi
-    export NNLIB_QUICK=1 MPLBACKEND=Agg
+    # pytest runs 2 workers on 2 cores: one BLAS thread each avoids oversubscription (several-fold slowdowns)
+    export NNLIB_QUICK=1 MPLBACKEND=Agg OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
     echo "== ruff"
     .venv/bin/ruff check .
     echo "== pytest"
