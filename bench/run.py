@@ -76,7 +76,9 @@ def gemm_gflops(reps: int = 3, n: int = 2048) -> float:
 def worker(threads: int, quick: bool) -> dict:
     import numpy as np
     from threadpoolctl import threadpool_info, threadpool_limits
-    threadpool_limits(threads)
+
+    import nnlib  # noqa: F401  (first: it loads SciPy, whose wheels bundle a second OpenBLAS)
+    threadpool_limits(threads)  # limits every BLAS loaded so far, so both OpenBLAS copies
     import _data
     import nielsen_loop
     import torch_models as TM
@@ -165,6 +167,8 @@ def memprobe(which: str) -> dict:
     """Peak resident memory of a process that trains the CNN for 20 batches (nnlib or torch), 1 thread."""
     import numpy as np
     from threadpoolctl import threadpool_limits
+
+    import nnlib  # noqa: F401  (before the limit, as in worker)
     threadpool_limits(1)
     import _data
     d = _data.mnist()

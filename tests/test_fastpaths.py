@@ -1,0 +1,170 @@
+"""The speed paths of issue 3 give the same numbers as the plain ones, and the generic paths run on the
+strict (CuPy-like) backend.
+
+* ``backend.sigmoid_`` (SciPy ``expit`` on NumPy, the tanh formula elsewhere);
+* ``Network``'s buffered SGD step and its chunked minibatch gather;
+* ``backward_params`` (a first layer's gradients without ∂L/∂x), as ``Model`` uses it;
+* ReLU and max-pool backward written with a boolean factor instead of ``where``.
+"""
+
+import numpy as np
+import pytest
+
+import nnlib
+from nnlib import backend as B
+from nnlib import layers as L
+from nnlib.model import Model
+from nnlib.network import Network
+
+
+def _on(backend_name, *arrays):
+    """Switch to a backend and move host arrays onto it."""
+    nnlib.use(backend_name)
+    return [B.to_device(a.copy()) for a in arrays]
+
+
+# ---------------------------------------------------------------- backend hooks
+
+
+def test_sigmoid_inplace_fast_equals_generic():
+    z = np.linspace(-120, 120, 2001).astype(np.float32)
+    with np.errstate(all="raise"):  # no overflow warnings either way
+        fast = B.sigmoid_(z.copy())
+        (zs,) = _on("strict", z)
+        generic = B.to_host(B.sigmoid_(zs))
+    nnlib.use("numpy")
+    exact = 1.0 / (1.0 + np.exp(-z.astype(np.float64)))
+    assert np.abs(fast - exact).max() < 1e-6
+    assert np.abs(generic - exact).max() < 1e-6
+    assert np.abs(fast - generic).max() < 1e-6
+    assert fast.dtype == np.float32
+
+
+# ---------------------------------------------------------------- Network: buffered SGD step, chunked gather
+
+
+def _reference_step(ws, bs, X, Y, eta, lmbda, n, cost):
+    """Nielsen's update for a sigmoid network, written plainly in float64 (rows)."""
+    acts = [X]
+    for w, b in zip(ws, bs):
+        acts.append(1.0 / (1.0 + np.exp(-(acts[-1] @ w.T + b.T))))
+    a = acts[-1]
+    delta = (a - Y) * (a * (1 - a)) if cost == "quadratic" else a - Y
+    m = X.shape[0]
+    new_w, new_b = [None] * len(ws), [None] * len(bs)
+    for l in range(len(ws) - 1, -1, -1):
+        gw, gb = delta.T @ acts[l], delta.sum(axis=0).reshape(-1, 1)
+        if l > 0:
+            delta = (delta @ ws[l]) * acts[l] * (1 - acts[l])
+        new_w[l] = (1 - eta * lmbda / n) * ws[l] - eta / m * gw
+        new_b[l] = bs[l] - eta / m * gb
+    return new_w, new_b
+
+
+@pytest.mark.parametrize("backend_name", ["numpy", "strict"])
+@pytest.mark.parametrize("cost,lmbda", [("quadratic", 0.0), ("cross_entropy", 0.5)])
+def test_network_step_matches_reference(backend_name, cost, lmbda):
+    rng = np.random.default_rng(2)
+    X = rng.random((10, 12)).astype(np.float32)
+    Y = np.eye(4, dtype=np.float32)[rng.integers(0, 4, 10)]
+    nnlib.use(backend_name)
+    net = Network([12, 7, 5, 4], cost=cost, dtype=np.float32, seed=3)
+    ws = [B.to_host(w).astype(np.float64) for w in net.weights]
+    bs = [B.to_host(b).astype(np.float64) for b in net.biases]
+    net.update_mini_batch((B.to_device(X), B.to_device(Y)), eta=3.0, lmbda=lmbda, n=100)
+    new_w, new_b = _reference_step(ws, bs, X.astype(np.float64), Y.astype(np.float64), 3.0, lmbda, 100, cost)
+    for got, exp in zip(net.weights + net.biases, new_w + new_b):
+        np.testing.assert_allclose(B.to_host(got), exp, rtol=1e-5, atol=1e-5)
+        assert got.dtype == np.float32
+
+
+def test_network_sgd_same_on_numpy_and_strict():
+    rng = np.random.default_rng(4)
+    X = rng.random((230, 16)).astype(np.float32)
+    y = rng.integers(0, 3, 230)
+    results = []
+    for name in ("numpy", "strict"):
+        nnlib.use(name)
+        net = Network([16, 8, 3], dtype=np.float32, seed=0)
+        net.SGD((B.to_device(X), B.to_device(y)), epochs=2, mini_batch_size=7, eta=1.0, seed=5, verbose=False)
+        results.append([B.to_host(p) for p in net.weights + net.biases])
+    nnlib.use("numpy")
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("n,m", [(2500, 10), (2500, 100), (2500, 2048), (7, 3), (1, 5)])
+def test_minibatches_follow_the_permutation(n, m):
+    X = np.arange(n, dtype=np.float32).reshape(-1, 1) * np.ones((1, 3), np.float32)
+    Y = np.arange(n, dtype=np.float32).reshape(-1, 1)
+    perm = np.random.default_rng(0).permutation(n)
+    net = Network([3, 1], dtype=np.float32, seed=0)
+    batches = list(net._minibatches(X, Y, perm, m))
+    assert [b[0].shape[0] for b in batches] == [min(m, n - k) for k in range(0, n, m)]
+    np.testing.assert_array_equal(np.concatenate([b[0][:, 0] for b in batches]), perm)
+    np.testing.assert_array_equal(np.concatenate([b[1][:, 0] for b in batches]), perm)
+
+
+# ---------------------------------------------------------------- first-layer gradients without ∂L/∂x
+
+
+def test_backward_params_fills_the_same_grads(backend):
+    rng = np.random.default_rng(5)
+    for layer, x in [(L.Dense(6, 4, dtype=np.float32), rng.standard_normal((5, 6))),
+                     (L.Conv2D(2, 3, 3, pad=1, dtype=np.float32), rng.standard_normal((2, 2, 6, 6)))]:
+        x = B.to_device(x.astype(np.float32))
+        out = layer.forward(x, train=True)
+        dout = B.to_device(rng.standard_normal(tuple(out.shape)).astype(np.float32))
+        layer.backward(dout)
+        full = {k: B.to_host(g).copy() for k, g in layer.grads.items()}
+        assert layer.backward_params(dout) is None
+        for k, g in layer.grads.items():
+            np.testing.assert_array_equal(B.to_host(g), full[k])
+
+
+def test_model_first_layer_skips_input_gradient(backend):
+    rng = np.random.default_rng(6)
+    x = B.to_device(rng.standard_normal((4, 1, 8, 8)).astype(np.float32))
+    y = B.to_device(rng.integers(0, 3, 4))
+    model = Model([L.Conv2D(1, 2, 3, dtype=np.float32), L.ReLU(), L.MaxPool2D(2), L.Flatten(),
+                   L.Dense(18, 3, dtype=np.float32)])
+    model.loss_and_grads(x, y)
+    grads = [B.to_host(g).copy() for g in model.grads()]
+    # the same gradients by the plain route: every layer's full backward
+    out = model.forward(x, train=True)
+    dout = model.cost.grad(out, y) / out.shape[0]
+    for layer in reversed(model.layers):
+        dout = layer.backward(dout)
+    assert tuple(dout.shape) == tuple(x.shape)  # layer 0 still returns ∂L/∂x when asked directly
+    for g, layer_g in zip(grads, model.grads()):
+        np.testing.assert_allclose(g, B.to_host(layer_g), rtol=1e-6, atol=1e-7)
+
+
+# ---------------------------------------------------------------- ReLU and max-pool backward
+
+
+def test_relu_and_maxpool_backward_values(backend):
+    x = np.array([[[[1.0, -2.0, 3.0, 3.0], [0.0, 5.0, 3.0, -1.0],
+                    [-1.0, -1.0, 2.0, 0.5], [-3.0, -1.0, 0.5, 2.0]]]], dtype=np.float32)
+    dout = np.array([[[[10.0, 20.0], [30.0, 40.0]]]], dtype=np.float32)
+    relu, pool = L.ReLU(), L.MaxPool2D(2)
+    pool.forward(relu.forward(B.to_device(x)))
+    dx = B.to_host(relu.backward(pool.backward(B.to_device(dout))))
+    expected = np.zeros_like(x)
+    expected[0, 0, 1, 1] = 10.0  # the 5
+    expected[0, 0, 0, 2] = 20.0  # the first of the tied 3s
+    expected[0, 0, 2, 0] = 0.0  # max of the window is -1 → ReLU gives 0 everywhere; first 0 wins, ReLU' = 0
+    expected[0, 0, 2, 2] = 40.0  # the first of the tied 2s (the other is at (3, 3))
+    np.testing.assert_array_equal(dx, expected)
+    assert dx.dtype == np.float32
+
+
+
+def test_numpy_takes_the_expit_path(monkeypatch):
+    from scipy.special import expit as real_expit
+    calls = []
+    monkeypatch.setattr(B, "_expit", lambda z, out: calls.append("expit") or real_expit(z, out=out))
+    net = Network([6, 4, 2], dtype=np.float32, seed=0)
+    X = np.random.default_rng(0).random((5, 6)).astype(np.float32)
+    net.update_mini_batch((X, np.eye(2, dtype=np.float32)[[0, 1, 0, 1, 1]]), eta=1.0)
+    assert calls == ["expit", "expit"]  # σ of each layer in one SciPy pass
