@@ -1,0 +1,938 @@
+"""Build the nbgrader source notebooks (solutions/) and the student release (exercises/).
+
+    python solutions/build/build_assignments.py            # write solutions/aNN_*/aNN_*.ipynb
+    python solutions/build/build_assignments.py --release  # ... and regenerate exercises/ with nbgrader
+
+The notebooks are written from the cell lists below with deterministic cell ids and metadata, so a
+rebuild reproduces the committed files byte for byte (tests/test_assignments.py checks it).  The
+release is made by ``nbgrader generate_assignment`` in a throw-away course directory (no gradebook
+left behind) and copied into exercises/<assignment>/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCE = ROOT / "solutions"
+RELEASE = ROOT / "exercises"
+
+# ---------------------------------------------------------------- cell helpers
+
+_META_BASE = {"schema_version": 3, "task": False}
+
+
+def _cell(kind: str, cid: str, src: str, nbg: dict | None) -> nbformat.NotebookNode:
+    src = src.strip("\n")
+    cell = nbformat.v4.new_markdown_cell(src) if kind == "md" else nbformat.v4.new_code_cell(src)
+    cell.id = cid
+    if nbg is not None:
+        cell.metadata["nbgrader"] = {**_META_BASE, **nbg, "grade_id": cid}
+    return cell
+
+
+def md(cid: str, src: str) -> nbformat.NotebookNode:
+    """Instructions: read-only."""
+    return _cell("md", cid, src, {"grade": False, "solution": False, "locked": True})
+
+
+def setup(cid: str, src: str) -> nbformat.NotebookNode:
+    """Read-only code (imports, given helpers)."""
+    return _cell("code", cid, src, {"grade": False, "solution": False, "locked": True})
+
+
+def code(cid: str, src: str) -> nbformat.NotebookNode:
+    """An ordinary cell the learner may change (demos, experiments); not graded."""
+    return _cell("code", cid, src, None)
+
+
+def solution(cid: str, src: str) -> nbformat.NotebookNode:
+    return _cell("code", cid, src, {"grade": False, "solution": True, "locked": False})
+
+
+def tests(cid: str, points: int, src: str) -> nbformat.NotebookNode:
+    return _cell("code", cid, src, {"grade": True, "solution": False, "locked": True, "points": points})
+
+
+def hidden(cid: str, points: int, call: str) -> nbformat.NotebookNode:
+    """A test cell whose checks are hidden from the release (same checks, other shapes and seeds)."""
+    src = ("# Hidden tests: the same checks on other shapes and seeds run when your work is graded.\n"
+           f"### BEGIN HIDDEN TESTS\n{call}\n### END HIDDEN TESTS")
+    return tests(cid, points, src)
+
+
+def notebook(cells: list) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.nbformat, nb.nbformat_minor = 4, 5
+    nb.cells = cells
+    nb.metadata = {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
+                   "language_info": {"name": "python"}}
+    return nb
+
+
+SETUP_HEAD = '''
+import os
+
+import numpy as np
+
+GRADING = bool(os.environ.get("NBGRADER_EXECUTION"))  # set by nbgrader while it grades
+QUICK = GRADING or os.environ.get("NNLIB_QUICK") == "1"  # shorter demo runs
+'''
+
+HOWTO = """
+**How this works.** Write your code where it says `# YOUR CODE HERE` (delete the `raise NotImplementedError()`
+line), run the cell, then run the test cell below it. A test prints a line starting with ✓ when it passes; when it
+fails, its message says what is wrong. Hidden tests run the same checks on other shapes and seeds when your work is
+graded. Restart the kernel and run all cells before you submit. Outside the course you can call the same checks
+yourself: `from nnlib.grading import check_backprop; check_backprop(backprop)`.
+"""
+
+# ---------------------------------------------------------------- a01: the perceptron
+
+A01 = [
+    md("intro", r"""
+# Assignment 1 — The perceptron (lecture 1)
+
+Rosenblatt's perceptron computes $y = \mathrm{step}(z)$ with $z = w_0 + \sum_{i=1}^d w_i x_i$, where
+$\mathrm{step}(z) = 1$ if $z > 0$ and $0$ otherwise. The bias $w_0$ is the weight of a constant input $x_0 = 1$
+("bias as the weight from a constant node"), so we store $w = (w_0, w_1, \dots, w_d)$ with the bias **first**.
+
+The learning rule, for one training pair $(x, d)$ with current output $y$:
+
+$$w_i \leftarrow w_i + \eta\,(d - y)\,x_i \qquad\text{for every } i = 0, \dots, d \quad (x_0 = 1).$$
+
+(The slide writes $\eta(d - y)x$ without the index $i$: it is one update per weight.)
+""" + HOWTO),
+    setup("setup", SETUP_HEAD + '''
+from nnlib.datasets import logic_table
+from nnlib.grading import check_perceptron_predict, check_perceptron_rule, check_perceptron_train, require
+'''),
+    md("ex1", r"""
+## Exercise 1 — predict (3 points)
+
+Write `predict(w, X)`: `X` has one example per row, shape `(n, d)`, and `w` has shape `(d + 1,)`. Return the
+array of the `n` outputs, each 0 or 1. Vectorise: one matrix–vector product, no Python loop.
+"""),
+    solution("predict", '''
+def predict(w, X):
+    """Outputs step(w_0 + X @ w[1:]) for the rows of X: an array of 0s and 1s of shape (n,)."""
+    ### BEGIN SOLUTION
+    z = w[0] + X @ w[1:]
+    return (z > 0).astype(float)
+    ### END SOLUTION
+'''),
+    tests("test_predict", 2, 'check_perceptron_predict(require("predict"))'),
+    hidden("test_predict_hidden", 1, 'check_perceptron_predict(require("predict"), hidden=True)'),
+    md("ex2", r"""
+## Exercise 2 — the learning rule (3 points)
+
+Write `perceptron_update(w, x, d, eta)` for one example `x` of shape `(d,)` with target `d` (0 or 1): compute the
+current output $y$, then return the **new** weight vector $w + \eta (d - y)(1, x_1, \dots, x_d)$.
+Do not change `w` in place. When the output is right ($d = y$) nothing changes.
+"""),
+    solution("perceptron_update", '''
+def perceptron_update(w, x, d, eta):
+    """One step of the perceptron rule; returns the new weights."""
+    ### BEGIN SOLUTION
+    xa = np.concatenate([[1.0], x])
+    y = 1.0 if xa @ w > 0 else 0.0
+    return w + eta * (d - y) * xa
+    ### END SOLUTION
+'''),
+    tests("test_perceptron_update", 2, 'check_perceptron_rule(require("perceptron_update"))'),
+    hidden("test_perceptron_update_hidden", 1, 'check_perceptron_rule(require("perceptron_update"), hidden=True)'),
+    md("ex3", r"""
+## Exercise 3 — training (3 points)
+
+Write `train_perceptron(X, d, eta, epochs)`: start from $w = 0$ and apply your `perceptron_update` to the examples
+one at a time, **in order**, for `epochs` passes over the data; return the final `w`. (You may stop early after a
+pass without mistakes: the weights would not change any more.)
+"""),
+    solution("train_perceptron", '''
+def train_perceptron(X, d, eta, epochs):
+    """The perceptron rule from w = 0, example by example, for `epochs` passes; returns w."""
+    ### BEGIN SOLUTION
+    w = np.zeros(X.shape[1] + 1)
+    for _ in range(epochs):
+        for x, target in zip(X, d):
+            w = perceptron_update(w, x, target, eta)
+    return w
+    ### END SOLUTION
+'''),
+    tests("test_train_perceptron", 2, 'check_perceptron_train(require("train_perceptron"))'),
+    hidden("test_train_perceptron_hidden", 1, 'check_perceptron_train(require("train_perceptron"), hidden=True)'),
+    md("try", r"""
+## Try it
+
+AND is linearly separable: the rule stops changing $w$ after a few passes (the perceptron convergence theorem).
+XOR is not: it never settles. Run the cell and compare.
+"""),
+    code("demo", '''
+for gate in ("AND", "OR", "XOR"):
+    X, d = logic_table(gate)
+    w = train_perceptron(X, d, eta=1.0, epochs=20)
+    print(f"{gate:4s} w = {w},  outputs {predict(w, X)},  targets {d}")
+'''),
+]
+
+# ---------------------------------------------------------------- a02: XOR
+
+A02 = [
+    md("intro", r"""
+# Assignment 2 — XOR by hand (lecture 1)
+
+A single perceptron separates its inputs with one straight line $w_0 + w_1 x_1 + w_2 x_2 = 0$, so it can compute
+AND, OR and NAND but not XOR. Two layers can: XOR$(x_1, x_2)$ = AND(OR$(x_1, x_2)$, NAND$(x_1, x_2)$).
+Here you choose the weights yourself — no training. Units output $\mathrm{step}(z) = 1$ if $z > 0$ else 0, and a
+weight vector is $w = (w_0, w_1, w_2)$ with the bias first.
+
+Choose weights with a margin: no input may lie **on** a decision boundary ($z = 0$). The hidden tests nudge the
+inputs by ±0.1.
+""" + HOWTO),
+    setup("setup", SETUP_HEAD + '''
+from nnlib.datasets import logic_table
+from nnlib.grading import check_gate, check_xor_network, require
+from nnlib.perceptron import Perceptron
+
+
+def step(z):
+    return (np.asarray(z) > 0).astype(float)
+'''),
+    md("ex1", r"""
+## Exercise 1 — three gates (5 points)
+
+Set `AND_w`, `OR_w` and `NAND_w`, each a NumPy array of three numbers $(w_0, w_1, w_2)$.
+"""),
+    solution("gates", '''
+### BEGIN SOLUTION
+AND_w = np.array([-1.5, 1.0, 1.0])
+OR_w = np.array([-0.5, 1.0, 1.0])
+NAND_w = np.array([1.5, -1.0, -1.0])
+### END SOLUTION
+'''),
+    tests("test_gates", 3, '''
+check_gate(require("AND_w"), "AND")
+check_gate(require("OR_w"), "OR")
+check_gate(require("NAND_w"), "NAND")
+'''),
+    hidden("test_gates_hidden", 2, '''for w, gate in ((require("AND_w"), "AND"), (require("OR_w"), "OR"), (require("NAND_w"), "NAND")):
+    check_gate(w, gate, hidden=True)'''),
+    md("ex2", r"""
+## Exercise 2 — a 2-2-1 network for XOR (3 points)
+
+The hidden layer computes $h = \mathrm{step}(W_1 x + b_1)$ with `W1` of shape `(2, 2)` (row $j$ holds the weights of
+hidden unit $j$) and `b1` of shape `(2,)`; the output is $y = \mathrm{step}(W_2 \cdot h + b_2)$ with `W2` of shape
+`(2,)` and `b2` a number. Set them so that the network computes XOR (you may reuse your gates).
+"""),
+    solution("xor_weights", '''
+### BEGIN SOLUTION
+W1 = np.array([OR_w[1:], NAND_w[1:]])
+b1 = np.array([OR_w[0], NAND_w[0]])
+W2 = AND_w[1:]
+b2 = AND_w[0]
+### END SOLUTION
+'''),
+    tests("test_xor", 2, 'check_xor_network(*require(["W1", "b1", "W2", "b2"]))'),
+    hidden("test_xor_hidden", 1, 'check_xor_network(*require(["W1", "b1", "W2", "b2"]), hidden=True)'),
+    md("try", r"""
+## Try it: one perceptron cannot learn XOR
+
+The perceptron rule on XOR keeps making mistakes, epoch after epoch (mistakes per epoch below); your two-layer
+network gets all four right.
+"""),
+    code("demo", '''
+X, d = logic_table("XOR")
+p = Perceptron(2, eta=1.0)
+print("mistakes per epoch:", p.fit(X, d, epochs=10))
+h = step(X @ W1.T + b1)
+print("your network:", step(h @ W2 + b2), " XOR:", d)
+'''),
+]
+
+# ---------------------------------------------------------------- a03: gradient descent
+
+A03 = [
+    md("intro", r"""
+# Assignment 3 — Numerical derivatives and gradient descent (lectures 2–3)
+
+The lecture estimates the slope of $f(x) = x^2 - 6x + 10$ at $x = 6$ with $\Delta x = 0.01$:
+$\frac{f(6.01) - f(6)}{0.01} = 6.01$ (the exact derivative $2x - 6$ is 6). Then it walks downhill on
+$z = x^2 + y^2 - 6x + 10$: from $(6, -2)$ with $\eta = 0.01$, one step $p \leftarrow p - \eta \nabla z(p)$ with
+$\nabla z = (2x - 6,\ 2y) = (6, -4)$ lands on $(5.94, -1.96)$.
+""" + HOWTO),
+    setup("setup", SETUP_HEAD + '''
+from nnlib.grading import (check_gd_step, check_gradient_descent, check_numerical_derivative,
+                           check_numerical_gradient, require)
+
+
+def f(x):
+    return x**2 - 6 * x + 10
+
+
+def z(p):
+    x, y = p
+    return x**2 + y**2 - 6 * x + 10
+
+
+def grad_z(p):
+    x, y = p
+    return np.array([2 * x - 6, 2 * y])
+'''),
+    md("ex1", r"""
+## Exercise 1 — the slope by a forward difference (3 points)
+
+Write `numerical_derivative(f, x, dx)` returning $\frac{f(x + \Delta x) - f(x)}{\Delta x}$, as in the lecture.
+`numerical_derivative(f, 6.0, 0.01)` should give 6.01.
+"""),
+    solution("numerical_derivative", '''
+def numerical_derivative(f, x, dx):
+    """Forward difference (f(x + dx) - f(x)) / dx."""
+    ### BEGIN SOLUTION
+    return (f(x + dx) - f(x)) / dx
+    ### END SOLUTION
+'''),
+    tests("test_numerical_derivative", 2, '''
+check_numerical_derivative(require("numerical_derivative"))
+print(numerical_derivative(f, 6.0, 0.01))
+'''),
+    hidden("test_numerical_derivative_hidden", 1,
+           'check_numerical_derivative(require("numerical_derivative"), hidden=True)'),
+    md("ex2", r"""
+## Exercise 2 — a numerical gradient (3 points)
+
+For a function of a vector $p$, estimate every partial derivative with a **central** difference,
+$\frac{\partial f}{\partial p_i} \approx \frac{f(p + h e_i) - f(p - h e_i)}{2h}$ (error $O(h^2)$ instead of the
+forward difference's $O(h)$). Write `numerical_gradient(f, p, h)` returning an array shaped like `p`.
+Do not leave `p` changed.
+"""),
+    solution("numerical_gradient", '''
+def numerical_gradient(f, p, h=1e-5):
+    """Central differences for every entry of p."""
+    ### BEGIN SOLUTION
+    p = np.array(p, dtype=float)
+    grad = np.zeros_like(p)
+    for i in range(p.size):
+        e = np.zeros_like(p)
+        e.flat[i] = h
+        grad.flat[i] = (f(p + e) - f(p - e)) / (2 * h)
+    return grad
+    ### END SOLUTION
+'''),
+    tests("test_numerical_gradient", 2, '''
+check_numerical_gradient(require("numerical_gradient"))
+print(numerical_gradient(z, np.array([6.0, -2.0])))
+'''),
+    hidden("test_numerical_gradient_hidden", 1, 'check_numerical_gradient(require("numerical_gradient"), hidden=True)'),
+    md("ex3", r"""
+## Exercise 3 — one step downhill (3 points)
+
+Write `gd_step(grad, p, eta)` returning the new point $p - \eta\,\nabla f(p)$, where `grad(p)` returns $\nabla f(p)$.
+From $(6, -2)$ with $\eta = 0.01$ on $z$ it gives $(5.94, -1.96)$.
+"""),
+    solution("gd_step", '''
+def gd_step(grad, p, eta):
+    """One gradient-descent step: p - eta * grad(p) (p itself is not changed)."""
+    ### BEGIN SOLUTION
+    return np.asarray(p, dtype=float) - eta * grad(p)
+    ### END SOLUTION
+'''),
+    tests("test_gd_step", 2, '''
+check_gd_step(require("gd_step"))
+print(gd_step(grad_z, np.array([6.0, -2.0]), 0.01))
+'''),
+    hidden("test_gd_step_hidden", 1, 'check_gd_step(require("gd_step"), hidden=True)'),
+    md("ex4", r"""
+## Exercise 4 — gradient descent (3 points)
+
+Write `gradient_descent(grad, p0, eta, steps)` that takes `steps` steps from `p0` and returns the whole path: an
+array of shape `(steps + 1, d)` whose first row is `p0` and whose row $k$ is the point after $k$ steps.
+"""),
+    solution("gradient_descent", '''
+def gradient_descent(grad, p0, eta, steps):
+    """The path of `steps` gradient-descent steps from p0, shape (steps + 1, d)."""
+    ### BEGIN SOLUTION
+    path = [np.asarray(p0, dtype=float)]
+    for _ in range(steps):
+        path.append(gd_step(grad, path[-1], eta))
+    return np.array(path)
+    ### END SOLUTION
+'''),
+    tests("test_gradient_descent", 2, 'check_gradient_descent(require("gradient_descent"))'),
+    hidden("test_gradient_descent_hidden", 1, 'check_gradient_descent(require("gradient_descent"), hidden=True)'),
+    md("try", r"""
+## Try it
+
+With $\eta = 0.01$ the walk from $(6, -2)$ creeps towards the minimum $(3, 0)$; try $\eta = 0.1$, $0.5$, $0.9$ and
+$1.1$ (it diverges: each step overshoots by more than it gains).
+"""),
+    code("demo", '''
+for eta in (0.01, 0.1, 0.5, 0.9, 1.1):
+    path = gradient_descent(grad_z, np.array([6.0, -2.0]), eta, 50)
+    print(f"eta = {eta:<5} after 50 steps: {np.round(path[-1], 4)},  z = {z(path[-1]):.4g}")
+'''),
+]
+
+# ---------------------------------------------------------------- a04: derivatives
+
+A04 = [
+    md("intro", r"""
+# Assignment 4 — Derivatives of activation functions (lecture 2)
+
+Backpropagation multiplies by $\sigma'(z)$ at every layer, so each activation needs its derivative. Write them
+**elementwise on NumPy arrays** (use `np.exp`, `np.tanh`, comparisons — no Python loops, no `math` module), without
+importing nnlib's derivatives. The functions themselves are given: `sigmoid`, `tanh`, `relu`, `softplus`.
+
+| activation | $\sigma(z)$ |
+|---|---|
+| sigmoid | $1 / (1 + e^{-z})$ |
+| tanh | $(e^z - e^{-z}) / (e^z + e^{-z})$ |
+| ReLU | $\max(0, z)$ (take ReLU'(0) = 0) |
+| softplus | $\ln(1 + e^z)$ |
+""" + HOWTO),
+    setup("setup", SETUP_HEAD + '''
+from nnlib.activations import relu, sigmoid, softplus, tanh
+from nnlib.grading import check_derivative, require
+'''),
+    md("ex1", r"""
+## Exercise 1 — sigmoid (2 points)
+
+Show (on paper) that $\sigma'(z) = \sigma(z)\,(1 - \sigma(z))$, then write `sigmoid_prime(z)`.
+"""),
+    solution("sigmoid_prime", '''
+def sigmoid_prime(z):
+    ### BEGIN SOLUTION
+    s = sigmoid(z)
+    return s * (1 - s)
+    ### END SOLUTION
+'''),
+    tests("test_sigmoid_prime", 1, 'check_derivative(require("sigmoid_prime"), "sigmoid")'),
+    hidden("test_sigmoid_prime_hidden", 1, 'check_derivative(require("sigmoid_prime"), "sigmoid", hidden=True)'),
+    md("ex2", "## Exercise 2 — tanh (2 points)\n\nWrite `tanh_prime(z)`."),
+    solution("tanh_prime", '''
+def tanh_prime(z):
+    ### BEGIN SOLUTION
+    return 1 - np.tanh(z) ** 2
+    ### END SOLUTION
+'''),
+    tests("test_tanh_prime", 1, 'check_derivative(require("tanh_prime"), "tanh")'),
+    hidden("test_tanh_prime_hidden", 1, 'check_derivative(require("tanh_prime"), "tanh", hidden=True)'),
+    md("ex3", "## Exercise 3 — ReLU (2 points)\n\nWrite `relu_prime(z)`: 1 where $z > 0$, else 0, as floats."),
+    solution("relu_prime", '''
+def relu_prime(z):
+    ### BEGIN SOLUTION
+    return (z > 0).astype(float)
+    ### END SOLUTION
+'''),
+    tests("test_relu_prime", 1, 'check_derivative(require("relu_prime"), "relu")'),
+    hidden("test_relu_prime_hidden", 1, 'check_derivative(require("relu_prime"), "relu", hidden=True)'),
+    md("ex4", "## Exercise 4 — softplus (2 points)\n\nWrite `softplus_prime(z)`. Which familiar function is it?"),
+    solution("softplus_prime", '''
+def softplus_prime(z):
+    ### BEGIN SOLUTION
+    return sigmoid(z)
+    ### END SOLUTION
+'''),
+    tests("test_softplus_prime", 1, 'check_derivative(require("softplus_prime"), "softplus")'),
+    hidden("test_softplus_prime_hidden", 1, 'check_derivative(require("softplus_prime"), "softplus", hidden=True)'),
+    md("ex5", r"""
+## Exercise 5 — the chain rule (2 points)
+
+The recitation's example: $F(x) = (x^2 + 1)^{1/2}$, an outer function $u^{1/2}$ of the inner $u = x^2 + 1$.
+By the chain rule $F'(x) = \tfrac12 u^{-1/2} \cdot 2x$. Write `F_prime(x)`, elementwise.
+"""),
+    solution("F_prime", '''
+def F_prime(x):
+    ### BEGIN SOLUTION
+    return x / np.sqrt(x**2 + 1)
+    ### END SOLUTION
+'''),
+    tests("test_F_prime", 1, 'check_derivative(require("F_prime"), "chain")'),
+    hidden("test_F_prime_hidden", 1, 'check_derivative(require("F_prime"), "chain", hidden=True)'),
+]
+
+# ---------------------------------------------------------------- a05: backprop
+
+BP_SINGLE = '''
+def backprop_single(net, x, y):
+    """Gradient of C_x = ½‖a^L − y‖² for ONE example x (n_in, 1), target y (n_out, 1).
+
+    Returns (nabla_b, nabla_w), lists shaped like net.biases and net.weights.
+    """
+    ### BEGIN SOLUTION
+    nabla_b = [None] * len(net.biases)
+    nabla_w = [None] * len(net.weights)
+    activation, activations, zs = x, [x], []
+    for b, w in zip(net.biases, net.weights):
+        z = w @ activation + b
+        zs.append(z)
+        activation = sigmoid(z)
+        activations.append(activation)
+    delta = (activations[-1] - y) * sigmoid_prime(zs[-1])
+    nabla_b[-1] = delta
+    nabla_w[-1] = delta @ activations[-2].T
+    for l in range(2, net.num_layers):
+        delta = (net.weights[-l + 1].T @ delta) * sigmoid_prime(zs[-l])
+        nabla_b[-l] = delta
+        nabla_w[-l] = delta @ activations[-l - 1].T
+    return nabla_b, nabla_w
+    ### END SOLUTION
+'''
+
+BP_BATCH = '''
+def backprop(net, x, y):
+    """Σ over the m columns of x (n_in, m) of the per-example gradients; y has shape (n_out, m).
+
+    Returns (nabla_b, nabla_w), lists shaped like net.biases and net.weights.
+    """
+    ### BEGIN SOLUTION
+    nabla_b = [None] * len(net.biases)
+    nabla_w = [None] * len(net.weights)
+    activation, activations, zs = x, [x], []
+    for b, w in zip(net.biases, net.weights):
+        z = w @ activation + b  # b (n, 1) broadcasts over the m columns
+        zs.append(z)
+        activation = sigmoid(z)
+        activations.append(activation)
+    delta = (activations[-1] - y) * sigmoid_prime(zs[-1])  # (n_L, m): one column per example
+    nabla_b[-1] = delta.sum(axis=1, keepdims=True)
+    nabla_w[-1] = delta @ activations[-2].T  # sums the m outer products
+    for l in range(2, net.num_layers):
+        delta = (net.weights[-l + 1].T @ delta) * sigmoid_prime(zs[-l])
+        nabla_b[-l] = delta.sum(axis=1, keepdims=True)
+        nabla_w[-l] = delta @ activations[-l - 1].T
+    return nabla_b, nabla_w
+    ### END SOLUTION
+'''
+
+A05 = [
+    md("intro", r"""
+# Assignment 5 — Backpropagation (lectures 4–5)
+
+Nielsen's notation: layer $l$ has weights $w^l$ (shape $(n_l, n_{l-1})$, entry $w^l_{jk}$ from neuron $k$ of layer
+$l-1$ to neuron $j$ of layer $l$) and biases $b^l$ (a column, shape $(n_l, 1)$). Feedforward:
+$z^l = w^l a^{l-1} + b^l$, $a^l = \sigma(z^l)$, with $a^1 = x$. For the quadratic cost
+$C_x = \tfrac12 \lVert a^L - y \rVert^2$ the four equations are
+
+$$\delta^L = (a^L - y) \odot \sigma'(z^L) \quad\text{(BP1)}\qquad
+\delta^l = \big((w^{l+1})^T \delta^{l+1}\big) \odot \sigma'(z^l) \quad\text{(BP2)}$$
+$$\frac{\partial C}{\partial b^l_j} = \delta^l_j \quad\text{(BP3)}\qquad
+\frac{\partial C}{\partial w^l_{jk}} = a^{l-1}_k\,\delta^l_j \quad\text{(BP4)}$$
+
+`net` is an `nnlib.Network` with a sigmoid activation: use `net.weights` (a list, `net.weights[0]` is $w^2$),
+`net.biases` (columns) and `net.num_layers`; `sigmoid` and `sigmoid_prime` are imported for you. Do not call
+`net.backprop` — that is what you are writing.
+""" + HOWTO),
+    setup("setup", SETUP_HEAD + '''
+import time
+
+from nnlib import Network
+from nnlib.activations import sigmoid, sigmoid_prime
+from nnlib.grading import check_backprop, require
+'''),
+    md("ex1", r"""
+## Exercise 1 — backprop for one example (5 points)
+
+Write `backprop_single(net, x, y)` for one example: `x` is a column of shape `(n_in, 1)` and `y` a column of shape
+`(n_out, 1)`. Return `(nabla_b, nabla_w)`: `nabla_b[i]` has the shape of `net.biases[i]` and `nabla_w[i]` that of
+`net.weights[i]`. Keep every $z^l$ and $a^l$ of the forward pass; then go backwards with BP1–BP4.
+"""),
+    solution("backprop_single", BP_SINGLE),
+    tests("test_backprop_single", 3, 'check_backprop(require("backprop_single"), single=True)'),
+    hidden("test_backprop_single_hidden", 2, 'check_backprop(require("backprop_single"), single=True, hidden=True)'),
+    md("ex2", r"""
+## Exercise 2 — backprop for a whole minibatch at once (7 points)
+
+Now `x` has shape `(n_in, m)`: its $m$ columns are $m$ examples, and `y` has shape `(n_out, m)`. Return the **sum**
+over the examples of their gradients (Nielsen's convention; `update_mini_batch` divides by $m$ later).
+
+Vectorise: put the examples side by side and every equation becomes one matrix operation for the whole batch —
+$z^l$ and $\delta^l$ become matrices with one column per example, the bias broadcasts over the columns, BP4's sum of
+$m$ outer products $\sum_x \delta^{l,x} (a^{l-1,x})^T$ is one matrix product, and BP3 sums $\delta^l$ over the
+examples. Mind which axis is which.
+"""),
+    solution("backprop", BP_BATCH),
+    tests("test_backprop", 4, 'check_backprop(require("backprop"))'),
+    hidden("test_backprop_hidden", 3, 'check_backprop(require("backprop"), hidden=True)'),
+    md("try", r"""
+## Try it: one matrix product instead of a loop
+
+Both of your functions give the same gradient for a minibatch; compare their speed on Nielsen's `[784, 30, 10]`
+network with a minibatch of 10 (and think about a GPU, where the matrix version wins by far more).
+"""),
+    code("demo", '''
+net = Network([784, 30, 10], seed=0)
+rng = np.random.default_rng(0)
+x, y = rng.random((784, 10)), rng.random((10, 10))
+repeats = 5 if QUICK else 50
+
+t0 = time.perf_counter()
+for _ in range(repeats):
+    for i in range(10):
+        backprop_single(net, x[:, i:i + 1], y[:, i:i + 1])
+t_loop = (time.perf_counter() - t0) / repeats
+t0 = time.perf_counter()
+for _ in range(repeats):
+    backprop(net, x, y)
+t_batch = (time.perf_counter() - t0) / repeats
+print(f"loop over the examples: {1e3 * t_loop:.2f} ms,  one batch: {1e3 * t_batch:.2f} ms")
+'''),
+]
+
+# ---------------------------------------------------------------- a06: SGD and optimisers
+
+A06 = [
+    md("intro", r"""
+# Assignment 6 — Stochastic gradient descent, momentum, Adam, softmax (lectures 5–6)
+
+Minibatch SGD (Nielsen, chapter 1): for each minibatch of $m$ examples,
+
+$$w^l \leftarrow w^l - \frac{\eta}{m} \sum_x \nabla_{w^l} C_x, \qquad b^l \leftarrow b^l - \frac{\eta}{m} \sum_x
+\nabla_{b^l} C_x.$$
+
+Here `net` is an `nnlib.Network`, and `net.backprop(x, y)` gives you `(nabla_b, nabla_w)` for one example (columns
+`x` `(n_in, 1)`, `y` `(n_out, 1)`) — or the sum over a batch of columns.
+""" + HOWTO),
+    setup("setup", SETUP_HEAD + '''
+from nnlib import Network
+from nnlib.activations import softmax
+from nnlib.datasets import digits, nielsen_format
+from nnlib.grading import (check_adam, check_momentum, check_sgd_epoch, check_softmax_cross_entropy,
+                           check_update_mini_batch, require)
+'''),
+    md("ex1", r"""
+## Exercise 1 — `update_mini_batch` (4 points)
+
+Write `update_mini_batch(net, mini_batch, eta)`: `mini_batch` is a list of $m$ pairs `(x, y)` of columns. Add up the
+gradients of its examples (from `net.backprop`), then update `net.weights` and `net.biases` **in place** by the rule
+above.
+"""),
+    solution("update_mini_batch", '''
+def update_mini_batch(net, mini_batch, eta):
+    """One SGD step on the minibatch (a list of (x, y) column pairs); changes net in place."""
+    ### BEGIN SOLUTION
+    nabla_b = [np.zeros(b.shape) for b in net.biases]
+    nabla_w = [np.zeros(w.shape) for w in net.weights]
+    for x, y in mini_batch:
+        delta_nabla_b, delta_nabla_w = net.backprop(x, y)
+        nabla_b = [nb + dnb for nb, dnb in zip(nabla_b, delta_nabla_b)]
+        nabla_w = [nw + dnw for nw, dnw in zip(nabla_w, delta_nabla_w)]
+    m = len(mini_batch)
+    net.weights = [w - (eta / m) * nw for w, nw in zip(net.weights, nabla_w)]
+    net.biases = [b - (eta / m) * nb for b, nb in zip(net.biases, nabla_b)]
+    ### END SOLUTION
+'''),
+    tests("test_update_mini_batch", 2, 'check_update_mini_batch(require("update_mini_batch"))'),
+    hidden("test_update_mini_batch_hidden", 2, 'check_update_mini_batch(require("update_mini_batch"), hidden=True)'),
+    md("ex2", r"""
+## Exercise 2 — one epoch (3 points)
+
+Write `sgd_epoch(net, training_data, mini_batch_size, eta)`: split `training_data` (a list of `(x, y)` pairs) into
+consecutive minibatches of `mini_batch_size` examples — the last one may be shorter — and take one step on each,
+in order, with `net.update_mini_batch(mini_batch, eta)` (nnlib's, so this exercise does not depend on the last one).
+Do not shuffle here: the caller shuffles before each epoch.
+"""),
+    solution("sgd_epoch", '''
+def sgd_epoch(net, training_data, mini_batch_size, eta):
+    """One pass over training_data in consecutive minibatches."""
+    ### BEGIN SOLUTION
+    for k in range(0, len(training_data), mini_batch_size):
+        net.update_mini_batch(training_data[k:k + mini_batch_size], eta)
+    ### END SOLUTION
+'''),
+    tests("test_sgd_epoch", 2, 'check_sgd_epoch(require("sgd_epoch"))'),
+    hidden("test_sgd_epoch_hidden", 1, 'check_sgd_epoch(require("sgd_epoch"), hidden=True)'),
+    md("try", r"""
+## Try it: learn the 8×8 digits
+
+Nielsen's recipe on scikit-learn's digits (64 pixels, 10 classes): a `[64, 30, 10]` network, minibatches of 10,
+$\eta = 3.0$. While the assignment is graded only 2 epochs run.
+"""),
+    code("demo", '''
+split = digits()
+train = nielsen_format(*split.train)
+test = nielsen_format(*split.test, train=False)
+net = Network([64, 30, 10], seed=1)
+rng = np.random.default_rng(1)
+for epoch in range(2 if QUICK else 20):
+    order = rng.permutation(len(train))
+    sgd_epoch(net, [train[i] for i in order], 10, 3.0)
+    print(f"Epoch {epoch}: {net.evaluate(test)} / {len(test)}")
+'''),
+    md("ex3", r"""
+## Exercise 3 — momentum (3 points)
+
+The heavy ball keeps a velocity $v$ (start: $v = 0$): $v \leftarrow \mu v - \eta g$, then $w \leftarrow w + v$.
+Write `momentum_step(w, v, grad, eta, mu)` returning the pair `(w_new, v_new)`.
+"""),
+    solution("momentum_step", '''
+def momentum_step(w, v, grad, eta, mu):
+    ### BEGIN SOLUTION
+    v_new = mu * v - eta * grad
+    return w + v_new, v_new
+    ### END SOLUTION
+'''),
+    tests("test_momentum", 2, 'check_momentum(require("momentum_step"))'),
+    hidden("test_momentum_hidden", 1, 'check_momentum(require("momentum_step"), hidden=True)'),
+    md("ex4", r"""
+## Exercise 4 — Adam (3 points)
+
+At step $t = 1, 2, \dots$ with gradient $g$: $m \leftarrow \beta_1 m + (1 - \beta_1) g$,
+$v \leftarrow \beta_2 v + (1 - \beta_2) g^2$, bias corrections $\hat m = m / (1 - \beta_1^t)$,
+$\hat v = v / (1 - \beta_2^t)$, and $w \leftarrow w - \eta\,\hat m / (\sqrt{\hat v} + \epsilon)$.
+Write `adam_step(w, grad, m, v, t, eta, beta1, beta2, eps)` returning `(w_new, m_new, v_new)`.
+"""),
+    solution("adam_step", '''
+def adam_step(w, grad, m, v, t, eta=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+    ### BEGIN SOLUTION
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad**2
+    m_hat = m / (1 - beta1**t)
+    v_hat = v / (1 - beta2**t)
+    return w - eta * m_hat / (np.sqrt(v_hat) + eps), m, v
+    ### END SOLUTION
+'''),
+    tests("test_adam", 2, 'check_adam(require("adam_step"))'),
+    hidden("test_adam_hidden", 1, 'check_adam(require("adam_step"), hidden=True)'),
+    md("ex5", r"""
+## Exercise 5 — softmax cross-entropy and its gradient (3 points)
+
+For logits `z` of shape `(m, k)` (one row per example) and integer labels `y` of shape `(m,)`:
+the mean loss $L = \frac1m \sum_i -\ln \mathrm{softmax}(z_i)_{y_i}$ and its gradient
+$\frac{\partial L}{\partial z} = \frac1m(\mathrm{softmax}(z) - \mathrm{onehot}(y))$.
+Write `softmax_cross_entropy(z, y)` returning `(loss, dz)`. It must work for large logits ($|z| \sim 1000$):
+subtract each row's maximum before `np.exp` (softmax does not change).
+"""),
+    solution("softmax_cross_entropy", '''
+def softmax_cross_entropy(z, y):
+    ### BEGIN SOLUTION
+    m = z.shape[0]
+    shifted = z - z.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = -log_probs[np.arange(m), y].mean()
+    dz = np.exp(log_probs)
+    dz[np.arange(m), y] -= 1
+    return loss, dz / m
+    ### END SOLUTION
+'''),
+    tests("test_softmax_cross_entropy", 2, 'check_softmax_cross_entropy(require("softmax_cross_entropy"))'),
+    hidden("test_softmax_cross_entropy_hidden", 1,
+           'check_softmax_cross_entropy(require("softmax_cross_entropy"), hidden=True)'),
+]
+
+# ---------------------------------------------------------------- a07: CNN layers
+
+A07 = [
+    md("intro", r"""
+# Assignment 7 — Convolution and max pooling, forward and backward (lecture 7)
+
+Images are batches `x` of shape `(N, C, H, W)`; a convolutional layer has `F` filters `W` of shape
+`(F, C, kh, kw)` and biases `b` of shape `(F,)`. With zero padding `pad` and step `stride`, the output has shape
+`(N, F, Ho, Wo)`, $H_o = (H + 2\,\mathrm{pad} - k_h) / \mathrm{stride} + 1$ (integer division), and
+
+$$\mathrm{out}[n, f, i, j] = b[f] + \sum_{c, u, v} W[f, c, u, v]\; x_{\mathrm{pad}}[n, c,\ i\,s + u,\ j\,s + v].$$
+
+(Deep-learning "convolution" is this cross-correlation: the kernel is not flipped.) Plain Python loops are fine
+here — nnlib's `layers.conv_forward` shows the fast im2col version.
+""" + HOWTO),
+    setup("setup", SETUP_HEAD + '''
+import time
+
+from nnlib import layers
+from nnlib.grading import check_conv_backward, check_conv_forward, check_maxpool_backward, require
+'''),
+    md("ex1", r"""
+## Exercise 1 — convolution forward (4 points)
+
+Write `conv_forward(x, W, b, stride=1, pad=0)` returning `out` of shape `(N, F, Ho, Wo)`.
+`np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))` pads with zeros.
+"""),
+    solution("conv_forward", '''
+def conv_forward(x, W, b, stride=1, pad=0):
+    ### BEGIN SOLUTION
+    N, C, H, Wd = x.shape
+    F, _, kh, kw = W.shape
+    Ho, Wo = (H + 2 * pad - kh) // stride + 1, (Wd + 2 * pad - kw) // stride + 1
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    out = np.zeros((N, F, Ho, Wo))
+    for n in range(N):
+        for f in range(F):
+            for i in range(Ho):
+                for j in range(Wo):
+                    window = xp[n, :, i * stride:i * stride + kh, j * stride:j * stride + kw]
+                    out[n, f, i, j] = np.sum(window * W[f]) + b[f]
+    return out
+    ### END SOLUTION
+'''),
+    tests("test_conv_forward", 3, 'check_conv_forward(require("conv_forward"))'),
+    hidden("test_conv_forward_hidden", 1, 'check_conv_forward(require("conv_forward"), hidden=True)'),
+    md("ex2", r"""
+## Exercise 2 — convolution backward (6 points)
+
+Given `dout` $= \partial L/\partial\,\mathrm{out}$ (shape `(N, F, Ho, Wo)`), write
+`conv_backward(dout, x, W, b, stride=1, pad=0)` returning `(dx, dW, db)`, shaped like `x`, `W` and `b`.
+Each output entry used the window $x_{\mathrm{pad}}[n, :, i s : i s + k_h, j s : j s + k_w]$ and the filter
+$W[f]$, so it sends $\mathrm{dout}[n, f, i, j] \cdot W[f]$ back into that window of $dx_{\mathrm{pad}}$ and
+$\mathrm{dout}[n, f, i, j] \cdot$ window into $dW[f]$; $db[f]$ sums $\mathrm{dout}[:, f]$. Accumulate with `+=` and
+strip the padding from $dx_{\mathrm{pad}}$ at the end.
+"""),
+    solution("conv_backward", '''
+def conv_backward(dout, x, W, b, stride=1, pad=0):
+    ### BEGIN SOLUTION
+    N, C, H, Wd = x.shape
+    F, _, kh, kw = W.shape
+    _, _, Ho, Wo = dout.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    dxp = np.zeros_like(xp)
+    dW = np.zeros_like(W)
+    db = dout.sum(axis=(0, 2, 3))
+    for n in range(N):
+        for f in range(F):
+            for i in range(Ho):
+                for j in range(Wo):
+                    rows = slice(i * stride, i * stride + kh)
+                    cols = slice(j * stride, j * stride + kw)
+                    dW[f] += dout[n, f, i, j] * xp[n, :, rows, cols]
+                    dxp[n, :, rows, cols] += dout[n, f, i, j] * W[f]
+    dx = dxp[:, :, pad:pad + H, pad:pad + Wd]
+    return dx, dW, db
+    ### END SOLUTION
+'''),
+    tests("test_conv_backward", 4, 'check_conv_backward(require("conv_backward"))'),
+    hidden("test_conv_backward_hidden", 2, 'check_conv_backward(require("conv_backward"), hidden=True)'),
+    md("ex3", r"""
+## Exercise 3 — max-pool backward (3 points)
+
+Max pooling with windows `size`×`size` moved by `stride` outputs the maximum of each window. Its backward pass sends
+`dout[n, c, i, j]` to the one input that was the maximum of window $(i, j)$ and nothing to the others. Write
+`maxpool_backward(dout, x, size=2, stride=2)` returning `dx` shaped like `x`. Windows may overlap (`stride < size`):
+add up what an input receives.
+"""),
+    solution("maxpool_backward", '''
+def maxpool_backward(dout, x, size=2, stride=2):
+    ### BEGIN SOLUTION
+    N, C, _, _ = x.shape
+    _, _, Ho, Wo = dout.shape
+    dx = np.zeros_like(x)
+    for n in range(N):
+        for c in range(C):
+            for i in range(Ho):
+                for j in range(Wo):
+                    window = x[n, c, i * stride:i * stride + size, j * stride:j * stride + size]
+                    u, v = np.unravel_index(np.argmax(window), window.shape)
+                    dx[n, c, i * stride + u, j * stride + v] += dout[n, c, i, j]
+    return dx
+    ### END SOLUTION
+'''),
+    tests("test_maxpool_backward", 2, 'check_maxpool_backward(require("maxpool_backward"))'),
+    hidden("test_maxpool_backward_hidden", 1, 'check_maxpool_backward(require("maxpool_backward"), hidden=True)'),
+    md("try", r"""
+## Try it: loops against im2col
+
+The same convolution as one matrix product (nnlib's `layers.conv_forward`, im2col) on a batch of 8 MNIST-sized
+images with 8 filters 5×5:
+"""),
+    code("demo", '''
+rng = np.random.default_rng(0)
+x, W, b = rng.standard_normal((8, 1, 28, 28)), rng.standard_normal((8, 1, 5, 5)), np.zeros(8)
+t0 = time.perf_counter()
+out_loops = conv_forward(x[:2] if QUICK else x, W, b)
+t_loops = time.perf_counter() - t0
+t0 = time.perf_counter()
+out_fast, _ = layers.conv_forward(x[:2] if QUICK else x, W, b)
+t_fast = time.perf_counter() - t0
+print(f"loops {1e3 * t_loops:.1f} ms, im2col {1e3 * t_fast:.2f} ms, same result: {np.allclose(out_loops, out_fast)}")
+'''),
+]
+
+ASSIGNMENTS = {
+    "a01_perceptron": A01,
+    "a02_xor": A02,
+    "a03_gradient_descent": A03,
+    "a04_derivatives": A04,
+    "a05_backprop": A05,
+    "a06_sgd": A06,
+    "a07_cnn": A07,
+}
+
+
+# ---------------------------------------------------------------- writing
+
+
+def build_sources(root: Path = SOURCE) -> list[Path]:
+    """Write every source notebook under ``root``; returns their paths."""
+    paths = []
+    for name, cells in ASSIGNMENTS.items():
+        path = root / name / f"{name}.ipynb"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nb = notebook([nbformat.from_dict(c) for c in cells])
+        nbformat.validate(nb)
+        path.write_text(nbformat.writes(nb) + "\n", encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def nbgrader_cmd() -> list[str]:
+    return [sys.executable, "-m", "nbgrader"]
+
+
+def nbgrader_env() -> dict[str, str]:
+    """The environment for nbgrader: its console scripts (alembic) must be on PATH."""
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return env
+
+
+def make_course(course: Path, source: Path = SOURCE, assignments: list[str] | None = None) -> Path:
+    """A throw-away nbgrader course directory: the repo's config and a copy of the source notebooks."""
+    course.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
+    for name in assignments or list(ASSIGNMENTS):
+        shutil.copytree(source / name, course / "solutions" / name, dirs_exist_ok=True)
+    return course
+
+
+def generate(course: Path, assignment: str = "a[0-9][0-9]_*") -> Path:
+    """``nbgrader generate_assignment`` in ``course`` (``assignment`` may be a glob); returns the release root."""
+    subprocess.run([*nbgrader_cmd(), "generate_assignment", assignment, "--force", "--log-level=WARN"],
+                   cwd=course, check=True, capture_output=True, text=True, env=nbgrader_env())
+    return course / "exercises"
+
+
+def copy_release(release: Path, out: Path, assignments: list[str] | None = None) -> None:
+    """Copy the release notebooks of ``release/<assignment>/`` into ``out/<assignment>/`` (replacing them)."""
+    for name in assignments or list(ASSIGNMENTS):
+        dest = out / name
+        if dest.exists():
+            shutil.rmtree(dest)
+        dest.mkdir(parents=True)
+        for nb in sorted((release / name).glob("*.ipynb")):
+            shutil.copy(nb, dest / nb.name)
+
+
+def generate_release(out: Path = RELEASE, source: Path = SOURCE) -> None:
+    """Regenerate the student release of every assignment into ``out`` via a throw-away course directory."""
+    with tempfile.TemporaryDirectory(prefix="nnlib-release-") as tmp:
+        copy_release(generate(make_course(Path(tmp), source)), out)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--release", action="store_true", help="also regenerate exercises/ with nbgrader")
+    args = ap.parse_args()
+    for p in build_sources():
+        print("wrote", p.relative_to(ROOT))
+    if args.release:
+        generate_release()
+        print("regenerated", RELEASE.relative_to(ROOT))
+
+
+if __name__ == "__main__":
+    main()
