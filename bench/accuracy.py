@@ -99,14 +99,15 @@ def mlp(d: dict, epochs: int = 30) -> None:
           "lr": "0.05 halved every 10 epochs", "batch": 64, "train_images": 60000})
 
 
-def cnn(d: dict, epochs: int = 3, decay: float = 0.5) -> None:
+def cnn(d: dict, epochs: int = 3, decay: float = 0.5, dropout: float = 0.0) -> None:
     f = np.float32
+    head = [L.Dropout(dropout)] if dropout else []
     model = Model([L.Conv2D(1, 20, 5, dtype=f), L.ReLU(), L.MaxPool2D(2), L.Conv2D(20, 40, 5, dtype=f), L.ReLU(),
-                   L.MaxPool2D(2), L.Flatten(), L.Dense(640, 100, "he", dtype=f), L.ReLU(),
+                   L.MaxPool2D(2), L.Flatten(), L.Dense(640, 100, "he", dtype=f), L.ReLU(), *head,
                    L.Dense(100, 10, dtype=f)], cost="softmax_cross_entropy")
     _fit("cnn", model, optim.Adam(1e-3), lambda e: 1e-3 * decay ** max(0, e - 1), d, epochs, 64,
          {"model": "conv5x5x20-relu-pool2-conv5x5x40-relu-pool2-dense100-relu-dense10", "optimizer": "Adam",
-          "lr": f"1e-3, x{decay} per epoch after the first", "epochs": epochs, "batch": 64,
+          "lr": f"1e-3, x{decay} per epoch after the first", "epochs": epochs, "batch": 64, "dropout": dropout,
           "train_images": 60000}, image=True)
 
 
@@ -115,6 +116,7 @@ def main() -> None:
     ap.add_argument("runs", nargs="*", help="nielsen, mlp and/or cnn (default: all three)")
     ap.add_argument("--cnn-epochs", type=int, default=3)
     ap.add_argument("--cnn-decay", type=float, default=0.5, help="Adam lr factor per epoch after the first")
+    ap.add_argument("--cnn-dropout", type=float, default=0.0, help="dropout before the last dense layer")
     args = ap.parse_args()
     bad = set(args.runs) - {"nielsen", "mlp", "cnn"}
     if bad:
@@ -122,7 +124,9 @@ def main() -> None:
     d = _data.mnist()
     for r in args.runs or ["nielsen", "mlp", "cnn"]:
         t0 = time.perf_counter()
-        {"nielsen": nielsen, "mlp": mlp, "cnn": lambda d: cnn(d, args.cnn_epochs, args.cnn_decay)}[r](d)
+        runs = {"nielsen": nielsen, "mlp": mlp,
+                "cnn": lambda d: cnn(d, args.cnn_epochs, args.cnn_decay, args.cnn_dropout)}
+        runs[r](d)
         print(f"{r}: wall time {time.perf_counter() - t0:.0f} s", flush=True)
 
 
