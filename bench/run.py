@@ -52,12 +52,21 @@ def _nnlib_models():
     return mlp, cnn
 
 
-def _train_model(model, X, y, batch, lr, max_batches=None):
+def _train_model(model, X, y, batch, lr, max_batches=None, seed=0):
+    """One epoch of ``model.train_step`` over minibatches in a fresh random order (as Nielsen's SGD and the
+    PyTorch contenders): a new permutation per call, rows gathered a chunk of ~1,000 at a time."""
+    import numpy as np
+
     from nnlib import optim
     opt = optim.SGD(lr)
+    perm = np.random.default_rng(seed).permutation(X.shape[0])
     n = X.shape[0] if max_batches is None else min(X.shape[0], max_batches * batch)
-    for k in range(0, n, batch):
-        model.train_step(X[k:k + batch], y[k:k + batch], opt)
+    chunk = batch * max(1, 1024 // batch)
+    for c in range(0, n, chunk):
+        idx = perm[c:min(c + chunk, n)]
+        Xc, yc = X[idx], y[idx]
+        for k in range(0, Xc.shape[0], batch):
+            model.train_step(Xc[k:k + batch], yc[k:k + batch], opt)
 
 
 def _timed(fn) -> float:
@@ -279,7 +288,10 @@ def report(info: dict, runs: list[dict], mem: dict, quick: bool, seconds: float)
               f"timed on the first {runs[0]['loop_subset']} images and scaled ×{50000 // runs[0]['loop_subset']} "
               "to 50,000 (linear: the work per example is constant).",
               "- PyTorch: `bench/torch_models.py`, same architecture, float32, torch.optim.SGD, loss "
-              "0.5·Σ(a−y)²/m (Nielsen's ½ convention), minibatches as contiguous slices."
+              "0.5·Σ(a−y)²/m (Nielsen's ½ convention). Every contender of rows 1–3 (nnlib, the loop, PyTorch) "
+              "trains on minibatches of a fresh random permutation each epoch, gathered a chunk of ~1,000 "
+              "rows at a time inside the timed epoch (PyTorch: torch.randperm with a seeded generator and "
+              "index_select; the loop: Nielsen's list of shuffled columns)."
               + (f" Quick mode times {runs[0]['torch_nielsen_batches']} batches and scales." if quick else ""),
               "- MLP: nnlib `Model([Dense, ReLU, Dense], 'softmax_cross_entropy')` + `optim.SGD(0.1)` via "
               "`train_step`, vs nn.Sequential + CrossEntropyLoss + SGD(0.1)."

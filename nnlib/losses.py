@@ -43,6 +43,10 @@ class Cost:
     def grad(self, a: Array, y: Array) -> Array:
         raise NotImplementedError
 
+    def fn_and_grad(self, a: Array, y: Array) -> tuple[Array, Array]:
+        """``(fn(a, y), grad(a, y))`` together; a cost may override it to share work between the two."""
+        return self.fn(a, y), self.grad(a, y)
+
     def delta(self, z: Array, a: Array, y: Array, activation: A.Activation) -> Array:
         """δ^L = ∇_a C ⊙ σ'(z^L)  (backprop equation BP1)."""
         return self.grad(a, y) * activation.prime(z)
@@ -142,6 +146,26 @@ class SoftmaxCrossEntropy(Cost):
 
     def grad(self, z: Array, y: Array) -> Array:
         return A.softmax(z, axis=self.class_axis) - self._onehot(z, y)
+
+    def fn_and_grad(self, z: Array, y: Array) -> tuple[Array, Array]:
+        """``(fn(z, y), grad(z, y))`` from one pass: e = exp(z − max z) gives both logsumexp(z) = max z + ln Σ e
+        and softmax(z) = e / Σ e, and the targets are checked (and made one-hot) once.  The returned
+        gradient is a fresh array that the caller may overwrite."""
+        xp = B.xp
+        ax = self.class_axis
+        labels = tuple(y.shape) != tuple(z.shape)
+        y = self._onehot(z, y)
+        m = z.max(axis=ax, keepdims=True)
+        e = z - m
+        xp.exp(e, out=e)
+        s = e.sum(axis=ax, keepdims=True)
+        lse = xp.log(s)
+        lse += m
+        # integer labels give one-hot rows, whose sums are 1: Σ_x logsumexp(z_x) directly
+        total = (lse.sum() if labels else (lse * y.sum(axis=ax, keepdims=True)).sum()) - (y * z).sum()
+        e /= s
+        e -= y
+        return total, e
 
     def delta(self, z: Array, a: Array, y: Array, activation: A.Activation) -> Array:
         return self.grad(z, y)

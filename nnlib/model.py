@@ -11,6 +11,7 @@ training-set size — the same thing with λ here = λ_Nielsen / n).
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -102,11 +103,17 @@ class Model:
         out = self.forward(x, train=True)
         y = self._targets(y, out)
         n = out.shape[0]
-        loss = float(self.cost.fn(out, y)) / n + self.weight_penalty()
-        if not np.isfinite(loss):
+        # Speed: one call for the loss and ∂C/∂out (softmax cross-entropy computes softmax once and checks
+        # the labels once); the loss's float() is the step's only device synchronisation.
+        total, dout = self.cost.fn_and_grad(out, y)
+        loss = float(total) / n + self.weight_penalty()
+        if not math.isfinite(loss):
             raise FloatingPointError(f"Model: the loss became {loss} (batch of {n}, output {tuple(out.shape)}): "
                                      "training diverged — lower the learning rate")
-        dout = self.cost.grad(out, y) / n
+        if isinstance(self.cost, losses.SoftmaxCrossEntropy):
+            dout /= n  # its fn_and_grad returns a fresh array: scale in place
+        else:
+            dout = dout / n
         for layer in reversed(self.layers[1:]):
             dout = layer.backward(dout)
         # Speed: nobody needs ∂L/∂x of the first layer (x is the data): backward_params fills its grads

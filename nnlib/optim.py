@@ -65,7 +65,13 @@ class SGD(Optimizer):
     """Plain gradient descent: w ← w − η g."""
 
     def update(self, p: Array, g: Array, s: dict[str, Array]) -> None:
-        p -= self.lr * g
+        # Speed: η g goes into a scratch buffer kept in the state, so a step allocates nothing
+        # (``p -= self.lr * g`` makes a fresh temporary per parameter per step).
+        tmp = s.get("tmp")
+        if tmp is None or tmp.shape != p.shape or tmp.dtype != p.dtype:
+            tmp = s["tmp"] = B.xp.empty_like(p)
+        B.xp.multiply(g, self.lr, out=tmp)
+        p -= tmp
 
 
 class Momentum(Optimizer):
