@@ -68,3 +68,22 @@ def test_step_has_zero_derivative():
     z = np.linspace(-2, 2, 9)
     np.testing.assert_array_equal(A.step(z), (z > 0).astype(float))
     assert not A.step_prime(z).any()
+
+
+@pytest.mark.parametrize("axis", [-1, 0])
+@pytest.mark.parametrize("onehot", [False, True])
+def test_fused_loss_and_gradient_equal_separate_ones(axis, onehot):
+    rng = np.random.default_rng(3)
+    z = rng.standard_normal((6, 4)) * 5
+    labels = rng.integers(0, 4, 6)
+    if axis == 0:
+        z = z.T.copy()
+    c = losses.SoftmaxCrossEntropy(class_axis=axis)
+    y = (np.eye(4)[labels] if axis == -1 else np.eye(4)[labels].T) if onehot else labels
+    loss, grad = c.fn_and_grad(z, y)
+    np.testing.assert_allclose(loss, c.fn(z, y), rtol=1e-12)
+    np.testing.assert_allclose(grad, c.grad(z, y), rtol=1e-12, atol=1e-15)
+    q = losses.QuadraticCost()
+    a, t = rng.uniform(0, 1, (3, 2)), rng.uniform(0, 1, (3, 2))
+    ql, qg = q.fn_and_grad(a, t)
+    assert ql == q.fn(a, t) and np.array_equal(qg, q.grad(a, t))
