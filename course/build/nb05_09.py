@@ -421,6 +421,21 @@ LOAD_MNIST = code(r'''
             return datasets.digits(), "digits (8×8)", (8, 8)
 ''')
 
+HISTORY_LOADER = code(r'''
+    HIST = Path("data/histories") if Path("data/histories").exists() else Path("course/data/histories")
+
+    def load_history(name):
+        """A recorded full-run history (dict) from course/data/histories, or None if not recorded yet."""
+        path = HIST / name
+        if not path.exists():
+            print(f"TODO(lead): {path} has not been recorded yet — run the full benchmark to fill this in.")
+            return None
+        return json.loads(path.read_text())
+
+    def accuracies(d):
+        return d.get("val_acc") or d.get("test_accuracy") or d.get("test_acc") or []
+''')
+
 NOTEBOOKS["06_sgd_training.ipynb"] = [
     md(r'''
     # Lecture 6 — Stochastic gradient descent and training practice
@@ -571,20 +586,8 @@ NOTEBOOKS["06_sgd_training.ipynb"] = [
 
     `nnlib.Network` has the same interface. The full run, recorded on 50,000 MNIST training images:
     '''),
+    HISTORY_LOADER,
     code(r'''
-    HIST = Path("data/histories") if Path("data/histories").exists() else Path("course/data/histories")
-
-    def load_history(name):
-        """A recorded full-run history (dict) from course/data/histories, or None if not recorded yet."""
-        path = HIST / name
-        if not path.exists():
-            print(f"TODO(lead): {path} has not been recorded yet — run the full benchmark to fill this in.")
-            return None
-        return json.loads(path.read_text())
-
-    def accuracies(d):
-        return d.get("val_acc") or d.get("test_accuracy") or d.get("test_acc") or []
-
     full_run = load_history("nielsen_784_30_10.json")
     if full_run is not None:
         acc = accuracies(full_run)
@@ -928,20 +931,7 @@ NOTEBOOKS["06_sgd_training.ipynb"] = [
 ]
 
 # ======================================================================================= 07
-HISTORY_LOADER = code(r'''
-    HIST = Path("data/histories") if Path("data/histories").exists() else Path("course/data/histories")
 
-    def load_history(name):
-        """A recorded full-run history (dict) from course/data/histories, or None if not recorded yet."""
-        path = HIST / name
-        if not path.exists():
-            print(f"TODO(lead): {path} has not been recorded yet — run the full benchmark to fill this in.")
-            return None
-        return json.loads(path.read_text())
-
-    def accuracies(d):
-        return d.get("val_acc") or d.get("test_accuracy") or d.get("test_acc") or []
-''')
 
 NOTEBOOKS["07_cnn.ipynb"] = [
     md(r'''
