@@ -54,10 +54,15 @@ def numerical_gradient(f: Callable[[Array], Any], x: Array, h: float = 1e-3, poi
         raise TypeError(f"numerical_gradient: use float64 (got {x.dtype}); float32 rounding swamps h = {h}")
     if points not in (3, 5):
         raise ValueError(f"numerical_gradient: points must be 3 or 5, got {points}")
-    if not x.flags.c_contiguous:
-        raise ValueError("numerical_gradient: x must be C-contiguous so it can be perturbed in place")
-    grad = B.xp.zeros_like(x)
-    flat, gflat = x.reshape(-1), grad.reshape(-1)
+    if x.flags.c_contiguous:
+        order = "C"
+    elif x.flags.f_contiguous:  # e.g. a Dense layer's W, stored column-major
+        order = "F"
+    else:
+        raise ValueError("numerical_gradient: x must be contiguous (C or Fortran order) so it can be perturbed "
+                         f"in place; got a strided view of shape {tuple(x.shape)}")
+    grad = B.xp.zeros_like(x, order=order)
+    flat, gflat = x.reshape(-1, order=order), grad.reshape(-1, order=order)  # views, in memory order
     offsets = (1, -1) if points == 3 else (1, -1, 2, -2)
     for i in range(x.size):
         old = float(flat[i])

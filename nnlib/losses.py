@@ -122,19 +122,23 @@ class SoftmaxCrossEntropy(Cost):
     def __init__(self, class_axis: int = -1):
         self.class_axis = class_axis
 
-    def _onehot(self, z: Array, y: Array) -> Array:
-        if tuple(y.shape) == tuple(z.shape):
-            return y
-        xp = B.xp
+    def _check_labels(self, z: Array, y: Array) -> None:
+        """Integer labels: one per example, each in 0..n_classes − 1 (else a clear error)."""
         n_classes = z.shape[self.class_axis]
         batch_shape = tuple(s for i, s in enumerate(z.shape) if i != self.class_axis % z.ndim)
         if y.dtype.kind not in "iu" or tuple(y.shape) != batch_shape:
             raise ShapeError(f"SoftmaxCrossEntropy: logits have shape {tuple(z.shape)}; targets must be one-hot of "
                              f"that shape or integer labels of shape {batch_shape}, got {y.dtype} {tuple(y.shape)}")
-        if int(y.min()) < 0 or int(y.max()) >= n_classes:
-            raise ValueError(f"SoftmaxCrossEntropy: labels must lie in 0..{n_classes - 1}, "
-                             f"got range {int(y.min())}..{int(y.max())}")
-        onehot = (xp.arange(n_classes).reshape(1, -1) == y.reshape(-1, 1)).astype(z.dtype)
+        lo, hi = int(y.min()), int(y.max())
+        if lo < 0 or hi >= n_classes:
+            raise ValueError(f"SoftmaxCrossEntropy: labels must lie in 0..{n_classes - 1}, got range {lo}..{hi}")
+
+    def _onehot(self, z: Array, y: Array) -> Array:
+        if tuple(y.shape) == tuple(z.shape):
+            return y
+        self._check_labels(z, y)
+        n_classes = z.shape[self.class_axis]
+        onehot = (B.xp.arange(n_classes).reshape(1, -1) == y.reshape(-1, 1)).astype(z.dtype)
         return onehot if self.class_axis in (-1, z.ndim - 1) else onehot.T
 
     def fn(self, z: Array, y: Array) -> Array:
@@ -147,24 +151,38 @@ class SoftmaxCrossEntropy(Cost):
     def grad(self, z: Array, y: Array) -> Array:
         return A.softmax(z, axis=self.class_axis) - self._onehot(z, y)
 
-    def fn_and_grad(self, z: Array, y: Array) -> tuple[Array, Array]:
-        """``(fn(z, y), grad(z, y))`` from one pass: e = exp(z − max z) gives both logsumexp(z) = max z + ln Σ e
-        and softmax(z) = e / Σ e, and the targets are checked (and made one-hot) once.  The returned
-        gradient is a fresh array that the caller may overwrite."""
+    def fn_and_grad(self, z: Array, y: Array, scale: float = 1.0) -> tuple[Array, Array]:
+        """``(fn(z, y), scale · grad(z, y))`` from one pass: e = exp(z − max z) gives both
+        logsumexp(z) = max z + ln Σ e and softmax(z) = e / Σ e, and the targets are checked once.
+        ``scale`` (``Model`` passes 1/n for the batch mean) multiplies the gradient only.  The returned
+        gradient is a fresh array that the caller may overwrite.
+
+        Speed: integer labels y of logits z (n, classes) are used as indices — Σ_x y_x·z_x is the sum of
+        z[x, y_x], and softmax − y subtracts 1 at those places — with no one-hot matrix."""
         xp = B.xp
         ax = self.class_axis
-        labels = tuple(y.shape) != tuple(z.shape)
-        y = self._onehot(z, y)
+        by_index = tuple(y.shape) != tuple(z.shape) and z.ndim == 2 and ax in (-1, 1)
+        if by_index:
+            self._check_labels(z, y)
+        else:
+            labels = tuple(y.shape) != tuple(z.shape)
+            y = self._onehot(z, y)
         m = z.max(axis=ax, keepdims=True)
         e = z - m
         xp.exp(e, out=e)
         s = e.sum(axis=ax, keepdims=True)
         lse = xp.log(s)
-        lse += m
-        # integer labels give one-hot rows, whose sums are 1: Σ_x logsumexp(z_x) directly
-        total = (lse.sum() if labels else (lse * y.sum(axis=ax, keepdims=True)).sum()) - (y * z).sum()
-        e /= s
-        e -= y
+        lse += m  # logsumexp per example
+        if by_index:
+            rows = xp.arange(z.shape[0])
+            total = lse.sum() - z[rows, y].sum()
+        else:  # one-hot rows sum to 1: Σ_x logsumexp(z_x) directly
+            total = (lse.sum() if labels else (lse * y.sum(axis=ax, keepdims=True)).sum()) - (y * z).sum()
+        e *= xp.divide(scale, s, out=s)  # softmax(z) · scale
+        if by_index:
+            e[rows, y] -= scale
+        else:
+            e -= y if scale == 1.0 else y * scale
         return total, e
 
     def delta(self, z: Array, a: Array, y: Array, activation: A.Activation) -> Array:

@@ -105,15 +105,15 @@ class Model:
         n = out.shape[0]
         # Speed: one call for the loss and ∂C/∂out (softmax cross-entropy computes softmax once and checks
         # the labels once); the loss's float() is the step's only device synchronisation.
-        total, dout = self.cost.fn_and_grad(out, y)
+        if isinstance(self.cost, losses.SoftmaxCrossEntropy):
+            total, dout = self.cost.fn_and_grad(out, y, scale=1.0 / n)  # dout = ∂C/∂out of the batch mean
+        else:
+            total, dout = self.cost.fn_and_grad(out, y)
+            dout = dout / n
         loss = float(total) / n + self.weight_penalty()
         if not math.isfinite(loss):
             raise FloatingPointError(f"Model: the loss became {loss} (batch of {n}, output {tuple(out.shape)}): "
                                      "training diverged — lower the learning rate")
-        if isinstance(self.cost, losses.SoftmaxCrossEntropy):
-            dout /= n  # its fn_and_grad returns a fresh array: scale in place
-        else:
-            dout = dout / n
         for layer in reversed(self.layers[1:]):
             dout = layer.backward(dout)
         # Speed: nobody needs ∂L/∂x of the first layer (x is the data): backward_params fills its grads

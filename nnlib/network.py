@@ -137,8 +137,8 @@ class Network:
 
     def _step(self, X: Array, Y: Array, eta: float, lmbda: float, n: int) -> None:
         m = X.shape[0]
-        if self.activation.name == "sigmoid" and self.cost.name in ("quadratic", "cross_entropy"):
-            self._step_sigmoid(X, Y, eta / m, 1.0 - eta * lmbda / n if lmbda else 1.0)
+        if self._sigmoid_fast():
+            self._step_sigmoid(X, Y, eta / m, 1.0 - eta * lmbda / n if lmbda else 1.0, self._buffers(m))
             return
         nabla_b, nabla_w = self._backprop_rows(X, Y)
         scale = eta / m
@@ -160,7 +160,13 @@ class Network:
     #   * δ^L is multiplied by η/m once: BP2–BP4 are linear in δ, so every gradient then comes out
     #     already scaled by η/m and the update is a plain subtraction;
     #   * ``xp.dot(..., out=)`` rather than ``matmul`` for the C-ordered products: the same BLAS call with
-    #     less dispatch (~0.6 µs); for δᵀ a (a transposed operand) ``matmul`` is the faster of the two.
+    #     less dispatch (~0.6 µs); for δᵀ a (a transposed operand) ``matmul`` is the faster of the two;
+    #   * BP3's sum over the batch is the product 1ᵀ δ with a stored row of ones: 0.5 µs against 1.2 µs for
+    #     ``sum(axis=0)`` at batch 10, 0.8 against 3.3 µs at batch 100 (a reduction over the short axis
+    #     is slow in NumPy; the product is one small BLAS call).
+
+    def _sigmoid_fast(self) -> bool:
+        return self.activation.name == "sigmoid" and self.cost.name in ("quadratic", "cross_entropy")
 
     def _buffers(self, m: int) -> dict[str, list[Array]]:
         """Work arrays for minibatches of m rows (kept per batch size; the last batch may be smaller)."""
@@ -175,13 +181,16 @@ class Network:
                           "delta": [new(m, k) for k in self.sizes[1:]],
                           "prime": [new(m, k) for k in self.sizes[1:]],  # σ'(z^l)
                           "nabla_w": [new(*w.shape) for w in self.weights],
-                          "nabla_b": [new(1, k) for k in self.sizes[1:]]}
+                          "nabla_b": [new(1, k) for k in self.sizes[1:]],
+                          "ones": xp.ones((1, m), dtype=self.dtype)}  # Σ over the batch as a product 1ᵀ δ
         return cache[key]
 
-    def _step_sigmoid(self, X: Array, Y: Array, scale: float, decay: float) -> None:
-        """w ← decay·w − (η/m) Σ_x ∇_w C_x,  b ← b − (η/m) Σ_x ∇_b C_x for sigmoid units, in place."""
+    def _step_sigmoid(self, X: Array, Y: Array, scale: float, decay: float, buf: dict[str, list[Array]]) -> None:
+        """w ← decay·w − (η/m) Σ_x ∇_w C_x,  b ← b − (η/m) Σ_x ∇_b C_x for sigmoid units, in place.
+
+        ``scale`` is η/m; ``buf`` holds the work arrays for m = X.shape[0] rows (``_buffers(m)``).
+        """
         xp = B.xp
-        buf = self._buffers(X.shape[0])
         acts, deltas, primes = [X, *buf["a"]], buf["delta"], buf["prime"]
         for l, (b, w) in enumerate(zip(self.biases, self.weights)):
             a = acts[l + 1]
@@ -199,7 +208,7 @@ class Network:
         for l in range(len(self.weights) - 1, -1, -1):
             w, b, nw, nb = self.weights[l], self.biases[l], buf["nabla_w"][l], buf["nabla_b"][l]
             xp.matmul(delta.T, acts[l], out=nw)  # BP4: (η/m) Σ_x δ^l (a^{l−1})ᵀ (matmul: faster than dot here)
-            delta.sum(axis=0, keepdims=True, out=nb)  # BP3: (η/m) Σ_x δ^l
+            xp.dot(buf["ones"], delta, out=nb)  # BP3: (η/m) Σ_x δ^l, as 1ᵀ δ (faster than a sum over axis 0)
             if l > 0:  # BP2 with the old w^l, before the update below
                 prev = deltas[l - 1]
                 xp.dot(delta, w, out=prev)
@@ -248,19 +257,30 @@ class Network:
 
             bar = tqdm(total=epochs, desc="epochs")
         cost0 = self.total_cost((X[:2000], Y[:2000]))
+        fresh = not self.__dict__.get("_trained")
         for j in range(epochs):
             t0 = time.perf_counter()
             perm = B.to_device(rng.permutation(n))
-            for Xb, Yb in self._minibatches(X, Y, perm, mini_batch_size):
-                self._step(Xb, Yb, eta, lmbda, n)
+            if self._sigmoid_fast():  # the hot loop, with the dispatch and the buffer look-up hoisted out
+                decay, bufs = (1.0 - eta * lmbda / n if lmbda else 1.0), {}
+                for Xb, Yb in self._minibatches(X, Y, perm, mini_batch_size):
+                    m = Xb.shape[0]
+                    buf = bufs.get(m) or bufs.setdefault(m, self._buffers(m))
+                    self._step_sigmoid(Xb, Yb, eta / m, decay, buf)
+            else:
+                for Xb, Yb in self._minibatches(X, Y, perm, mini_batch_size):
+                    self._step(Xb, Yb, eta, lmbda, n)
             history["seconds"].append(time.perf_counter() - t0)
+            self._trained = True
             cost = self.total_cost((X[:2000], Y[:2000]))
             history["cost"].append(cost)
             if not np.isfinite(cost) or cost > 1e6:
                 raise FloatingPointError(f"Network.SGD: the cost became {cost:.3g} in epoch {j} with eta={eta}, "
                                          f"batch {mini_batch_size}, sizes {self.sizes}: training diverged — "
                                          "lower eta")
-            if j == 0 and cost >= cost0:
+            # Only a fresh network's first epoch is judged: on a trained one, a noisy epoch at a sound η
+            # may raise the cost a little (SGD called one epoch at a time, as a notebook does).
+            if j == 0 and fresh and cost >= cost0:
                 warnings.warn(f"Network.SGD: epoch 0 did not lower the cost ({cost0:.4g} → {cost:.4g}) with "
                               f"eta={eta}, batch {mini_batch_size}, sizes {self.sizes}: the learning rate is "
                               "probably too large (sigmoid units saturate, ReLUs die) — training diverged",

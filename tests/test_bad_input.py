@@ -151,3 +151,16 @@ def test_unknown_names():
         nnlib.use("tpu")
     with pytest.raises(ValueError, match="Dropout"):
         L.Dropout(1.0)
+
+
+def test_no_divergence_warning_when_training_goes_on_epoch_by_epoch():
+    """A notebook calls SGD one epoch at a time; a later epoch that raises the cost a little is not a warning."""
+    rng = np.random.default_rng(1)
+    X = rng.uniform(0, 1, (200, 8))
+    y = rng.integers(0, 3, 200)
+    net = nnlib.Network([8, 30, 3], cost="quadratic", seed=0)
+    net.SGD((X, y), epochs=1, mini_batch_size=10, eta=0.5, verbose=False)
+    net.total_cost = lambda data: 1e3  # every later epoch "raises" the cost (still finite, below the 1e6 limit)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        net.SGD((X, y), epochs=1, mini_batch_size=10, eta=0.5, verbose=False)

@@ -168,3 +168,41 @@ def test_numpy_takes_the_expit_path(monkeypatch):
     X = np.random.default_rng(0).random((5, 6)).astype(np.float32)
     net.update_mini_batch((X, np.eye(2, dtype=np.float32)[[0, 1, 0, 1, 1]]), eta=1.0)
     assert calls == ["expit", "expit"]  # σ of each layer in one SciPy pass
+
+
+# ---------------------------------------------------------------- round 3: layouts and the label path
+
+
+@pytest.mark.parametrize("backend", ["numpy", "strict"])
+def test_softmax_ce_label_indices_equal_one_hot_with_scale(backend):
+    from nnlib import losses
+    rng = np.random.default_rng(3)
+    z = rng.standard_normal((7, 5)) * 30  # large logits: the stable path matters
+    y = rng.integers(0, 5, 7)
+    onehot = np.eye(5)[y]
+    zs, ys, hs = _on(backend, z, y, onehot)
+    c = losses.SoftmaxCrossEntropy()
+    t_idx, g_idx = c.fn_and_grad(zs, ys, scale=0.25)
+    t_hot, g_hot = c.fn_and_grad(zs, hs, scale=0.25)
+    nnlib.use("numpy")
+    assert abs(float(B.to_host(t_idx)) - float(B.to_host(t_hot))) < 1e-9
+    np.testing.assert_allclose(B.to_host(g_idx), B.to_host(g_hot), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(B.to_host(g_hot), 0.25 * np.asarray(c.grad(z, onehot)), rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match=r"labels must lie in 0\.\.4, got range 0\.\.5"):
+        c.fn_and_grad(z, np.array([0, 5, 1, 2, 3, 4, 0]))
+
+
+def test_dense_weights_column_major_and_gradcheck_accepts_them():
+    from nnlib import gradcheck as G
+    layer = L.Dense(6, 4, dtype=np.float64)
+    W = layer.params["W"]
+    assert W.shape == (4, 6) and W.flags.f_contiguous  # x @ W.T is a row-major GEMM
+    x = np.random.default_rng(0).standard_normal((3, 6))
+    layer.forward(x)
+    layer.backward(np.ones((3, 4)))
+    assert layer.grads["W"].flags.f_contiguous  # same layout as W: the update runs in memory order
+    errors = G.check_layer(layer, x)
+    assert max(errors.values()) < 1e-7, errors
+    # a strided view cannot be perturbed in place: a clear error, not a silent copy
+    with pytest.raises(ValueError, match="contiguous"):
+        G.numerical_gradient(lambda v: float((v ** 2).sum()), np.zeros((4, 6))[:, ::2])
