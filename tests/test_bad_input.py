@@ -164,3 +164,15 @@ def test_no_divergence_warning_when_training_goes_on_epoch_by_epoch():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         net.SGD((X, y), epochs=1, mini_batch_size=10, eta=0.5, verbose=False)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_nan_and_inf_in_a_training_batch_name_the_input_not_divergence(bad):
+    """Even where σ saturates ±inf to a finite loss, a bad training batch is named as bad input, not divergence."""
+    from nnlib import layers as L
+    from nnlib.model import Model
+    for layers in ([L.Dense(4, 5), L.ReLU(), L.Dense(5, 3)], [L.Dense(4, 5), L.Sigmoid(), L.Dense(5, 3)]):
+        x = np.zeros((3, 4))
+        x[2, 0] = bad
+        with pytest.raises(FloatingPointError, match=r"Model input.*\(3, 4\).*1 NaN/inf"):
+            Model(layers).loss_and_grads(x, np.array([0, 1, 2]))
