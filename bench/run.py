@@ -89,6 +89,7 @@ def worker(threads: int, quick: bool) -> dict:
     import nnlib  # noqa: F401  (first: it loads SciPy, whose wheels bundle a second OpenBLAS)
     threadpool_limits(threads)  # limits every BLAS loaded so far, so both OpenBLAS copies
     import _data
+    import floors
     import nielsen_loop
     import torch_models as TM
 
@@ -145,11 +146,15 @@ def worker(threads: int, quick: bool) -> dict:
         t = _timed(lambda: TM.train_cross_entropy(m, Xc, y, 64, 0.01, cnn_batches))
         return t * CNN_BATCHES_PER_EPOCH / cnn_batches
 
+    def floor(n_hidden, batch, column_major, Xs):
+        return _timed(lambda: floors.floor_dense(Xs, n_hidden, batch, column_major_w=column_major))
+
     rows = {
         "nielsen_b10": {"nnlib": lambda: nnlib_nielsen(10), "loop": lambda: loop_nielsen(10),
-                        "torch": lambda: torch_nielsen(10)},
-        "nielsen_b100": {"nnlib": lambda: nnlib_nielsen(100), "torch": lambda: torch_nielsen(100)},
-        "mlp_b64": {"nnlib": nnlib_mlp, "torch": torch_mlp},
+                        "torch": lambda: torch_nielsen(10), "floor": lambda: floor(30, 10, False, X50)},
+        "nielsen_b100": {"nnlib": lambda: nnlib_nielsen(100), "torch": lambda: torch_nielsen(100),
+                         "floor": lambda: floor(30, 100, False, X50)},
+        "mlp_b64": {"nnlib": nnlib_mlp, "torch": torch_mlp, "floor": lambda: floor(100, 64, True, X)},
         "cnn_b64": {"nnlib": nnlib_cnn, "torch": torch_cnn},
     }
     if not TM.available():
@@ -264,6 +269,26 @@ def report(info: dict, runs: list[dict], mem: dict, quick: bool, seconds: float)
                 lines.append(f"| {titles[row]} | {r['threads']} | {f(res['nnlib']['median_s'])} | "
                              f"{f(res.get('loop', {}).get('median_s'))} | {f(res.get('torch', {}).get('median_s'))} | "
                              f"{a}/{b} = {f(q)} | {tgt} | {met} |")
+    lines += ["", "## The floor: what any NumPy implementation of these rows must spend", "",
+              "`floor` (bench/floors.py) times only the shuffle and gather, the first layer's forward product "
+              "x Wᵀ and weight gradient δᵀ x, and one pass updating W — per minibatch, with preallocated outputs, "
+              "in the library's float32 layouts — and nothing else (no second layer, activation, cost, bias or "
+              "optimiser bookkeeping). A target ratio below floor/reference cannot be met by a NumPy "
+              "implementation on this machine; the gap nnlib − floor is everything else nnlib does.", "",
+              "| row | threads | floor (s) | nnlib (s) | floor/PyTorch | floor/loop | target | nnlib − floor (s) |",
+              "|---|---|---|---|---|---|---|---|"]
+    short = {"nielsen_b10": "1a. Nielsen batch 10", "nielsen_b100": "1b. Nielsen batch 100", "mlp_b64": "2. MLP"}
+    floor_targets = {"nielsen_b10": "nnlib/loop ≤ 0.05, nnlib/torch ≤ 0.15", "nielsen_b100": "nnlib/torch ≤ 0.35",
+                     "mlp_b64": "nnlib/torch ≤ 0.5"}
+    for row, tgt in floor_targets.items():
+        for r in runs:
+            res = r["rows"][row]
+            if "floor" not in res:
+                continue
+            lines.append(f"| {short[row]} | {r['threads']} | {f(res['floor']['median_s'])} | "
+                         f"{f(res['nnlib']['median_s'])} | {f(_ratio(res, 'floor', 'torch'))} | "
+                         f"{f(_ratio(res, 'floor', 'loop'))} | {tgt} | "
+                         f"{f(res['nnlib']['median_s'] - res['floor']['median_s'])} |")
     lines += ["", "## CNN throughput and memory", "",
               f"FLOPs counted per image: forward {CNN_FWD_FLOPS / 1e6:.2f} MFLOP (conv + dense), ×3 for "
               f"forward + backward (∂W and ∂x) = {CNN_FLOPS_PER_IMAGE / 1e6:.2f} MFLOP; "
