@@ -52,6 +52,31 @@ def dense_backward(dout: Array, cache: tuple, need_dx: bool = True) -> tuple[Arr
 
 
 # ---------------------------------------------------------------- convolution (im2col)
+#
+# The mathematics, for a filter bank W (F, C, kh, kw), stride s and zero padding p:
+#     out[n, f, i, j] = Σ_{c, u, v} W[f, c, u, v] · x_pad[n, c, i·s + u, j·s + v] + b[f].
+# ``im2col`` turns this into one matrix product: the receptive fields become the rows of a matrix cols, and
+# out = cols W_matᵀ with W_mat = W.reshape(F, C·kh·kw).  ``col2im`` is its adjoint (the backward pass).
+#
+# Speed: the layers (``Conv2D``, ``MaxPool2D``) use the same product in another memory layout, "batch-last".
+# Their activations are (N, C, H, W) arrays as everywhere else, but stored in the order (C, H, W, N): the
+# batch index varies fastest, so ``a.transpose(1, 2, 3, 0)`` is C-contiguous.  With the batch innermost:
+#   * the im2col matrix is cols (C·kh·kw, Ho·Wo·N), built by one copy that moves runs of Wo·N contiguous
+#     numbers at stride 1 (512 in the benchmark's second layer) instead of runs of kw;
+#   * the forward pass is ONE 2-D GEMM, W_mat (F, C·kh·kw) @ cols, for the whole batch, and its result
+#     (F, Ho·Wo·N) already is the output in the batch-last layout: it is returned as an (N, F, Ho, Wo) view;
+#   * ∂L/∂W needs no product per image followed by a sum over the batch (``conv_backward``), and col2im
+#     adds long runs (``_col2im_batch_last``);
+#   * NumPy allocates the result of an elementwise operation in the memory order of its inputs (ufuncs use
+#     order='K'), so ReLU keeps the layout, max-pooling keeps it, and the next convolution finds its input
+#     batch-last and copies nothing.  Any other input (a C-ordered batch from the user, or a backend that
+#     allocates C-ordered results) costs one transposing copy of the input, small next to cols (kh·kw times
+#     larger); the numbers are the same.
+# Mixing memory orders in one elementwise operation is what NumPy does slowest (~6×), so the backward passes
+# return ∂L/∂x in the memory order of x (``Flatten`` too).
+# Measured at batch 64 on the benchmark's CNN (bench/profile_cnn.py, shared 2-core machine): a training step
+# went from ~22–24 ms with one small matrix product per image (layout (N, C·kh·kw, Ho·Wo)) to ~15–16 ms at
+# 1 thread, and from ~20 to ~13 ms at 2 threads, where the large GEMMs now use both cores.
 
 
 def _windows(x: Array, kh: int, kw: int, stride: int) -> Array:
@@ -92,72 +117,118 @@ def col2im(dcols: Array, x_shape: tuple[int, ...], kh: int, kw: int, stride: int
     return dx[:, :, pad:pad + H, pad:pad + W] if pad else dx
 
 
-def _cols_per_image(x: Array, kh: int, kw: int, stride: int, pad: int) -> Array:
-    """im2col in the layout (N, C·kh·kw, Ho·Wo): one matrix per image whose columns are receptive fields.
+def _batch_last(x: Array, pad: int = 0) -> Array:
+    """x (N, C, H, W) as a C-contiguous (C, H + 2·pad, W + 2·pad, N) array, zero-padded.
 
-    Same numbers as ``im2col`` (whose rows are the receptive fields), transposed per image.  This layout
-    suits NCHW: W_mat (F, C·kh·kw) @ cols[n] is already out[n] (F, Ho·Wo), so neither the forward output
-    nor the backward gradients need a transposed copy, and the copy that builds it moves runs of Wo
-    contiguous pixels instead of runs of kw.
+    No copy when x is already stored batch-last and pad = 0 (a conv or pool layer's output, after ReLU).
     """
-    xp_ = _pad(x, pad)
-    N, C = x.shape[:2]
-    Ho, Wo = (xp_.shape[2] - kh) // stride + 1, (xp_.shape[3] - kw) // stride + 1
-    sN, sC, sH, sW = xp_.strides
+    xt = x.transpose(1, 2, 3, 0)
+    if pad == 0:
+        return B.xp.ascontiguousarray(xt)
+    C, H, W, N = xt.shape
+    out = B.xp.zeros((C, H + 2 * pad, W + 2 * pad, N), dtype=x.dtype)
+    out[:, pad:pad + H, pad:pad + W, :] = xt
+    return out
+
+
+def _cols_batch_last(xt: Array, kh: int, kw: int, stride: int) -> Array:
+    """im2col of a batch-last input xt (C, Hp, Wp, N): cols (C·kh·kw, Ho·Wo·N) with
+
+        cols[(c, u, v), (i, j, n)] = xt[c, i·s + u, j·s + v, n],
+
+    i.e. ``im2col``'s matrix transposed, its columns ordered (i, j, n).  One copy, through a strided view of xt.
+    """
+    C, Hp, Wp, N = xt.shape
+    Ho, Wo = (Hp - kh) // stride + 1, (Wp - kw) // stride + 1
+    sC, sH, sW, sN = xt.strides
     win = B.xp.lib.stride_tricks.as_strided(
-        xp_, shape=(N, C, kh, kw, Ho, Wo), strides=(sN, sC, sH, sW, sH * stride, sW * stride))
-    return win.reshape(N, C * kh * kw, Ho * Wo)  # the one copy of the forward pass
+        xt, shape=(C, kh, kw, Ho, Wo, N), strides=(sC, sH, sW, sH * stride, sW * stride, sN))
+    return win.reshape(C * kh * kw, Ho * Wo * N)  # the copy
 
 
-def _col2im_per_image(dcols: Array, x_shape: tuple[int, ...], kh: int, kw: int, stride: int, pad: int) -> Array:
-    """Adjoint of ``_cols_per_image``: add dcols (N, C·kh·kw, Ho·Wo) back into the pixels of each window.
+def _col2im_batch_last(dcols: Array, x_shape: tuple[int, ...], kh: int, kw: int, stride: int, pad: int) -> Array:
+    """Adjoint of ``_cols_batch_last``: ∂L/∂x stored batch-last, (C, H, W, N), from dcols (C·kh·kw, Ho·Wo·N).
 
-    One strided addition per kernel offset (kh·kw of them), never a loop over samples or pixels.
+        dx_pad[c, h, w, n] = Σ dcols[(c, u, v), (i, j, n)]  over the u, v, i, j with i·s + u = h, j·s + v = w
+
+    The scatter is separable, so it is done along H, then along W: kh + kw strided additions instead of
+    kh·kw (10 instead of 25 for 5×5), never a loop over samples or pixels.
+
+        1. E[c, v, i·s + u, j, n] += dcols[(c, u, v), (i, j, n)]     kh additions of runs of Ho·Wo·N numbers
+        2. dx_pad[c, h, j·s + v, n] += E[c, v, h, j, n]               kw additions of runs of Wo·N numbers
+
+    The long runs of step 1 are what make it faster (0.8 against 1.5 ms for the benchmark's second layer):
+    NumPy's elementwise loops are ~3× slower on strided views with short runs.
     """
     N, C, H, W = x_shape
     Hp, Wp = H + 2 * pad, W + 2 * pad
     Ho, Wo = (Hp - kh) // stride + 1, (Wp - kw) // stride + 1
-    d = dcols.reshape(N, C, kh, kw, Ho, Wo)  # a view: no transpose needed in this layout
-    dx = B.xp.zeros((N, C, Hp, Wp), dtype=dcols.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            dx[:, :, i:i + stride * Ho:stride, j:j + stride * Wo:stride] += d[:, :, i, j]
-    return dx[:, :, pad:pad + H, pad:pad + W] if pad else dx
+    d = dcols.reshape(C, kh, kw, Ho, Wo, N)  # a view
+    E = B.xp.zeros((C, kw, Hp, Wo, N), dtype=dcols.dtype)
+    for u in range(kh):
+        E[:, :, u:u + stride * Ho:stride] += d[:, u]
+    dx = B.xp.zeros((C, Hp, Wp, N), dtype=dcols.dtype)
+    for v in range(kw):
+        dx[:, :, v:v + stride * Wo:stride, :] += E[:, v]
+    return dx[:, pad:pad + H, pad:pad + W, :] if pad else dx
+
+
+def _by_rows(a: Array, Ho: int) -> Array:
+    """A (R, Ho·Wo·N) matrix as Ho blocks (Ho, R, Wo·N): the columns of each output row (a view)."""
+    return a.reshape(a.shape[0], Ho, -1).transpose(1, 0, 2)
 
 
 def conv_forward(x: Array, W: Array, b: Array, stride: int = 1, pad: int = 0) -> tuple[Array, tuple]:
-    """out[n, f] = Σ_c W[f, c] ⋆ x[n, c] + b[f] as one matrix product per image: W_mat (F, C·kh·kw) @ cols[n].
+    """out[n, f, i, j] = Σ_{c,u,v} W[f, c, u, v] x_pad[n, c, i·s + u, j·s + v] + b[f], as ONE matrix product.
 
-    ``cols`` (N, C·kh·kw, Ho·Wo) holds the receptive fields of image n as columns (``im2col`` transposed).
+    out_mat = W_mat (F, C·kh·kw) @ cols (C·kh·kw, Ho·Wo·N), with cols the receptive fields of every image as
+    columns (``_cols_batch_last``).  ``out`` is an (N, F, Ho, Wo) array stored batch-last (see the section
+    comment).  The cache is (x.shape, cols, W, stride, pad).
     """
     N = x.shape[0]
-    F, _, kh, kw = W.shape
-    cols = _cols_per_image(x, kh, kw, stride, pad)
-    Ho, Wo = (x.shape[2] + 2 * pad - kh) // stride + 1, (x.shape[3] + 2 * pad - kw) // stride + 1
-    out = B.xp.matmul(W.reshape(F, -1), cols)  # (N, F, Ho·Wo): NCHW already, no transpose
+    F, C, kh, kw = W.shape
+    xt = _batch_last(x, pad)
+    Ho, Wo = (xt.shape[1] - kh) // stride + 1, (xt.shape[2] - kw) // stride + 1
+    cols = _cols_batch_last(xt, kh, kw, stride)
+    out = W.reshape(F, -1) @ cols  # (F, Ho·Wo·N): one GEMM for the whole batch
     out += b.reshape(F, 1)
-    return out.reshape(N, F, Ho, Wo), (x.shape, cols, W, stride, pad)
+    return out.reshape(F, Ho, Wo, N).transpose(3, 0, 1, 2), (x.shape, cols, W, stride, pad)
 
 
 def conv_backward(dout: Array, cache: tuple, need_dx: bool = True) -> tuple[Array, Array, Array]:
-    """∂L/∂W = Σ_n dout[n] cols[n]ᵀ, ∂L/∂b = Σ dout, ∂L/∂x = col2im(W_matᵀ dout[n]).
+    """With d = dout as (F, Ho·Wo·N): ∂L/∂W = d colsᵀ, ∂L/∂b = Σ_columns d, ∂L/∂x = col2im(W_matᵀ d).
 
     ``need_dx=False`` returns None for ∂L/∂x (a first layer's input gradient: its GEMM and col2im).
     """
     x_shape, cols, W, stride, pad = cache
     F, C, kh, kw = W.shape
-    N = dout.shape[0]
-    d = dout.reshape(N, F, -1)  # (N, F, Ho·Wo), a view of the NCHW gradient
-    dW = B.xp.matmul(d, cols.transpose(0, 2, 1)).sum(axis=0).reshape(W.shape)  # BLAS reads the transpose
-    db = d.sum(axis=(0, 2))
+    d = dout.transpose(1, 2, 3, 0).reshape(F, -1)  # (F, Ho·Wo·N): a view when dout is stored batch-last
+    # ∂L/∂W_mat = d colsᵀ = Σ_i d_i cols_iᵀ over the Ho output rows i, with d_i, cols_i the Wo·N columns of
+    # row i (``_by_rows``): one batched matmul, then a sum of Ho small matrices.  The same numbers; BLAS is
+    # faster on these blocks than on one product over all Ho·Wo·N columns when C·kh·kw is small (the
+    # benchmark's first layer, 25: 0.9 against 1.5 ms for its backward, 1 thread; second layer: equal).  Each
+    # block is computed as cols_i d_iᵀ (C·kh·kw, F), the orientation BLAS runs fastest here.
+    Ho = (x_shape[2] + 2 * pad - kh) // stride + 1
+    dW = B.xp.matmul(_by_rows(cols, Ho), _by_rows(d, Ho).transpose(0, 2, 1)).sum(axis=0).T.reshape(W.shape)
+    db = d.sum(axis=1)
     if not need_dx:
         return None, dW, db
-    dcols = B.xp.matmul(W.reshape(F, -1).T, d)  # (N, C·kh·kw, Ho·Wo)
-    dx = _col2im_per_image(dcols, x_shape, kh, kw, stride, pad)
-    return dx, dW, db
+    dcols = W.reshape(F, -1).T @ d  # (C·kh·kw, Ho·Wo·N)
+    dx = _col2im_batch_last(dcols, x_shape, kh, kw, stride, pad)
+    return dx.transpose(3, 0, 1, 2), dW, db
 
 
 # ---------------------------------------------------------------- max pooling
+
+
+def _running_max(arrays: list[Array]) -> Array:
+    """The elementwise maximum of same-shaped arrays, in a new array (the first maximum allocates it)."""
+    if len(arrays) == 1:
+        return B.xp.copy(arrays[0])
+    out = B.xp.maximum(arrays[0], arrays[1])
+    for a in arrays[2:]:
+        B.xp.maximum(out, a, out=out)
+    return out
 
 
 def maxpool_forward(x: Array, size: int = 2, stride: int | None = None) -> tuple[Array, tuple]:
@@ -166,14 +237,16 @@ def maxpool_forward(x: Array, size: int = 2, stride: int | None = None) -> tuple
     N, C, H, W = x.shape
     Ho, Wo = (H - size) // stride + 1, (W - size) // stride + 1
     if stride == size:
-        # Non-overlapping windows: the maximum over the window's rows, then over its columns, taken
-        # with strided views (size − 1 elementwise maxima per axis), no window copy, no argmax.
-        rows = x[:, :, 0:size * Ho:size, :size * Wo]
-        for i in range(1, size):
-            rows = B.xp.maximum(rows, x[:, :, i:size * Ho:size, :size * Wo])
-        out = rows[:, :, :, 0::size]
-        for j in range(1, size):
-            out = B.xp.maximum(out, rows[:, :, :, j::size])
+        # Non-overlapping windows: the maximum of each window row, from elementwise maxima of strided views
+        # of x (no window copy, no argmax), then the maximum of the rows, in place.  For 2×2 that is two
+        # maxima reading strided views and one of contiguous arrays (0.30 against 0.52 ms for the first pool
+        # of the benchmark with a copy and three strided maxima).  The results keep x's memory order (NumPy
+        # allocates a ufunc's output in its inputs' order), so a batch-last x gives a batch-last out.
+        rows = [_running_max([x[:, :, i:size * Ho:size, j:size * Wo:size] for j in range(size)])
+                for i in range(size)]
+        out = rows[0]
+        for r in rows[1:]:
+            B.xp.maximum(out, r, out=out)
         return out, (x, out, size, stride)
     win = _windows(x, size, size, stride).reshape(N, Ho, Wo, C, size * size)
     idx = win.argmax(axis=-1)
@@ -184,19 +257,25 @@ def maxpool_forward(x: Array, size: int = 2, stride: int | None = None) -> tuple
 def maxpool_backward(dout: Array, cache: tuple) -> Array:
     """The gradient flows only to the input that was the maximum of each window (the first, at ties)."""
     xp = B.xp
-    if cache[2] == cache[3]:  # non-overlapping windows: each input pixel belongs to exactly one window
+    if cache[2] == cache[3]:  # non-overlapping windows: each input pixel belongs to at most one window
         x, out, size, _ = cache
         Ho, Wo = out.shape[2:]
-        dx = xp.zeros(x.shape, dtype=dout.dtype)
-        taken = xp.zeros(out.shape, dtype=bool)  # windows whose maximum has been found already
-        for i in range(size):  # window offsets in row-major order, so the first maximum wins ties
-            for j in range(size):
-                hit = x[:, :, i:size * Ho:size, j:size * Wo:size] == out
-                hit &= ~taken
-                taken |= hit
-                # dout where hit, else 0, written straight into dx's strided view (a boolean factor is
-                # one fast pass; xp.where(hit, dout, 0) was ~10× slower on NumPy)
-                xp.multiply(dout, hit, out=dx[:, :, i:size * Ho:size, j:size * Wo:size])
+        # dx in x's memory order (empty_like/zeros_like keep it); zeros only when some rows or columns of x
+        # lie in no window (H or W not a multiple of size), since every window pixel is written below.
+        tiled = x.shape[2] == size * Ho and x.shape[3] == size * Wo
+        dx = (xp.empty_like if tiled else xp.zeros_like)(x, dtype=dout.dtype)
+        taken = None  # windows whose maximum was found at an earlier offset
+        last = size * size - 1
+        for k in range(size * size):  # window offsets in row-major order, so the first maximum wins ties
+            i, j = divmod(k, size)
+            hit = x[:, :, i:size * Ho:size, j:size * Wo:size] == out
+            if taken is not None:
+                hit = xp.greater(hit, taken)  # booleans: hit > taken ⇔ hit and not taken
+            if k < last:
+                taken = hit if taken is None else xp.logical_or(taken, hit, out=taken)
+            # dout where hit, else 0, written straight into dx's strided view (a boolean factor is
+            # one fast pass; xp.where(hit, dout, 0) was ~10× slower on NumPy)
+            xp.multiply(dout, hit, out=dx[:, :, i:size * Ho:size, j:size * Wo:size])
         return dx
     x_shape, idx, size, stride = cache
     N, C, H, W = x_shape
@@ -293,7 +372,10 @@ class Dense(Layer):
 
 
 class Conv2D(Layer):
-    """Convolution with F filters of size C×k×k, stride and zero padding (NCHW layout)."""
+    """Convolution with F filters of size C×k×k, stride and zero padding (NCHW layout).
+
+    Speed: its output and ∂L/∂x are stored batch-last (see the convolution section).
+    """
 
     def __init__(self, in_channels: int, filters: int, kernel_size: int, stride: int = 1, pad: int = 0,
                  init_method: str = "he", dtype: Any = np.float64):
@@ -357,16 +439,27 @@ class MaxPool2D(Layer):
 
 
 class Flatten(Layer):
-    """(N, C, H, W) → (N, C·H·W)."""
+    """(N, C, H, W) → (N, C·H·W).
+
+    Speed: an input stored batch-last (a conv or pool layer's output, see the convolution section) is
+    flattened without a copy, and ``backward`` then returns ∂L/∂x stored batch-last too (one small copy), so
+    that the max-pool backward before it works on arrays of a single memory order: NumPy's elementwise
+    operations on mixed orders were ~6× slower (0.85 against 0.14 ms for the benchmark's second pool).
+    """
 
     def forward(self, x: Array, train: bool = False) -> Array:
         check_array(x, self.label)
-        self.cache = x.shape
+        batch_last = x.ndim > 2 and x.transpose(*range(1, x.ndim), 0).flags.c_contiguous
+        self.cache = (x.shape, batch_last)
         return x.reshape(x.shape[0], -1)
 
     def backward(self, dout: Array) -> Array:
-        self._check_dout(dout, (self.cache[0], int(np.prod(self.cache[1:]))))
-        return dout.reshape(self.cache)
+        shape, batch_last = self.cache
+        self._check_dout(dout, (shape[0], int(np.prod(shape[1:]))))
+        if batch_last:  # doutᵀ (C·H·W, N) made C-contiguous is ∂L/∂x stored (C, H, W, N)
+            k = len(shape)
+            return B.xp.ascontiguousarray(dout.T).reshape(*shape[1:], shape[0]).transpose(k - 1, *range(k - 1))
+        return dout.reshape(shape)
 
 
 class Dropout(Layer):
