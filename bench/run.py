@@ -250,7 +250,9 @@ def report(info: dict, runs: list[dict], mem: dict, quick: bool, seconds: float)
              "(left as found)",
              f"- Date: {info['date']}", "",
              "Times are seconds per training epoch, median of "
-             f"{runs[0]['reps']} interleaved repetitions in one process per thread setting.", ""]
+             f"{runs[0]['reps']} interleaved repetitions in one process per thread setting.", "",
+             "What these figures mean, which targets are out of reach and why, and how they moved between "
+             "rounds: [ANALYSIS.md](ANALYSIS.md) (written by hand; this file is generated).", ""]
     targets = {"nielsen_b10": [("nnlib", "loop", "≤ 0.05 (≥ 20× faster)", 0.05), ("nnlib", "torch", "≤ 0.15", 0.15)],
                "nielsen_b100": [("nnlib", "torch", "≤ 0.35", 0.35)],
                "mlp_b64": [("nnlib", "torch", "≤ 0.5", 0.5)], "cnn_b64": [("nnlib", "torch", "≤ 1.0", 1.0)]}
