@@ -47,6 +47,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -505,17 +506,22 @@ def _cgroup_pids(path: str) -> list[int]:
         return []
 
 
-def _cgroup_destroy(path: str | None) -> None:
-    if not path:
-        return
-    for _ in range(200):
-        pids = _cgroup_pids(path)
+def _kill_until_gone(find_pids: Callable[[], list[int]], tries: int, pause: float) -> None:
+    """SIGKILL every process ``find_pids()`` lists, again and again until none is left (or ``tries`` run out)."""
+    for _ in range(tries):
+        pids = find_pids()
         if not pids:
             break
         for pid in pids:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
-        time.sleep(0.02)
+        time.sleep(pause)
+
+
+def _cgroup_destroy(path: str | None) -> None:
+    if not path:
+        return
+    _kill_until_gone(lambda: _cgroup_pids(path), 200, 0.02)
     for _ in range(50):
         try:
             os.rmdir(path)
@@ -547,14 +553,7 @@ def kill_job_processes(pgid: int | None, cgroup: str | None, token: str) -> None
             os.killpg(pgid, signal.SIGKILL)
     _cgroup_destroy(cgroup)
     if sys.platform.startswith("linux"):
-        for _ in range(20):
-            pids = _token_pids(token)
-            if not pids:
-                break
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.kill(pid, signal.SIGKILL)
-            time.sleep(0.05)
+        _kill_until_gone(lambda: _token_pids(token), 20, 0.05)
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -27,5 +27,13 @@ def backend(request):
 
 
 @pytest.fixture
+def strict():
+    """Run a test on the strict (CuPy-like) backend only; ``_numpy_backend`` switches back afterwards."""
+    xp = nnlib.use("strict")
+    nnlib.seed(0)
+    return xp
+
+
+@pytest.fixture
 def rng():
     return np.random.default_rng(1234)

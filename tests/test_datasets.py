@@ -150,15 +150,7 @@ def test_minibatches_shuffles_and_drop_last():
         next(D.minibatches(y, y[:3], 10))
 
 
-@pytest.fixture
-def strict_backend():
-    previous = B.name()
-    B.use("strict")
-    yield
-    B.use(previous)
-
-
-def test_minibatches_and_one_hot_on_device_arrays(strict_backend):
+def test_minibatches_and_one_hot_on_device_arrays(strict):
     X = B.to_device(np.arange(20.0).reshape(10, 2))
     y = B.to_device(np.arange(10))
     seen = []

@@ -11,13 +11,6 @@ from nnlib import optim
 from nnlib.model import Model
 
 
-@pytest.fixture
-def strict():
-    xp = nnlib.use("strict")
-    nnlib.seed(0)
-    return xp
-
-
 def test_strict_arrays_refuse_numpy(strict):
     a = strict.ones((2, 3))
     for bad in (lambda: np.asarray(a), lambda: np.array(a), lambda: np.exp(a), lambda: np.sum(a),

@@ -285,15 +285,6 @@ def test_evaluate_in_batches_equals_one_batch(moons):
 # ---------------------------------------------------------------- device-agnostic
 
 
-@pytest.fixture
-def strict():
-    nnlib.use("strict")
-    try:
-        yield
-    finally:
-        nnlib.use("numpy")
-
-
 def test_fit_runs_on_the_strict_backend(strict, tmp_path):
     split = D.digits(split=(120, 40, 40))
     (X, y), (Xv, yv) = split.train, split.val
