@@ -64,7 +64,7 @@ def tests(cid: str, points: int, src: str) -> nbformat.NotebookNode:
 
 def hidden(cid: str, points: int, call: str) -> nbformat.NotebookNode:
     """A test cell whose checks are hidden from the release (same checks, other shapes and seeds)."""
-    src = ("# Hidden tests: the same checks on other shapes and seeds run when your work is graded.\n"
+    src = ("# Hidden tests: the same checks on other cases run when your work is graded.\n"
            f"### BEGIN HIDDEN TESTS\n{call}\n### END HIDDEN TESTS")
     return tests(cid, points, src)
 
@@ -90,9 +90,10 @@ QUICK = GRADING or os.environ.get("NNLIB_QUICK") == "1"  # shorter demo runs
 HOWTO = """
 **How this works.** Write your code where it says `# YOUR CODE HERE` (delete the `raise NotImplementedError()`
 line), run the cell, then run the test cell below it. A test prints a line starting with ✓ when it passes; when it
-fails, its message says what is wrong. Hidden tests run the same checks on other shapes and seeds when your work is
-graded. Restart the kernel and run all cells before you submit. Outside the course you can call the same checks
-yourself: `from nnlib.grading import check_backprop; check_backprop(backprop)`.
+fails, its message says what is wrong. When your work is graded, your answer cells run again on their own in a
+fresh process, and the same checks (plus hidden cases) run there: use only what the exercise provides, and keep
+the function names. Outside the course you can call the same checks yourself:
+`from nnlib.grading import check_backprop; check_backprop(backprop)`.
 """
 
 # ---------------------------------------------------------------- a01: the perceptron
@@ -130,7 +131,11 @@ def predict(w, X):
     ### END SOLUTION
 '''),
     tests("test_predict", 2, 'check_perceptron_predict(require("predict"))'),
-    hidden("test_predict_hidden", 1, 'check_perceptron_predict(require("predict"), hidden=True)'),
+    hidden("test_predict_hidden", 1, '''check_perceptron_predict(require("predict"), show_values=False, cases=[
+    (np.zeros(3), np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])),
+    (np.array([1.0, -1.0, -1.0]), np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])),
+    (np.array([0.3, -0.7, 1.2, 0.1]), np.array([[0.5, -1.0, 2.0], [1.0, 1.0, 1.0], [-2.0, 0.5, 0.3], [0.0, 0.0, 0.0]])),
+    (np.array([-0.25, 0.5]), np.array([[0.5], [0.4], [1.0], [-3.0]]))])'''),
     md("ex2", r"""
 ## Exercise 2 — the learning rule (3 points)
 
@@ -148,7 +153,9 @@ def perceptron_update(w, x, d, eta):
     ### END SOLUTION
 '''),
     tests("test_perceptron_update", 2, 'check_perceptron_rule(require("perceptron_update"))'),
-    hidden("test_perceptron_update_hidden", 1, 'check_perceptron_rule(require("perceptron_update"), hidden=True)'),
+    hidden("test_perceptron_update_hidden", 1, '''check_perceptron_rule(require("perceptron_update"), show_values=False, cases=[
+    (np.array([0.2, -0.4, 0.1]), np.array([1.0, -2.0]), 1, 0.3), (np.array([0.5, 0.5, 0.5]), np.array([1.0, 1.0]), 0, 2.0),
+    (np.array([-0.3, 0.2]), np.array([0.7]), 1, 0.1), (np.array([0.1, 0.2, 0.3, 0.4]), np.array([1.0, 0.0, 1.0]), 1, 0.5)])'''),
     md("ex3", r"""
 ## Exercise 3 — training (3 points)
 
@@ -168,7 +175,10 @@ def train_perceptron(X, d, eta, epochs):
     ### END SOLUTION
 '''),
     tests("test_train_perceptron", 2, 'check_perceptron_train(require("train_perceptron"))'),
-    hidden("test_train_perceptron_hidden", 1, 'check_perceptron_train(require("train_perceptron"), hidden=True)'),
+    hidden("test_train_perceptron_hidden", 1, '''_X = np.random.default_rng(8).standard_normal((15, 3))
+_d = (_X @ np.array([1.0, -2.0, 0.5]) + 0.3 > 0).astype(np.int64)
+check_perceptron_train(require("train_perceptron"), show_values=False, cases=[
+    ("NAND", 0.3, 12), ("XNOR", 0.5, 9), ("XOR", 0.7, 5), ("random separable 3-D data", _X, _d, 0.7, 20)])'''),
     md("try", r"""
 ## Try it
 
@@ -223,8 +233,9 @@ check_gate(require("AND_w"), "AND")
 check_gate(require("OR_w"), "OR")
 check_gate(require("NAND_w"), "NAND")
 '''),
-    hidden("test_gates_hidden", 2, '''for w, gate in ((require("AND_w"), "AND"), (require("OR_w"), "OR"), (require("NAND_w"), "NAND")):
-    check_gate(w, gate, hidden=True)'''),
+    hidden("test_gates_hidden", 2, '''_nudges = [[0.1, 0.1], [-0.1, -0.1], [0.1, -0.1], [-0.1, 0.1]]
+for w, gate in ((require("AND_w"), "AND"), (require("OR_w"), "OR"), (require("NAND_w"), "NAND")):
+    check_gate(w, gate, nudges=_nudges)'''),
     md("ex2", r"""
 ## Exercise 2 — a 2-2-1 network for XOR (3 points)
 
@@ -241,7 +252,7 @@ b2 = AND_w[0]
 ### END SOLUTION
 '''),
     tests("test_xor", 2, 'check_xor_network(*require(["W1", "b1", "W2", "b2"]))'),
-    hidden("test_xor_hidden", 1, 'check_xor_network(*require(["W1", "b1", "W2", "b2"]), hidden=True)'),
+    hidden("test_xor_hidden", 1, '''check_xor_network(*require(["W1", "b1", "W2", "b2"]), nudges=[[0.1, 0.1], [-0.1, -0.1], [0.1, -0.1], [-0.1, 0.1]])'''),
     md("try", r"""
 ## Try it: one perceptron cannot learn XOR
 
@@ -301,10 +312,12 @@ def numerical_derivative(f, x, dx):
 '''),
     tests("test_numerical_derivative", 2, '''
 check_numerical_derivative(require("numerical_derivative"))
-print(numerical_derivative(f, 6.0, 0.01))
 '''),
     hidden("test_numerical_derivative_hidden", 1,
-           'check_numerical_derivative(require("numerical_derivative"), hidden=True)'),
+           '''from nnlib.grading import fixtures as F
+
+check_numerical_derivative(require("numerical_derivative"), show_values=False,
+                           cases=[(F.f_exp, 0.5, 1e-3), (F.f_cube, -2.0, 0.05), (F.f_cos, 2.0, 0.02)])'''),
     md("ex2", r"""
 ## Exercise 2 — a numerical gradient (3 points)
 
@@ -328,9 +341,11 @@ def numerical_gradient(f, p, h=1e-5):
 '''),
     tests("test_numerical_gradient", 2, '''
 check_numerical_gradient(require("numerical_gradient"))
-print(numerical_gradient(z, np.array([6.0, -2.0])))
 '''),
-    hidden("test_numerical_gradient_hidden", 1, 'check_numerical_gradient(require("numerical_gradient"), hidden=True)'),
+    hidden("test_numerical_gradient_hidden", 1, '''from nnlib.grading import fixtures as F
+
+check_numerical_gradient(require("numerical_gradient"), show_values=False, cases=[
+    (F.r_coupled, [0.3, -0.8, 1.1, 0.6, -0.2]), (F.q_wave, [1.0, -0.5, 0.25]), (F.z_bowl, [-1.5, 4.0])])'''),
     md("ex3", r"""
 ## Exercise 3 — one step downhill (3 points)
 
@@ -346,9 +361,11 @@ def gd_step(grad, p, eta):
 '''),
     tests("test_gd_step", 2, '''
 check_gd_step(require("gd_step"))
-print(gd_step(grad_z, np.array([6.0, -2.0]), 0.01))
 '''),
-    hidden("test_gd_step_hidden", 1, 'check_gd_step(require("gd_step"), hidden=True)'),
+    hidden("test_gd_step_hidden", 1, '''from nnlib.grading import fixtures as F
+
+check_gd_step(require("gd_step"), show_values=False, cases=[
+    (F.z_bowl_grad, [-3.0, 2.5], 0.1), (F.quartic_grad, [1.0, -0.5, 0.2], 0.05), (F.rosenbrock_grad, [1.2, 0.3], 0.01)])'''),
     md("ex4", r"""
 ## Exercise 4 — gradient descent (3 points)
 
@@ -366,7 +383,10 @@ def gradient_descent(grad, p0, eta, steps):
     ### END SOLUTION
 '''),
     tests("test_gradient_descent", 2, 'check_gradient_descent(require("gradient_descent"))'),
-    hidden("test_gradient_descent_hidden", 1, 'check_gradient_descent(require("gradient_descent"), hidden=True)'),
+    hidden("test_gradient_descent_hidden", 1, '''from nnlib.grading import fixtures as F
+
+check_gradient_descent(require("gradient_descent"), show_values=False, cases=[
+    (F.z_bowl_grad, [-2.0, 1.0], 0.45, 9), (F.twice, [1.0, 2.0, 3.0], 0.1, 4), (F.rosenbrock_grad, [0.2, -0.4], 0.015, 7)])'''),
     md("try", r"""
 ## Try it
 
@@ -414,7 +434,8 @@ def sigmoid_prime(z):
     ### END SOLUTION
 '''),
     tests("test_sigmoid_prime", 1, 'check_derivative(require("sigmoid_prime"), "sigmoid")'),
-    hidden("test_sigmoid_prime_hidden", 1, 'check_derivative(require("sigmoid_prime"), "sigmoid", hidden=True)'),
+    hidden("test_sigmoid_prime_hidden", 1, '''check_derivative(require("sigmoid_prime"), "sigmoid", show_values=False, cases=[
+    np.random.default_rng(11).standard_normal((4, 3, 2)) * 3, np.linspace(-12, 12, 17), np.array([0.4, 0.0, -700.0, 700.0])])'''),
     md("ex2", "## Exercise 2 — tanh (2 points)\n\nWrite `tanh_prime(z)`."),
     solution("tanh_prime", '''
 def tanh_prime(z):
@@ -423,7 +444,8 @@ def tanh_prime(z):
     ### END SOLUTION
 '''),
     tests("test_tanh_prime", 1, 'check_derivative(require("tanh_prime"), "tanh")'),
-    hidden("test_tanh_prime_hidden", 1, 'check_derivative(require("tanh_prime"), "tanh", hidden=True)'),
+    hidden("test_tanh_prime_hidden", 1, '''check_derivative(require("tanh_prime"), "tanh", show_values=False, cases=[
+    np.random.default_rng(11).standard_normal((4, 3, 2)) * 3, np.linspace(-12, 12, 17), np.array([0.4, 0.0, -700.0, 700.0])])'''),
     md("ex3", "## Exercise 3 — ReLU (2 points)\n\nWrite `relu_prime(z)`: 1 where $z > 0$, else 0, as floats."),
     solution("relu_prime", '''
 def relu_prime(z):
@@ -432,7 +454,8 @@ def relu_prime(z):
     ### END SOLUTION
 '''),
     tests("test_relu_prime", 1, 'check_derivative(require("relu_prime"), "relu")'),
-    hidden("test_relu_prime_hidden", 1, 'check_derivative(require("relu_prime"), "relu", hidden=True)'),
+    hidden("test_relu_prime_hidden", 1, '''check_derivative(require("relu_prime"), "relu", show_values=False, cases=[
+    np.random.default_rng(11).standard_normal((4, 3, 2)) * 3, np.linspace(-12, 12, 17), np.array([0.4, 0.0, -700.0, 700.0])])'''),
     md("ex4", "## Exercise 4 — softplus (2 points)\n\nWrite `softplus_prime(z)`. Which familiar function is it?"),
     solution("softplus_prime", '''
 def softplus_prime(z):
@@ -441,7 +464,8 @@ def softplus_prime(z):
     ### END SOLUTION
 '''),
     tests("test_softplus_prime", 1, 'check_derivative(require("softplus_prime"), "softplus")'),
-    hidden("test_softplus_prime_hidden", 1, 'check_derivative(require("softplus_prime"), "softplus", hidden=True)'),
+    hidden("test_softplus_prime_hidden", 1, '''check_derivative(require("softplus_prime"), "softplus", show_values=False, cases=[
+    np.random.default_rng(11).standard_normal((4, 3, 2)) * 3, np.linspace(-12, 12, 17), np.array([0.4, 0.0, -700.0, 700.0])])'''),
     md("ex5", r"""
 ## Exercise 5 — the chain rule (2 points)
 
@@ -455,7 +479,8 @@ def F_prime(x):
     ### END SOLUTION
 '''),
     tests("test_F_prime", 1, 'check_derivative(require("F_prime"), "chain")'),
-    hidden("test_F_prime_hidden", 1, 'check_derivative(require("F_prime"), "chain", hidden=True)'),
+    hidden("test_F_prime_hidden", 1, '''check_derivative(require("F_prime"), "chain", show_values=False, cases=[
+    np.random.default_rng(12).standard_normal((4, 3, 2)) * 3, np.linspace(-12, 12, 17), np.array([0.4, 0.0, -700.0, 700.0])])'''),
 ]
 
 # ---------------------------------------------------------------- a05: backprop
@@ -546,7 +571,8 @@ Write `backprop_single(net, x, y)` for one example: `x` is a column of shape `(n
 """),
     solution("backprop_single", BP_SINGLE),
     tests("test_backprop_single", 3, 'check_backprop(require("backprop_single"), single=True)'),
-    hidden("test_backprop_single_hidden", 2, 'check_backprop(require("backprop_single"), single=True, hidden=True)'),
+    hidden("test_backprop_single_hidden", 2, '''check_backprop(require("backprop_single"), single=True, show_values=False,
+               cases=[([5, 5, 5], 101, 1), ([2, 6, 3, 4], 200, 1), ([6, 3], 201, 1)])'''),
     md("ex2", r"""
 ## Exercise 2 — backprop for a whole minibatch at once (7 points)
 
@@ -560,7 +586,8 @@ examples. Mind which axis is which.
 """),
     solution("backprop", BP_BATCH),
     tests("test_backprop", 4, 'check_backprop(require("backprop"))'),
-    hidden("test_backprop_hidden", 3, 'check_backprop(require("backprop"), hidden=True)'),
+    hidden("test_backprop_hidden", 3, '''check_backprop(require("backprop"), show_values=False,
+               cases=[([3, 3, 3, 3], 101, 3), ([5, 2, 6], 200, 7), ([2, 6, 3, 4], 201, 9), ([6, 4, 6, 2], 202, 8)])'''),
     md("try", r"""
 ## Try it: one matrix product instead of a loop
 
@@ -630,7 +657,8 @@ def update_mini_batch(net, mini_batch, eta):
     ### END SOLUTION
 '''),
     tests("test_update_mini_batch", 2, 'check_update_mini_batch(require("update_mini_batch"))'),
-    hidden("test_update_mini_batch_hidden", 2, 'check_update_mini_batch(require("update_mini_batch"), hidden=True)'),
+    hidden("test_update_mini_batch_hidden", 2, '''check_update_mini_batch(require("update_mini_batch"), show_values=False, cases=[
+    ([2, 5, 3], 21, 9, 1.5), ([5, 4, 4, 3], 22, 6, 0.25), ([3, 2], 23, 4, 2.0), ([3, 3, 3], 24, 3, 1.0)])'''),
     md("ex2", r"""
 ## Exercise 2 — one epoch (3 points)
 
@@ -648,7 +676,8 @@ def sgd_epoch(net, training_data, mini_batch_size, eta):
     ### END SOLUTION
 '''),
     tests("test_sgd_epoch", 2, 'check_sgd_epoch(require("sgd_epoch"))'),
-    hidden("test_sgd_epoch_hidden", 1, 'check_sgd_epoch(require("sgd_epoch"), hidden=True)'),
+    hidden("test_sgd_epoch_hidden", 1, '''check_sgd_epoch(require("sgd_epoch"), show_values=False, cases=[
+    ([4, 5, 3], 41, 13, 5, 2.0), ([3, 3, 3, 2], 42, 9, 3, 1.0), ([2, 2], 43, 7, 10, 0.3)])'''),
     md("try", r"""
 ## Try it: learn the 8×8 digits
 
@@ -680,7 +709,8 @@ def momentum_step(w, v, grad, eta, mu):
     ### END SOLUTION
 '''),
     tests("test_momentum", 2, 'check_momentum(require("momentum_step"))'),
-    hidden("test_momentum_hidden", 1, 'check_momentum(require("momentum_step"), hidden=True)'),
+    hidden("test_momentum_hidden", 1, '''check_momentum(require("momentum_step"), show_values=False,
+               cases=[((2, 3, 2), 61, 0.05, 0.99, 6), ((4,), 62, 1.0, 0.3, 2)])'''),
     md("ex4", r"""
 ## Exercise 4 — Adam (3 points)
 
@@ -700,7 +730,8 @@ def adam_step(w, grad, m, v, t, eta=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
     ### END SOLUTION
 '''),
     tests("test_adam", 2, 'check_adam(require("adam_step"))'),
-    hidden("test_adam_hidden", 1, 'check_adam(require("adam_step"), hidden=True)'),
+    hidden("test_adam_hidden", 1, '''check_adam(require("adam_step"), show_values=False,
+           cases=[((2, 2, 3), 71, 0.001, 0.9, 0.999, 5), ((6,), 72, 0.3, 0.5, 0.9, 3)])'''),
     md("ex5", r"""
 ## Exercise 5 — softmax cross-entropy and its gradient (3 points)
 
@@ -724,7 +755,8 @@ def softmax_cross_entropy(z, y):
 '''),
     tests("test_softmax_cross_entropy", 2, 'check_softmax_cross_entropy(require("softmax_cross_entropy"))'),
     hidden("test_softmax_cross_entropy_hidden", 1,
-           'check_softmax_cross_entropy(require("softmax_cross_entropy"), hidden=True)'),
+           '''check_softmax_cross_entropy(require("softmax_cross_entropy"), show_values=False, cases=[
+    ((7, 4), 81, 2.0), ((3, 10), 82, 2.0), ((9, 2), 83, 2.0), ((5, 6), 84, 1000.0)])'''),
 ]
 
 # ---------------------------------------------------------------- a07: CNN layers
@@ -772,7 +804,8 @@ def conv_forward(x, W, b, stride=1, pad=0):
     ### END SOLUTION
 '''),
     tests("test_conv_forward", 3, 'check_conv_forward(require("conv_forward"))'),
-    hidden("test_conv_forward_hidden", 1, 'check_conv_forward(require("conv_forward"), hidden=True)'),
+    hidden("test_conv_forward_hidden", 1, '''check_conv_forward(require("conv_forward"), show_values=False, cases=[
+    ((3, 2, 6, 6), (2, 2, 2, 2), 2, 0, 11), ((2, 1, 5, 7), (3, 1, 3, 3), 1, 2, 12), ((1, 3, 8, 6), (2, 3, 4, 3), 2, 1, 13)])'''),
     md("ex2", r"""
 ## Exercise 2 — convolution backward (6 points)
 
@@ -806,7 +839,8 @@ def conv_backward(dout, x, W, b, stride=1, pad=0):
     ### END SOLUTION
 '''),
     tests("test_conv_backward", 4, 'check_conv_backward(require("conv_backward"))'),
-    hidden("test_conv_backward_hidden", 2, 'check_conv_backward(require("conv_backward"), hidden=True)'),
+    hidden("test_conv_backward_hidden", 2, '''check_conv_backward(require("conv_backward"), show_values=False, cases=[
+    ((3, 2, 6, 6), (2, 2, 2, 2), 2, 0, 11), ((2, 1, 5, 7), (3, 1, 3, 3), 1, 2, 12), ((1, 3, 8, 6), (2, 3, 4, 3), 2, 1, 13)])'''),
     md("ex3", r"""
 ## Exercise 3 — max-pool backward (3 points)
 
@@ -832,7 +866,8 @@ def maxpool_backward(dout, x, size=2, stride=2):
     ### END SOLUTION
 '''),
     tests("test_maxpool_backward", 2, 'check_maxpool_backward(require("maxpool_backward"))'),
-    hidden("test_maxpool_backward_hidden", 1, 'check_maxpool_backward(require("maxpool_backward"), hidden=True)'),
+    hidden("test_maxpool_backward_hidden", 1, '''check_maxpool_backward(require("maxpool_backward"), show_values=False,
+                       cases=[((3, 2, 6, 6), 3, 3, 31), ((2, 2, 5, 6), 2, 1, 32), ((1, 1, 7, 7), 3, 2, 33)])'''),
     md("try", r"""
 ## Try it: loops against im2col
 

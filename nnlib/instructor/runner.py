@@ -1,0 +1,340 @@
+"""Grade one submitted notebook on the trusted side: the learner's code runs in a sandboxed worker.
+
+1. The cells to run are chosen from the *source* notebook's structure (by nbgrader ``grade_id``): its locked
+   setup cells (source version), the learner's answer cells, and cells the learner added.  Test cells and the
+   release's demo cells are not run there.
+2. A fresh worker (:func:`nnlib.instructor.sandbox.spawn`) runs them and reports, per cell, only whether it
+   raised (type, message, line) and its capped text output.
+3. Every test cell of the source notebook (hidden tests included) is executed **here**, with ``require``
+   bound to the worker: the learner's functions are :class:`~nnlib.grading._core.Remote` proxies, so each
+   call sends plain arrays and gets plain data back.  References, comparisons and messages never leave this
+   process; the score of a cell is its points if its code raises nothing, else 0.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from nnlib.grading import _core as C
+from nnlib.grading import fixtures, policy, provided
+from nnlib.instructor import protocol as P
+from nnlib.instructor import sandbox
+
+MAX_NOTEBOOK_BYTES = 20 * 2**20
+
+
+class SubmissionError(ValueError):
+    """The submission cannot be graded (too large, not a notebook, ...): the message says why."""
+
+
+@dataclass
+class CellResult:
+    grade_id: str
+    points: float
+    max_points: float
+    message: str = ""      # what the learner reads: "✓ ..." or the check's message
+    passed: bool = False
+    kind: str = "test"     # "test" | "manual"
+
+
+@dataclass
+class NotebookResult:
+    name: str
+    cells: list[CellResult] = field(default_factory=list)
+    answer_outputs: dict[str, str] = field(default_factory=dict)  # grade_id -> text output of the answer cell
+    answer_errors: dict[str, dict] = field(default_factory=dict)
+    isolation: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return sum(c.points for c in self.cells)
+
+    @property
+    def max_score(self) -> float:
+        return sum(c.max_points for c in self.cells)
+
+
+def read_notebook(path, limit: int = MAX_NOTEBOOK_BYTES) -> Any:
+    """Read a notebook as data, refusing files over ``limit`` bytes *before* reading them."""
+    import os
+
+    import nbformat
+
+    size = os.stat(path).st_size
+    if size > limit:
+        raise SubmissionError(f"{os.path.basename(str(path))} is {size / 2**20:.1f} MiB, over the "
+                              f"{limit / 2**20:.0f} MiB limit for a notebook")
+    with open(path, "rb") as fh:
+        data = fh.read(limit + 1)
+    try:
+        return nbformat.reads(data.decode("utf-8", errors="replace"), as_version=4)
+    except Exception as exc:  # noqa: BLE001 - any parse problem is the submission's
+        raise SubmissionError(f"{os.path.basename(str(path))} is not a readable notebook: "
+                              f"{type(exc).__name__}: {str(exc)[:200]}") from None
+
+
+def _meta(cell: Any) -> dict:
+    return (cell.get("metadata") or {}).get("nbgrader") or {}
+
+
+def _src(cell: Any) -> str:
+    s = cell.get("source", "")
+    return "".join(s) if isinstance(s, list) else str(s)
+
+
+def is_test(cell: Any) -> bool:
+    m = _meta(cell)
+    return bool(m.get("grade")) and not m.get("solution") and cell.get("cell_type") == "code"
+
+
+def program(source: Any, release: Any, submitted: Any) -> tuple[list[dict], dict[str, str]]:
+    """The cells the worker runs, in the submission's order, and {cell key: grade_id} of answer cells."""
+    src = {(_meta(c).get("grade_id")): c for c in source.cells if _meta(c).get("grade_id")}
+    release_ids = {c.get("id") for c in release.cells if c.get("id")}
+    answers, locked = {}, {}
+    for gid, c in src.items():
+        if c.get("cell_type") != "code" or is_test(c):
+            continue
+        if _meta(c).get("solution"):
+            answers[gid] = c
+        elif _meta(c).get("locked"):
+            locked[gid] = c
+    cells, seen, keys = [], set(), {}
+    for i, c in enumerate(submitted.cells):
+        if c.get("cell_type") != "code":
+            continue
+        gid = _meta(c).get("grade_id")
+        if gid in seen:
+            continue  # a duplicated cell: the first copy counts
+        if gid in src and is_test(src[gid]):
+            continue
+        if gid in locked:
+            cells.append({"key": f"setup:{gid}", "source": _src(locked[gid])})
+        elif gid in answers:
+            cells.append({"key": gid, "source": _src(c)})
+            keys[gid] = gid
+        elif c.get("id") in release_ids:
+            continue  # a demo cell of the release ("Try it"): not needed for grading
+        else:
+            cells.append({"key": f"added:{i}", "source": _src(c)})
+        if gid:
+            seen.add(gid)
+    missing = [{"key": f"setup:{g}", "source": _src(c)} for g, c in locked.items() if g not in seen]
+    return missing + cells, keys
+
+
+class Session:
+    """The trusted side of one worker: ``require`` and the learner's functions as Remote proxies."""
+
+    def __init__(self, worker: sandbox.Worker, cell_errors: dict[str, dict], call_timeout: float):
+        self.worker, self.cell_errors, self.call_timeout = worker, cell_errors, call_timeout
+        self.dead: str | None = None
+
+    # -- data across the boundary
+    def _encode(self, obj: Any, depth: int = 0) -> Any:
+        if depth > 10:
+            raise ValueError("argument nested too deeply")
+        if obj is None or isinstance(obj, (bool, int, float, str)):
+            return obj
+        if isinstance(obj, (np.integer,)):
+            return int(obj)
+        if isinstance(obj, np.floating):
+            return float(obj)
+        if isinstance(obj, np.ndarray):
+            return P.encode_array(obj)
+        if isinstance(obj, provided.Net):
+            return {"__net__": {"sizes": obj.sizes, "weights": [P.encode_array(np.asarray(w)) for w in obj.weights],
+                                "biases": [P.encode_array(np.asarray(b)) for b in obj.biases],
+                                "methods": list(obj.methods)}}
+        if callable(obj) and obj in fixtures.NAME:
+            return {"__fn__": fixtures.NAME[obj]}
+        if isinstance(obj, list):
+            return [self._encode(v, depth + 1) for v in obj]
+        if isinstance(obj, tuple):
+            return {"__tuple__": [self._encode(v, depth + 1) for v in obj]}
+        if isinstance(obj, dict):
+            return {str(k): self._encode(v, depth + 1) for k, v in obj.items()}
+        raise TypeError(f"cannot send {type(obj).__name__} to the grading worker")
+
+    def _decoder(self, args: tuple):
+        def special(kind: str, value: Any) -> Any:
+            if kind == "__arg__":
+                if not isinstance(value, int) or not 0 <= value < len(args):
+                    raise P.ProtocolError("bad argument reference")
+                return args[value]
+            if kind == "__net__":
+                return provided.Net(value["sizes"], [P.decode(w) for w in value["weights"]],
+                                    [P.decode(b) for b in value["biases"]], value.get("methods", ()))
+            if kind == "__repr__":
+                return _Opaque(str(value.get("type", "?"))[:80], str(value.get("text", ""))[:200])
+            raise P.ProtocolError(f"{kind} is not allowed from the worker")
+
+        return special
+
+    def _request(self, msg: dict, timeout: float) -> dict:
+        if self.dead:
+            raise C.StudentException("RuntimeError", self.dead)
+        try:
+            return self.worker.request(msg, timeout)
+        except TimeoutError:
+            self.dead = f"stopped: no answer within {timeout:g} s (an endless loop?) — the grader ended it"
+            self.worker.kill()
+            raise C.StudentException("TimeoutError", f"did not finish within {timeout:g} s (an endless loop?)") \
+                from None
+        except (EOFError, OSError, P.ProtocolError) as exc:
+            self.dead = f"the sandboxed process running your code stopped ({type(exc).__name__}: {exc})"
+            self.worker.kill()
+            raise C.StudentException("RuntimeError", self.dead) from None
+
+    def call(self, name: str, args: tuple, kwargs: dict) -> Any:
+        msg = {"op": "call", "name": name, "args": self._encode(list(args)), "kwargs": self._encode(kwargs),
+               "timeout": self.call_timeout}
+        reply = self._request(msg, self.call_timeout + 5)
+        if "error" in reply:
+            e = reply["error"] or {}
+            raise C.StudentException(str(e.get("type", "Error"))[:80], str(e.get("message", ""))[:2000],
+                                     str(e.get("line", ""))[:300], e.get("lineno") if isinstance(
+                                         e.get("lineno"), int) else None)
+        special = self._decoder(args)
+        for key, state in (reply.get("after") or {}).items():
+            i = int(key)
+            if not 0 <= i < len(args):
+                continue
+            new = P.decode(state, on_special=special)
+            if isinstance(args[i], np.ndarray) and isinstance(new, np.ndarray) and new.shape == args[i].shape:
+                args[i][...] = new
+            elif isinstance(args[i], provided.Net) and isinstance(new, provided.Net):
+                args[i].weights, args[i].biases = new.weights, new.biases
+        return P.decode(reply.get("result"), on_special=special)
+
+    def require(self, name: Any, namespace: Any = None) -> Any:
+        names = [name] if isinstance(name, str) else list(name)
+        out = []
+        for n in names:
+            reply = self._request({"op": "get", "name": n}, 30)
+            if not reply.get("defined"):
+                err = self.cell_errors.get(n)
+                if err and C.NOT_ALLOWED in str(err.get("message", "")):
+                    C.fail(str(err["message"]).replace(C.NOT_ALLOWED, "").strip().replace("{asks}", f"`{n}`"))
+                if err:
+                    line = f" at `{err.get('line')}`" if err.get("line") else ""
+                    meaning = C.explain(str(err.get("type")), str(err.get("message")))
+                    C.fail(f"`{n}` is not defined: its cell raised {err.get('type')}{line}: {err.get('message')}"
+                           + (f"\n  That means: {meaning}." if meaning else ""))
+                C.fail(f"`{n}` is not defined: write it in its answer cell (keep the name `{n}`), run the cell, "
+                       "then this test")
+            if reply.get("callable"):
+                out.append(C.Remote(n, self.call))
+            else:
+                value = P.decode(reply.get("value"), on_special=self._decoder(()))
+                out.append(C.Remote(n, self.call, value=value, is_callable=False))
+        return out[0] if isinstance(name, str) else tuple(out)
+
+
+@dataclass
+class _Opaque:
+    type_name: str
+    text: str
+
+    def __repr__(self) -> str:
+        return f"<{self.type_name}: {self.text}>"
+
+
+def _answer_owner(cell_results: list[dict], keys: dict[str, str], source: Any) -> dict[str, dict]:
+    """{name defined by an answer cell: the error that cell raised} (best effort, by reading the source)."""
+    import ast
+
+    out = {}
+    by_key = {r["key"]: r for r in cell_results}
+    for c in source.cells:
+        gid = _meta(c).get("grade_id")
+        if gid not in keys or gid not in by_key or not by_key[gid].get("error"):
+            continue
+        try:
+            tree = ast.parse(_src(c))
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            names = []
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                names = [node.name]
+            elif isinstance(node, ast.Assign):
+                names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+            for n in names:
+                out[n] = by_key[gid]["error"]
+    return out
+
+
+def grade_notebook(source: Any, release: Any, submitted: Any, assignment: str, name: str, *, sandbox_on: bool,
+                   scratch: str, job: int = 0, memory_mb: int = 2048, cell_timeout: float = 60,
+                   call_timeout: float = 30, wall_timeout: float = 600) -> NotebookResult:
+    """Run the submission's code in a worker and the source's test cells here (see the module doc)."""
+    t0 = time.monotonic()
+    res = NotebookResult(name)
+    cells, keys = program(source, release, submitted)
+    tests = [c for c in source.cells if is_test(c)]
+    manual = [c for c in source.cells if _meta(c).get("grade") and not is_test(c)]
+    worker = None
+    try:
+        worker = sandbox.spawn(policy.for_assignment(assignment), sandbox=sandbox_on, scratch=scratch, job=job,
+                               memory_mb=memory_mb, cpu_s=int(wall_timeout) + 5)
+        res.isolation = worker.isolation
+        try:
+            reply = worker.request({"op": "run", "cells": cells, "cell_timeout": cell_timeout},
+                                   min(wall_timeout, cell_timeout * max(1, len(cells)) + 10))
+            results = reply.get("cells", []) if isinstance(reply, dict) else []
+        except Exception as exc:  # noqa: BLE001 - the learner's cells hung or killed the worker
+            results = []
+            res.answer_errors["*"] = {"type": type(exc).__name__, "message": "the cells did not finish: "
+                                      f"{exc}"[:500]}
+        for r in results:
+            if isinstance(r, dict) and r.get("key") in keys:
+                res.answer_outputs[r["key"]] = str(r.get("output", ""))[:20_000]
+                if r.get("error"):
+                    res.answer_errors[r["key"]] = r["error"]
+        session = Session(worker, _answer_owner(results, keys, source), call_timeout)
+        if "*" in res.answer_errors:
+            session.dead = "your cells did not finish running (an endless loop, or the process was killed)"
+        import nnlib.grading as grading
+
+        for c in tests:
+            m = _meta(c)
+            pts = float(m.get("points") or 0)
+            ns: dict[str, Any] = {"np": np, "require": session.require, "__name__": "__grader__"}
+            ns.update({k: getattr(grading, k) for k in grading.__all__ if k != "require"})
+            buf = io.StringIO()
+            cr = CellResult(m["grade_id"], 0.0, pts)
+            if time.monotonic() - t0 > wall_timeout:
+                cr.message = f"not run: the submission used its {wall_timeout:g} s"
+                res.cells.append(cr)
+                continue
+            try:
+                with contextlib.redirect_stdout(buf):
+                    exec(compile(_src(c), f"<test {m['grade_id']}>", "exec"), ns)  # noqa: S102 - instructor's code
+                cr.points, cr.passed = pts, True
+                cr.message = buf.getvalue().strip() or "✓ passed"
+            except C.GradingError as exc:
+                cr.message = str(exc)
+            except C.StudentException as exc:
+                cr.message = f"{exc.type_name}: {exc.message}"
+            except AssertionError as exc:
+                cr.message = C.wrap(str(exc) or "a check failed")
+            except Exception as exc:  # noqa: BLE001 - a problem of the grader, said as such
+                cr.message = f"grading problem ({type(exc).__name__}: {exc}); ask your instructor"
+            res.cells.append(cr)
+        for c in manual:
+            m = _meta(c)
+            res.cells.append(CellResult(m["grade_id"], 0.0, float(m.get("points") or 0), "graded by hand",
+                                        kind="manual"))
+    finally:
+        if worker is not None:
+            worker.kill()
+    res.seconds = time.monotonic() - t0
+    return res

@@ -1,0 +1,352 @@
+"""The sandboxed grading worker: runs a learner's answer cells and answers calls with plain data.
+
+Started by :mod:`nnlib.instructor.sandbox` as ``python -I -S worker.py`` with a Unix socket on fd 3.  As root
+it then isolates itself (namespaces, a new root holding only the interpreter, its libraries and a tmpfs,
+an unprivileged uid; see ``sandbox.enter``) *before* it reads a single line of the learner's code.  The
+real nnlib is never imported here: ``import nnlib`` gives a small shim holding only what the assignment
+provides (``nnlib.grading.policy``), built from ``nnlib/grading/provided*.py``.
+
+This file is trusted code running in an untrusted process: nothing it returns is believed by the grader
+beyond "this is what the learner's code produced".
+"""
+
+from __future__ import annotations
+
+import builtins
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import io
+import linecache
+import os
+import signal
+import socket
+import sys
+import types
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+NOT_ALLOWED = "[not allowed]"
+AUTODIFF = ("torch", "jax", "jaxlib", "tensorflow", "autograd", "mxnet", "paddle")
+CELL_OUTPUT_LIMIT = 20_000     # characters kept per cell
+TOTAL_OUTPUT_LIMIT = 200_000
+
+
+def _load(name: str, path: str) -> types.ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+class _Unavailable:
+    """A name the setup cell imports for demos; answers may not use it while they are graded."""
+
+    def __init__(self, name: str):
+        object.__setattr__(self, "_name", name)
+
+    def _refuse(self, *_a, **_k):
+        raise AttributeError(f"{NOT_ALLOWED} {{asks}} uses nnlib's `{self._name}`, which is not available to "
+                             "answers while they are graded: write the computation yourself with NumPy and what "
+                             "the exercise provides")
+
+    def __getattr__(self, item):
+        self._refuse()
+
+    __call__ = _refuse
+
+    def __repr__(self):
+        return f"<{self._name}: not available while grading>"
+
+
+def _no_op(*_a, **_k):
+    return None
+
+
+class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Serves the shim modules; refuses the rest of nnlib and automatic-differentiation libraries."""
+
+    def __init__(self, modules: dict[str, types.ModuleType]):
+        self.modules = modules
+
+    def find_spec(self, fullname, path=None, target=None):
+        top = fullname.split(".")[0]
+        if fullname in self.modules:
+            return importlib.machinery.ModuleSpec(fullname, self, is_package=fullname == "nnlib")
+        if top == "nnlib":
+            raise ImportError(f"{NOT_ALLOWED} {{asks}} imports `{fullname}`, which this exercise does not allow: "
+                              "it asks you to write that computation yourself (nnlib's own version is the "
+                              "reference your answer is compared with). Use NumPy and what the exercise provides.")
+        if top in AUTODIFF:
+            raise ImportError(f"{NOT_ALLOWED} {{asks}} imports the automatic-differentiation library `{top}`, which "
+                              "this exercise does not allow: it asks you to derive and code the gradient yourself.")
+        return None
+
+    def create_module(self, spec):
+        return self.modules[spec.name]
+
+    def exec_module(self, module):
+        return None
+
+
+def build_shim(policy: dict, provided: types.ModuleType) -> dict[str, types.ModuleType]:
+    mods: dict[str, types.ModuleType] = {}
+
+    def module(name: str) -> types.ModuleType:
+        if name not in mods:
+            m = types.ModuleType(name)
+            if name == "nnlib":
+                m.__path__ = []
+            mods[name] = m
+            if "." in name:
+                parent, _, child = name.rpartition(".")
+                setattr(module(parent), child, m)
+        return mods[name]
+
+    module("nnlib")
+    for modname, names in policy.get("modules", {}).items():
+        m = module(modname)
+        for attr, target in names.items():
+            setattr(m, attr, _Unavailable(f"{modname}.{attr}") if target is None else getattr(provided, target))
+    grading = module("nnlib.grading")
+    grading.__getattr__ = lambda name: _no_op  # the in-notebook checks do nothing here: the grader runs them
+    return mods
+
+
+# ---------------------------------------------------------------- encoding the learner's objects
+
+
+class Codec:
+    def __init__(self, protocol: types.ModuleType, provided: types.ModuleType, fixtures: types.ModuleType):
+        self.P, self.provided, self.fixtures = protocol, provided, fixtures
+
+    def special(self, kind, value):
+        if kind == "__net__":
+            return self.provided.Net(value["sizes"], [self.P.decode(w) for w in value["weights"]],
+                                     [self.P.decode(b) for b in value["biases"]], value.get("methods", ()))
+        if kind == "__fn__":
+            return self.fixtures.BY_NAME[value]
+        raise self.P.ProtocolError(f"{kind} not allowed")
+
+    def decode(self, obj):
+        return self.P.decode(obj, on_special=self.special)
+
+    def encode(self, obj, args=(), depth=0):
+        import numpy as np
+
+        if depth > 10:
+            raise ValueError("the result is nested too deeply")
+        for i, a in enumerate(args):
+            if obj is a and not isinstance(obj, (bool, int, float, str, type(None))):
+                return {"__arg__": i}
+        if obj is None or isinstance(obj, (bool, str)):
+            return obj
+        if isinstance(obj, (int, np.integer)) and not isinstance(obj, bool):
+            return int(obj)
+        if isinstance(obj, (float, np.floating)):
+            return float(obj)
+        if isinstance(obj, np.bool_):
+            return bool(obj)
+        if isinstance(obj, np.ndarray):
+            return self.P.encode_array(obj if obj.dtype.kind in "fiub" else obj.astype(np.float64))
+        if isinstance(obj, self.provided.Net):
+            return {"__net__": self.net_state(obj)}
+        if isinstance(obj, list):
+            return [self.encode(v, args, depth + 1) for v in obj]
+        if isinstance(obj, tuple):
+            return {"__tuple__": [self.encode(v, args, depth + 1) for v in obj]}
+        if isinstance(obj, dict):
+            return {str(k): self.encode(v, args, depth + 1) for k, v in obj.items()}
+        if hasattr(obj, "__array__"):
+            return self.P.encode_array(np.asarray(obj, dtype=np.float64))
+        try:
+            text = repr(obj)[:200]
+        except Exception:  # noqa: BLE001
+            text = f"<{type(obj).__name__}>"
+        return {"__repr__": {"type": type(obj).__name__, "text": text}}
+
+    def net_state(self, net):
+        import numpy as np
+
+        def arr(v):
+            return self.P.encode_array(np.asarray(v, dtype=np.float64))
+
+        return {"sizes": [int(s) for s in net.sizes], "weights": [arr(w) for w in net.weights],
+                "biases": [arr(b) for b in net.biases], "methods": list(net.methods)}
+
+    def after(self, args):
+        import numpy as np
+
+        out = {}
+        for i, a in enumerate(args):
+            try:
+                if isinstance(a, np.ndarray):
+                    out[str(i)] = self.P.encode_array(a)
+                elif isinstance(a, self.provided.Net):
+                    out[str(i)] = {"__net__": self.net_state(a)}
+            except Exception:  # noqa: BLE001 - the learner broke the argument: report nothing for it
+                continue
+        return out
+
+
+# ---------------------------------------------------------------- running cells and calls
+
+
+class _Capped(io.TextIOBase):
+    def __init__(self, limit: int):
+        self.parts: list[str] = []
+        self.size, self.limit, self.dropped = 0, limit, 0
+
+    def write(self, s):
+        s = str(s)
+        room = self.limit - self.size
+        if room > 0:
+            self.parts.append(s[:room])
+            self.size += min(len(s), room)
+        self.dropped += max(0, len(s) - max(room, 0))
+        return len(s)
+
+    def text(self) -> str:
+        t = "".join(self.parts)
+        return t + (f"\n… ({self.dropped} more characters not kept)" if self.dropped else "")
+
+
+def _describe(exc: BaseException) -> dict:
+    tb, line, lineno, cell = exc.__traceback__, "", None, None
+    while tb is not None:
+        fn = tb.tb_frame.f_code.co_filename
+        if fn.startswith("<cell "):
+            lineno, cell = tb.tb_lineno, fn[6:-1]
+            line = linecache.getline(fn, lineno).strip()
+        tb = tb.tb_next
+    try:
+        msg = str(exc)[:2000]
+    except Exception:  # noqa: BLE001
+        msg = "(the exception's message could not be read)"
+    return {"type": type(exc).__name__[:80], "message": msg, "line": line[:300], "lineno": lineno, "cell": cell}
+
+
+def _strip_magics(src: str) -> str:
+    return "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in src.split("\n"))
+
+
+class _Timeout(BaseException):
+    pass
+
+
+def _alarm(seconds: float):
+    def handler(*_):
+        raise _Timeout()
+
+    signal.signal(signal.SIGALRM, handler)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+
+
+def serve(sock, P, codec: Codec, ns: dict) -> None:
+    total = 0
+    while True:
+        try:
+            req = P.recv(sock)
+        except EOFError:
+            return
+        op = req.get("op")
+        if op == "run":
+            results = []
+            for cell in req["cells"]:
+                key, src = cell["key"], _strip_magics(cell["source"])
+                fname = f"<cell {key}>"
+                linecache.cache[fname] = (len(src), None, src.splitlines(True), fname)
+                out = _Capped(max(0, min(CELL_OUTPUT_LIMIT, TOTAL_OUTPUT_LIMIT - total)))
+                sys.stdout = sys.stderr = out
+                err = None
+                try:
+                    _alarm(req.get("cell_timeout", 30))
+                    exec(compile(src, fname, "exec"), ns)  # noqa: S102 - the learner's cell, in the sandbox
+                except _Timeout:
+                    err = {"type": "TimeoutError", "message": f"the cell ran longer than {req.get('cell_timeout')} s",
+                           "line": "", "lineno": None, "cell": key}
+                except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt too
+                    err = _describe(exc)
+                finally:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+                    sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+                total += out.size
+                results.append({"key": key, "error": err, "output": out.text()})
+            P.send(sock, {"cells": results})
+        elif op == "get":
+            name = req["name"]
+            if name not in ns:
+                P.send(sock, {"defined": False})
+                continue
+            obj = ns[name]
+            reply = {"defined": True, "callable": callable(obj)}
+            if not callable(obj):
+                try:
+                    reply["value"] = codec.encode(obj)
+                except Exception as exc:  # noqa: BLE001
+                    reply["value"] = {"__repr__": {"type": type(obj).__name__, "text": str(exc)[:200]}}
+            P.send(sock, reply)
+        elif op == "call":
+            fn = ns.get(req["name"])
+            sink = _Capped(2000)
+            try:
+                args = codec.decode(req["args"])
+                kwargs = codec.decode(req["kwargs"])
+                sys.stdout = sys.stderr = sink
+                _alarm(req.get("timeout", 30))
+                try:
+                    result = fn(*args, **kwargs)
+                finally:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+                    sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+                reply = {"result": codec.encode(result, args), "after": codec.after(args)}
+            except _Timeout:
+                reply = {"error": {"type": "TimeoutError", "message": f"did not finish within {req.get('timeout')} s",
+                                   "line": "", "lineno": None, "cell": None}}
+            except BaseException as exc:  # noqa: BLE001
+                sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+                reply = {"error": _describe(exc)}
+            try:
+                P.send(sock, reply)
+            except Exception as exc:  # noqa: BLE001 - e.g. a result over the size limit
+                P.send(sock, {"error": {"type": type(exc).__name__, "message": str(exc)[:500], "line": "",
+                                        "lineno": None, "cell": None}})
+        else:
+            return
+
+
+def main() -> int:
+    sb = _load("nnlib_sandbox", os.path.join(HERE, "sandbox.py"))
+    sb._prctl(sb.PR_SET_PDEATHSIG, signal.SIGKILL)  # die with the grader
+    sock = socket.socket(fileno=int(sys.argv[1]))
+    P = _load("nnlib_protocol", os.path.join(HERE, "protocol.py"))
+    cfg = P.recv(sock)
+    sys.path[:] = cfg["sys_path"]
+    import numpy  # noqa: F401 - before the sandbox closes: the learner's code needs it
+
+    grading = os.path.join(os.path.dirname(HERE), "grading")
+    provided = _load("nnlib_provided", os.path.join(grading, "provided.py"))
+    fixtures = _load("nnlib_fixtures", os.path.join(grading, "fixtures.py"))
+    policy = cfg["policy"]
+    for extra in policy.get("extra", []):
+        _load(f"nnlib_{extra}", os.path.join(grading, f"{extra}.py"))
+    if cfg.get("sandbox"):
+        sb.enter(cfg)  # from here on: no course, no nnlib source, no network, not root
+    else:
+        sb._limits(cfg)
+    shim = build_shim(policy, provided)
+    sys.meta_path.insert(0, _Finder(shim))
+    for name in list(sys.modules):
+        if name.startswith(("nnlib_", "nnlib.")) or name == "nnlib":
+            if name not in ("nnlib_provided", "nnlib_provided_sgd", "nnlib_fixtures", "nnlib_protocol"):
+                del sys.modules[name]
+    sys.modules.update(shim)
+    linecache.clearcache()
+    ns = {"__name__": "__main__", "__builtins__": builtins}
+    P.send(sock, {"ready": True, "isolation": cfg.get("isolation_report", [])})
+    serve(sock, P, Codec(P, provided, fixtures), ns)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
