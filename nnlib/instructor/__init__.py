@@ -1,1 +1,23 @@
-"""Instructor tools for the nnlib course: the trusted grader, release, publish and a stack doctor."""
+"""Instructor tools for the nnlib course: the trusted grader, release and a stack doctor.
+
+One module per concern (docs/instructor.md has the trust model):
+
+* ``sandbox`` — **the trust boundary**: starts a worker that sees only the interpreter and its libraries;
+* ``worker`` — runs in that sandbox: the learner's cells, a shim instead of nnlib, plain data out;
+* ``protocol`` — what crosses the boundary (JSON frames, typed arrays, nothing executable);
+* ``runner`` — the trusted side of one notebook: test cells executed here against the worker;
+* ``autograded`` — the autograded notebook (data, sanitised) the formgrader and the feedback show;
+* ``job``, ``executor`` — one submission as a pure function of data; local pool or Dask;
+* ``batch`` — the batch: discover, run, merge into the gradebook (the only writer), state, lock, SIGINT;
+* ``submissions``, ``course``, ``release``, ``doctor``, ``cli``.
+"""
+
+import sys
+
+sys.modules.setdefault("rfc3987_syntax", None)  # nbformat's jsonschema compiles this grammar for ~1 s per process
+
+from nnlib.instructor.batch import BusyError  # noqa: E402, Options, Result, grade
+from nnlib.instructor.doctor import Check, doctor  # noqa: E402
+from nnlib.instructor.release import release  # noqa: E402
+
+__all__ = ["BusyError", "Check", "Options", "Result", "doctor", "grade", "release"]

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
 import time
 from dataclasses import dataclass, field
@@ -233,9 +232,32 @@ class Session:
             if reply.get("callable"):
                 out.append(C.Remote(n, self.call))
             else:
-                value = P.decode(reply.get("value"), on_special=self._decoder(()))
-                out.append(C.Remote(n, self.call, value=value, is_callable=False))
+                out.append(P.decode(reply.get("value"), on_special=self._decoder(())))
         return out[0] if isinstance(name, str) else tuple(out)
+
+    def lookup(self, name: str) -> Any:
+        """A name a test cell uses directly (``assert add(1, 2) == 3``): the learner's object, or KeyError."""
+        reply = self._request({"op": "get", "name": name}, 30)
+        if not reply.get("defined"):
+            raise KeyError(name)
+        return self.require(name)
+
+
+class _Names(dict):
+    """A test cell's local names: its own assignments, else (names not defined on the trusted side) the learner's."""
+
+    def __init__(self, session: Session, trusted: dict):
+        super().__init__()
+        self.session, self.trusted = session, trusted
+
+    def __missing__(self, name: str) -> Any:
+        import builtins
+
+        if name in self.trusted or hasattr(builtins, name):
+            raise KeyError(name)
+        value = self.session.lookup(name)
+        self[name] = value
+        return value
 
 
 @dataclass
@@ -309,15 +331,17 @@ def grade_notebook(source: Any, release: Any, submitted: Any, assignment: str, n
             pts = float(m.get("points") or 0)
             ns: dict[str, Any] = {"np": np, "require": session.require, "__name__": "__grader__"}
             ns.update({k: getattr(grading, k) for k in grading.__all__ if k != "require"})
+            names = _Names(session, ns)
             buf = io.StringIO()
             cr = CellResult(m["grade_id"], 0.0, pts)
             if time.monotonic() - t0 > wall_timeout:
                 cr.message = f"not run: the submission used its {wall_timeout:g} s"
                 res.cells.append(cr)
                 continue
+            ns["print"] = lambda *a, sep=" ", end="\n", _buf=buf, **_: _buf.write(sep.join(map(str, a)) + end)
+            C.SINK.write = buf.write
             try:
-                with contextlib.redirect_stdout(buf):
-                    exec(compile(_src(c), f"<test {m['grade_id']}>", "exec"), ns)  # noqa: S102 - instructor's code
+                exec(compile(_src(c), f"<test {m['grade_id']}>", "exec"), ns, names)  # noqa: S102 - instructor's
                 cr.points, cr.passed = pts, True
                 cr.message = buf.getvalue().strip() or "✓ passed"
             except C.GradingError as exc:
@@ -328,6 +352,8 @@ def grade_notebook(source: Any, release: Any, submitted: Any, assignment: str, n
                 cr.message = C.wrap(str(exc) or "a check failed")
             except Exception as exc:  # noqa: BLE001 - a problem of the grader, said as such
                 cr.message = f"grading problem ({type(exc).__name__}: {exc}); ask your instructor"
+            finally:
+                C.SINK.write = None
             res.cells.append(cr)
         for c in manual:
             m = _meta(c)

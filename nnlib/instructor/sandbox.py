@@ -34,6 +34,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET = 0x20000, 0x4000000, 0x8000000, 0x20000000, \
@@ -46,6 +47,16 @@ CGROUP_NAME = "nnlib-grading"
 WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
 
 _libc = None
+STOP = threading.Event()  # set on SIGINT: no new workers start; kill_all() ends the running ones
+LIVE: set = set()
+_LIVE_LOCK = threading.Lock()
+
+
+def kill_all() -> None:
+    with _LIVE_LOCK:
+        workers = list(LIVE)
+    for w in workers:
+        w.kill()
 
 
 def _lib():
@@ -108,7 +119,8 @@ def enter(cfg: dict) -> None:
             _mount("tmpfs", root + hide, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=0555")
     uid = int(cfg["uid"])
     os.makedirs(root + "/tmp", exist_ok=True)
-    _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={cfg['tmp_mb']}m,mode=0700,uid={uid},gid={uid}")
+    _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
+           f"size={cfg['tmp_mb']}m,mode=0700,uid={uid},gid={uid}")
     os.makedirs(root + "/dev", exist_ok=True)
     _mount("tmpfs", root + "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "size=16k,mode=0755")
     for name, major, minor in (("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9)):
@@ -255,8 +267,10 @@ def remove_stale_cgroups() -> None:
                  f"/sys/fs/cgroup/pids/{CGROUP_NAME}"):
         with contextlib.suppress(OSError):
             for name in os.listdir(base):
-                owner = name.split("-")[0]
-                if owner.isdigit() and os.path.exists(f"/proc/{owner}"):
+                owner, _, job = name.partition("-")
+                if not (owner.isdigit() and job.isdigit() and os.path.isdir(f"{base}/{name}")):
+                    continue  # a control file of the cgroup itself
+                if os.path.exists(f"/proc/{owner}"):
                     continue  # another live grader's job
                 c = Cgroup.__new__(Cgroup)
                 c.paths, c.mode = [f"{base}/{name}"], "stale"
@@ -303,6 +317,8 @@ class Worker:
         return P.recv(self.sock)
 
     def kill(self) -> None:
+        with _LIVE_LOCK:
+            LIVE.discard(self)
         with contextlib.suppress(Exception):
             self.sock.close()
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -323,6 +339,8 @@ def spawn(policy: dict, *, sandbox: bool, scratch: str, job: int, memory_mb: int
     """Start a worker for one submission (``scratch``: a private dir of the grader, 0700)."""
     import nnlib  # the grader's own nnlib: only to find (and hide) its source
 
+    if STOP.is_set():
+        raise RuntimeError("grading was interrupted")
     nnlib_dir = os.path.dirname(os.path.abspath(nnlib.__file__))
     parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     root = None
@@ -351,6 +369,8 @@ def spawn(policy: dict, *, sandbox: bool, scratch: str, job: int, memory_mb: int
     log.close()
     child.close()
     w = Worker(proc, parent, cgroup, root, isolation)
+    with _LIVE_LOCK:
+        LIVE.add(w)
     try:
         if cgroup and cgroup.paths:
             cgroup.add(proc.pid)

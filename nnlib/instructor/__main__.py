@@ -1,0 +1,5 @@
+import sys
+
+from nnlib.instructor.cli import main
+
+sys.exit(main())

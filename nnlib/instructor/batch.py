@@ -1,0 +1,402 @@
+"""Grade a folder of submissions: jobs on an executor, results merged by this process only.
+
+Nothing is lost: every finished result is merged as it arrives (gradebook, autograded notebook, report,
+``grades.csv``, ``state.json``, each written atomically); SIGINT cancels the queue, ends the running jobs and
+keeps what finished; a lock file stops a second run on the same assignment; re-grading keeps the manual
+grades and comments; submission timestamps and the gradebook's due date give nbgrader's late penalty.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import fcntl
+import json
+import os
+import signal
+import sys
+import tempfile
+import threading
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nnlib.instructor import executor as E
+from nnlib.instructor import job as J
+from nnlib.instructor import runner, sandbox
+from nnlib.instructor.course import Course, cfg_get, load_course, run_nbgrader
+from nnlib.instructor.submissions import Submission, discover
+
+CSV_FIELDS = ["student", "assignment", "score", "max_score", "status"]
+
+
+@dataclass
+class Options:
+    jobs: int = 1
+    timeout: float = 600.0           # wall clock per submission
+    cell_timeout: float | None = None  # default: the course's Execute.timeout, else 60
+    call_timeout: float = 30.0       # one call of a learner's function
+    memory_mb: int = 2048            # the whole job (cgroup) and each process (RLIMIT_AS)
+    force: bool = False
+    retry_failed: bool = False
+    sandbox: bool | None = None      # None: the namespace sandbox where available
+    progress: bool = True
+    dask: object = None              # a scheduler address or a distributed.Client
+    feedback: bool = True
+
+
+@dataclass
+class Result:
+    student: str
+    assignment: str
+    score: float = 0.0
+    max_score: float = 0.0
+    status: str = "error"
+    message: str = ""
+    cells: dict = field(default_factory=dict)   # (notebook, grade_id) -> cell result dict
+    seconds: float = 0.0
+    sha: str = ""
+
+
+class BusyError(RuntimeError):
+    """Another grading run holds this assignment's lock."""
+
+
+def atomic_write(path: Path, data: str | bytes) -> None:
+    """Write ``data`` to ``path`` through a temp file in the same directory and a rename: never half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode() if isinstance(data, str) else data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def read_state(path: Path) -> dict:
+    """``state.json`` ({student: content hash}); an unreadable one is treated as empty (and kept aside)."""
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+        if isinstance(data, dict):
+            return {str(k): str(v) for k, v in data.items()}
+        raise ValueError("not an object")
+    except (OSError, ValueError) as exc:
+        bad = path.with_suffix(f".unreadable-{int(time.time())}")
+        with contextlib.suppress(OSError):
+            os.replace(path, bad)
+        print(f"warning: {path} was unreadable ({exc}); moved to {bad.name}, every submission is graded again",
+              file=sys.stderr)
+        return {}
+
+
+def read_grades(csv_path: Path) -> dict[str, dict]:
+    if not csv_path.exists():
+        return {}
+    try:
+        with open(csv_path, newline="") as fh:
+            return {row["student"]: row for row in csv.DictReader(fh) if row.get("student")}
+    except (OSError, csv.Error, KeyError):
+        return {}
+
+
+def write_grades(csv_path: Path, rows: dict[str, dict]) -> None:
+    import io
+
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=CSV_FIELDS)
+    w.writeheader()
+    for student in sorted(rows):
+        w.writerow({k: rows[student].get(k, "") for k in CSV_FIELDS})
+    atomic_write(csv_path, buf.getvalue())
+
+
+@contextlib.contextmanager
+def assignment_lock(out: Path):
+    out.mkdir(parents=True, exist_ok=True)
+    fh = open(out / ".lock", "a+")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.seek(0)
+        who = fh.read().strip()
+        fh.close()
+        raise BusyError(f"another grading run on {out.name} is in progress ({who or 'pid unknown'}): wait for it to "
+                   "finish (two runs would interleave their results)") from None
+    fh.seek(0)
+    fh.truncate()
+    fh.write(f"pid {os.getpid()}")
+    fh.flush()
+    try:
+        yield
+    finally:
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        fh.close()
+
+
+def _cell_timeout(course: Course, opts: Options) -> float:
+    return float(opts.cell_timeout or cfg_get(course.config, "Execute", "timeout")
+                 or cfg_get(course.config, "ExecutePreprocessor", "timeout") or 60)
+
+
+class Batch:
+    def __init__(self, course: Course, assignment: str, opts: Options):
+        self.course, self.assignment, self.opts = course, assignment, opts
+        if opts.sandbox is None:
+            opts.sandbox = sandbox.namespaces_available()[0]
+        self.out = course.root / "grading" / assignment
+        self.notebooks: dict[str, dict] = {}   # name -> {"source": nb, "release": nb}
+        self.max_scores: dict[tuple[str, str], float] = {}
+
+    def prepare(self) -> None:
+        """Put the assignment into the course gradebook (nbgrader, release written to a temp dir: the course's
+        release folder is never touched here) and read the source and release notebooks."""
+        import nbformat
+
+        src = self.course.source / self.assignment
+        if not src.is_dir():
+            raise SystemExit(f"no source assignment {src}")
+        with tempfile.TemporaryDirectory(prefix="nnlib-release-") as tmp:
+            run_nbgrader(["generate_assignment", self.assignment, "--force", "--log-level=WARN",
+                          f"--CourseDirectory.release_directory={tmp}"], self.course.root)
+            for path in sorted(src.glob("*.ipynb")):
+                rel = Path(tmp) / self.assignment / path.name
+                self.notebooks[path.stem] = {"source": nbformat.read(str(path), as_version=4),
+                                             "release": nbformat.read(str(rel), as_version=4)}
+        for name, nbs in self.notebooks.items():
+            for c in nbs["source"].cells:
+                m = (c.get("metadata") or {}).get("nbgrader") or {}
+                if m.get("grade"):
+                    self.max_scores[(name, m["grade_id"])] = float(m.get("points") or 0)
+        self.max_total = sum(self.max_scores.values())
+        for d in ("reports",):
+            (self.out / d).mkdir(parents=True, exist_ok=True)
+
+    def spec(self, sub: Submission, job: int) -> dict:
+        nbs = {}
+        for name, both in self.notebooks.items():
+            entry = {"source": both["source"], "release": both["release"]}
+            path = sub.notebooks.get(name)
+            if path is None:
+                entry["submitted"] = f"notebook {name}.ipynb is missing from the submission"
+            else:
+                try:
+                    entry["submitted"] = runner.read_notebook(path)
+                except runner.SubmissionError as exc:
+                    entry["submitted"] = str(exc)
+            nbs[name] = entry
+        return {"assignment": self.assignment, "student": sub.student, "job": job, "sandbox": bool(self.opts.sandbox),
+                "memory_mb": self.opts.memory_mb, "cell_timeout": _cell_timeout(self.course, self.opts),
+                "call_timeout": self.opts.call_timeout, "timeout": self.opts.timeout, "notebooks": nbs}
+
+    # -- merge (main thread only) --------------------------------------------------------------------------
+    def result_of(self, data: dict, sub: Submission) -> Result:
+        res = Result(sub.student, self.assignment, max_score=self.max_total, status=data.get("status", "error"),
+                     message=data.get("message", ""), seconds=float(data.get("seconds", 0)), sha=sub.sha)
+        total = 0.0
+        for name, nb in data.get("notebooks", {}).items():
+            for c in nb.get("cells", []):
+                key = (name, c["grade_id"])
+                if key not in self.max_scores:
+                    continue
+                c = dict(c)
+                c["points"] = min(max(float(c.get("points", 0)), 0.0), self.max_scores[key])
+                res.cells[key] = c
+                total += c["points"]
+        res.score = round(total, 4)
+        return res
+
+    def merge(self, res: Result, data: dict, sub: Submission) -> None:
+        import nbformat
+        from nbgrader.api import Gradebook, MissingEntry
+
+        with warnings.catch_warnings(), Gradebook(self.course.db_url) as gb:
+            warnings.simplefilter("ignore")
+            gb.update_or_create_student(res.student)
+            try:
+                s = gb.find_submission(self.assignment, res.student)
+            except MissingEntry:
+                s = gb.add_submission(self.assignment, res.student)
+            if sub.timestamp is not None:
+                s.timestamp = sub.timestamp
+            for nb in s.notebooks:
+                for g in nb.grades:
+                    c = res.cells.get((nb.name, g.name))
+                    if c is not None and c.get("kind") == "manual":
+                        g.needs_manual_grade = g.manual_score is None
+                        continue
+                    g.auto_score = float(c["points"]) if (c and res.status == "ok") else 0.0
+                    g.needs_manual_grade = False  # manual_score and comments are left exactly as they were
+            gb.db.commit()
+            self._late_penalty(gb, res.student)
+        for name, nb in (data.get("autograded") or {}).items():
+            dest = self.course.autograded / res.student / self.assignment / f"{name}.ipynb"
+            atomic_write(dest, nbformat.writes(nbformat.from_dict(nb)))
+        self.write_report(res)
+
+    def _late_penalty(self, gb, student: str) -> None:
+        """nbgrader's AssignLatePenalties, applied to the merged scores (its plugin and config)."""
+        from nbgrader.preprocessors import AssignLatePenalties
+
+        s = gb.find_submission(self.assignment, student)
+        late = s.total_seconds_late
+        alp = AssignLatePenalties(config=self.course.config)
+        plugin = alp.plugin_class(parent=alp)
+        for nb in s.notebooks:
+            nb.late_submission_penalty = None
+            if late > 0:
+                penalty = plugin.late_submission_penalty(student, nb.score, late)
+                if penalty is not None:
+                    nb.late_submission_penalty = min(penalty, nb.score)
+        gb.db.commit()
+
+    def write_report(self, res: Result) -> None:
+        lines = [f"# {res.student} — {self.assignment}", "",
+                 f"score: {res.score:g} / {res.max_score:g}   status: {res.status}   ({res.seconds:.1f}s)", ""]
+        if res.message:
+            lines += ["## grading problem", "", *[f"    {x}" for x in res.message.strip().splitlines()[-15:]], ""]
+        failed = [(k, c) for k, c in res.cells.items() if c.get("kind") != "manual" and not c.get("passed")]
+        if failed:
+            lines += ["## failed tests", ""]
+            for (nb, gid), c in failed:
+                lines.append(f"- {nb} / {gid}  ({c['points']:g}/{c['max_points']:g})")
+                lines += [f"      {x}" for x in str(c.get("message", "")).splitlines()[:12]]
+        elif res.status == "ok":
+            lines.append("all tests passed")
+        atomic_write(self.out / "reports" / f"{res.student}.md", "\n".join(lines) + "\n")
+
+
+def _summary(batch: Batch, rows: dict) -> None:
+    lines = [f"# {batch.assignment}: failure report", ""]
+    for student in sorted(rows):
+        p = batch.out / "reports" / f"{student}.md"
+        body = p.read_text() if p.exists() else f"# {student}\n(no report)\n"
+        lines += [body.replace("# ", "## ", 1), ""]
+    atomic_write(batch.out / "report.md", "\n".join(lines))
+
+
+def feedback(course: Course, assignment: str, students: list[str]) -> None:
+    """nbgrader's feedback HTML for ``students``, always sanitised (no script from a notebook runs in a browser)."""
+    from nbgrader.apps import NbGraderAPI
+    from traitlets.config import Config
+
+    cfg = Config()
+    cfg.merge(course.config)
+    cfg.HTMLExporter.sanitize_html = True
+    cfg.CourseDirectory.root = str(course.root)
+    api = NbGraderAPI(config=cfg)
+    for s in students:
+        r = api.generate_feedback(assignment, s, force=True)
+        if not r.get("success"):
+            print(f"warning: no feedback for {s}: {(r.get('error') or '')[-500:]}", file=sys.stderr)
+
+
+def grade(course_dir, assignment: str, submissions, opts: Options | None = None) -> list[Result]:
+    """Grade every submission in ``submissions``; returns the results of this run (see the module doc)."""
+    opts = opts or Options()
+    course = load_course(course_dir)
+    submissions = Path(submissions).resolve()
+    batch = Batch(course, assignment, opts)
+    results: list[Result] = []
+    sandbox.STOP.clear()
+    for name in J.remove_stale_scratch():
+        print(f"removed {name}: scratch dir of a grading run that no longer runs", file=sys.stderr)
+    if os.geteuid() == 0:
+        sandbox.remove_stale_cgroups()
+    with assignment_lock(batch.out):
+        batch.prepare()
+        subs, skipped = discover(submissions, assignment, list(batch.notebooks))
+        for line in skipped:
+            print(f"skipped {line}", file=sys.stderr)
+        csv_path, state_path = batch.out / "grades.csv", batch.out / "state.json"
+        rows, state = read_grades(csv_path), read_state(state_path)
+
+        def done(s: Submission) -> bool:
+            status = rows.get(s.student, {}).get("status")
+            ok_states = ("ok",) if opts.retry_failed else ("ok", "error", "timeout")
+            return state.get(s.student) == s.sha and status in ok_states
+
+        todo = [s for s in subs if opts.force or not done(s)]
+        unchanged = len(subs) - len(todo)
+        if unchanged:
+            print(f"{unchanged} submission(s) already graded and unchanged: kept (--force regrades all, "
+                  "--retry-failed regrades errors)", file=sys.stderr)
+        ex = E.make(opts.jobs, opts.dask)
+        interrupted = threading.Event()
+
+        def on_sigint(signum, frame):  # first ^C: stop; a second one interrupts for real
+            interrupted.set()
+            sandbox.STOP.set()
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            print("\ninterrupted: cancelling the queue, ending running jobs, keeping what finished …",
+                  file=sys.stderr)
+
+        old = signal.signal(signal.SIGINT, on_sigint) if threading.current_thread() is threading.main_thread() \
+            else None
+        bar = None
+        try:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(todo), desc=f"grading {assignment}", unit="sub", disable=not opts.progress)
+        except ImportError:  # pragma: no cover
+            pass
+        by_future = {}
+        try:
+            for i, s in enumerate(todo):
+                by_future[ex.submit(J.grade_job, batch.spec(s, i))] = s
+            pending = set(by_future)
+            it = ex.as_completed(list(by_future))
+            while pending:
+                if interrupted.is_set():
+                    ex.cancel(list(pending))
+                    sandbox.kill_all()
+                try:
+                    fut = next(it)
+                except StopIteration:
+                    break
+                pending.discard(fut)
+                s = by_future[fut]
+                if fut.cancelled():
+                    continue
+                try:
+                    data = fut.result()
+                except Exception as exc:  # noqa: BLE001 - never abort the batch
+                    data = {"status": "error", "message": f"{type(exc).__name__}: {exc}"}
+                if data.get("status") == "interrupted" or (interrupted.is_set() and data.get("status") != "ok"):
+                    continue  # not graded: the next run grades it
+                res = batch.result_of(data, s)
+                try:
+                    batch.merge(res, data, s)
+                except Exception as exc:  # noqa: BLE001
+                    res.status, res.message = "error", f"merge failed: {type(exc).__name__}: {exc}"
+                    batch.write_report(res)
+                rows[res.student] = {"student": res.student, "assignment": assignment, "score": f"{res.score:g}",
+                                     "max_score": f"{res.max_score:g}", "status": res.status}
+                state[res.student] = res.sha
+                write_grades(csv_path, rows)
+                atomic_write(state_path, json.dumps(state, indent=1, sort_keys=True))
+                results.append(res)
+                if bar:
+                    bar.set_postfix_str(f"{res.student}: {res.score:g}/{res.max_score:g} {res.status}")
+                    bar.update(1)
+        finally:
+            if bar:
+                bar.close()
+            if interrupted.is_set():
+                sandbox.kill_all()
+            ex.close()
+            if old is not None:
+                signal.signal(signal.SIGINT, old)
+        _summary(batch, rows)
+        if opts.feedback and results:
+            feedback(course, assignment, [r.student for r in results])
+        batch.unchanged, batch.skipped, batch.interrupted = unchanged, skipped, interrupted.is_set()
+    grade.last_batch = batch
+    return results

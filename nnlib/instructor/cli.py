@@ -1,0 +1,62 @@
+"""``python -m nnlib.instructor grade | release | doctor`` (see docs/instructor.md)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    from nnlib.instructor import batch, doctor, release
+
+    sys.modules.setdefault("rfc3987_syntax", None)  # nbformat's jsonschema: skip a 1 s grammar compile
+    p = argparse.ArgumentParser(prog="python -m nnlib.instructor",
+                                description="Instructor tools: trusted grading, release, doctor.")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    g = sub.add_parser("grade", help="grade a folder of submissions (learner code in sandboxed workers)")
+    g.add_argument("--course", default=".", help="course root (holds nbgrader_config.py)")
+    g.add_argument("--assignment", required=True)
+    g.add_argument("--submissions", required=True,
+                   help="FOLDER/<student>/<assignment>/*.ipynb or FOLDER/<student>.ipynb")
+    g.add_argument("--jobs", type=int, default=max(1, (os.cpu_count() or 2) // 2))
+    g.add_argument("--dask", default=None, metavar="ADDRESS", help="run the jobs on this Dask scheduler")
+    g.add_argument("--timeout", type=float, default=600, help="wall-clock seconds per submission")
+    g.add_argument("--cell-timeout", type=float, default=None,
+                   help="seconds per answer cell (default: Execute.timeout)")
+    g.add_argument("--call-timeout", type=float, default=30, help="seconds per call of a learner's function")
+    g.add_argument("--memory-mb", type=int, default=2048, help="memory of one job (cgroup and RLIMIT_AS)")
+    g.add_argument("--force", action="store_true", help="regrade unchanged, already graded submissions")
+    g.add_argument("--retry-failed", action="store_true", help="regrade unchanged submissions that errored")
+    g.add_argument("--no-sandbox", action="store_true", help="no namespaces (rlimits and the nnlib shim only)")
+    g.add_argument("--no-feedback", action="store_true", help="do not generate the feedback HTML")
+    r = sub.add_parser("release", help="generate exercises/ (release) from solutions/ (source)")
+    r.add_argument("--course", default=".")
+    r.add_argument("--assignment", action="append")
+    d = sub.add_parser("doctor", help="check the instructor's Jupyter/nbgrader stack and the sandbox")
+    d.add_argument("--course", default=".")
+    a = p.parse_args(argv)
+    if a.cmd == "grade":
+        opts = batch.Options(jobs=a.jobs, timeout=a.timeout, cell_timeout=a.cell_timeout, call_timeout=a.call_timeout,
+                             memory_mb=a.memory_mb, force=a.force, retry_failed=a.retry_failed,
+                             sandbox=False if a.no_sandbox else None, dask=a.dask, feedback=not a.no_feedback)
+        try:
+            results = batch.grade(a.course, a.assignment, a.submissions, opts)
+        except batch.BusyError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 3
+        b = batch.grade.last_batch
+        out = Path(a.course).resolve() / "grading" / a.assignment
+        bad = [r for r in results if r.status != "ok"]
+        parts = [f"graded {len(results)} submission(s)", f"{len(bad)} with problems",
+                 f"{b.unchanged} unchanged (kept)", f"{len(b.skipped)} skipped (listed above)"]
+        if b.interrupted:
+            parts.append("interrupted: the rest is graded by the next run")
+        print("; ".join(parts) + f"\ngrades: {out / 'grades.csv'}  report: {out / 'report.md'}")
+        return 130 if b.interrupted else 0
+    if a.cmd == "release":
+        release.release(a.course, a.assignment)
+        return 0
+    checks = doctor.doctor(a.course)
+    return 0 if all(c.ok for c in checks) else 1

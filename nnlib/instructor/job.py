@@ -1,0 +1,75 @@
+"""One grading job as a pure function of data: runs anywhere nnlib is installed (local pool, Dask worker)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from typing import Any
+
+import nbformat
+
+from nnlib.instructor import autograded, runner, sandbox
+
+SCRATCH_PREFIX = "nnlib-grade-"
+
+
+def scratch_dir() -> str:
+    d = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
+    os.chmod(d, 0o700)
+    return d
+
+
+def remove_stale_scratch() -> list[str]:
+    """Remove scratch dirs of graders that are no longer running (a SIGKILLed run leaves them behind)."""
+    removed = []
+    base = tempfile.gettempdir()
+    for name in os.listdir(base):
+        if not name.startswith(SCRATCH_PREFIX):
+            continue
+        owner = name[len(SCRATCH_PREFIX):].split("-")[0]
+        if owner.isdigit() and int(owner) != os.getpid() and os.path.exists(f"/proc/{owner}"):
+            continue
+        if owner.isdigit() and int(owner) == os.getpid():
+            continue
+        shutil.rmtree(os.path.join(base, name), ignore_errors=True)
+        removed.append(name)
+    return removed
+
+
+def grade_job(spec: dict) -> dict:
+    """Grade one student's notebooks.  ``spec``: assignment, student, job, sandbox, limits, and per notebook
+    the source, release and submitted notebooks as JSON dicts (or an error string for the submission)."""
+    t0 = time.monotonic()
+    out: dict[str, Any] = {"student": spec["student"], "status": "ok", "message": "", "notebooks": {},
+                           "autograded": {}, "isolation": []}
+    scratch = scratch_dir()
+    try:
+        for name, nbs in spec["notebooks"].items():
+            source = nbformat.from_dict(nbs["source"])
+            release = nbformat.from_dict(nbs["release"])
+            if isinstance(nbs["submitted"], str):
+                out["status"], out["message"] = "error", nbs["submitted"]
+                continue
+            submitted = nbformat.from_dict(nbs["submitted"])
+            if sandbox.STOP.is_set():
+                out["status"] = "interrupted"
+                break
+            res = runner.grade_notebook(source, release, submitted, spec["assignment"], name,
+                                        sandbox_on=spec["sandbox"], scratch=scratch, job=spec["job"],
+                                        memory_mb=spec["memory_mb"], cell_timeout=spec["cell_timeout"],
+                                        call_timeout=spec["call_timeout"], wall_timeout=spec["timeout"])
+            out["isolation"] = res.isolation
+            out["notebooks"][name] = {
+                "cells": [vars(c) for c in res.cells], "answer_errors": res.answer_errors,
+                "seconds": res.seconds}
+            out["autograded"][name] = autograded.build(source, release, submitted, res)
+    except Exception as exc:  # noqa: BLE001 - one broken submission never stops the batch
+        out["status"], out["message"] = "error", f"{type(exc).__name__}: {exc}"[:4000]
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    if sandbox.STOP.is_set():
+        out["status"] = "interrupted"
+    out["seconds"] = time.monotonic() - t0
+    return out

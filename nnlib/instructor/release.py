@@ -1,0 +1,53 @@
+"""``release``: solutions/ (source) → exercises/ (release), never overwriting a learner's edited notebook."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from nnlib.instructor.course import list_assignments, load_course, run_nbgrader
+
+MANIFEST = ".release.json"
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def release(course_dir=".", assignments: list[str] | None = None, out=print) -> list[str]:
+    """Generate each assignment's release into a temp dir, then copy it into the course's release folder.
+
+    A notebook there that differs from what the last release wrote (its hash in ``.release.json``) holds
+    someone's work: it is moved aside to ``<name>.mine-<time>.ipynb`` first, and the message says so.
+    """
+    course = load_course(course_dir)
+    names = assignments or list_assignments(course)
+    for a in names:
+        with tempfile.TemporaryDirectory(prefix="nnlib-release-") as tmp:
+            run_nbgrader(["generate_assignment", a, "--force", "--log-level=WARN",
+                          f"--CourseDirectory.release_directory={tmp}"], course.root)
+            dest = course.release / a
+            dest.mkdir(parents=True, exist_ok=True)
+            mpath = dest / MANIFEST
+            try:
+                manifest = json.loads(mpath.read_text()) if mpath.exists() else {}
+            except ValueError:
+                manifest = {}
+            new_manifest = {}
+            for f in sorted((Path(tmp) / a).iterdir()):
+                if not f.is_file():
+                    continue
+                target = dest / f.name
+                if target.exists() and _sha(target) != _sha(f) and manifest.get(f.name) != _sha(target):
+                    kept = target.with_name(f"{target.stem}.mine-{time.strftime('%Y%m%d-%H%M%S')}{target.suffix}")
+                    target.replace(kept)
+                    out(f"kept your edited {target.relative_to(course.root)} as {kept.name}")
+                shutil.copyfile(f, target)
+                new_manifest[f.name] = _sha(target)
+            mpath.write_text(json.dumps(new_manifest, indent=1, sort_keys=True) + "\n")
+        out(f"released {a} -> {course.release / a}")
+    return names
