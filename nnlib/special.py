@@ -21,9 +21,9 @@ themselves are accurate far below float64 rounding; the results are within a few
 of the exact values (tests/test_new_layers.py compares them with ``math.erf``/``math.erfc``).  Unlike
 1 − erf, ``erfc`` keeps its relative accuracy in the tail (erfc(26) ≈ 5.7e−296).
 
-Speed: all three branches are evaluated for every element on clamped copies of y and one is chosen with
-``xp.where`` — about 50 elementwise passes, no Python loop over elements, no data-dependent indexing (which
-would synchronise a GPU).
+Speed: all three branches are evaluated for every element on clamped copies of y (so every branch is
+finite) and one is chosen arithmetically (``_select``) — about 55 elementwise passes, most in place, no
+Python loop over elements, no data-dependent indexing (which would synchronise a GPU).
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def _erfc_tail(y: Array) -> Array:
     big *= z
     xp.subtract(_INV_SQRT_PI, big, out=big)
     big /= yb
-    r = xp.where(y <= 4.0, mid, big)
+    r = _select(y <= 4.0, mid, big)
     s = y * 16.0
     xp.trunc(s, out=s)
     s *= 0.0625  # s = y rounded down to a multiple of 1/16: s² is exact
@@ -106,22 +106,32 @@ def _erfc_tail(y: Array) -> Array:
     s *= d  # e^{−y²} = e^{−s²} e^{−(y² − s²)}
     s *= r
     return s
+def _select(cond: Array, a: Array, b: Array) -> Array:
+    """a where cond, else b, for finite a and b: a·cond + b·¬cond is exact (x + 0 = x) and, with boolean
+    factors, several times faster than ``xp.where`` on NumPy (0.6 against 4.5 ms for 600,000 numbers)."""
+    out = a * cond
+    out += b * ~cond
+    return out
+
+
 def erf(x: Array) -> Array:
     """erf(x) elementwise, to float64 precision (Cody 1969, see the module docstring)."""
     xp = B.xp
     y = xp.abs(x)
     e = _erfc_tail(y)
-    tail = xp.where(x > 0, 1.0 - e, e - 1.0)
-    return xp.where(y <= _THRESH, _small(x), tail).astype(x.dtype, copy=False)
+    xp.subtract(1.0, e, out=e)
+    tail = xp.copysign(e, x)  # erf(−x) = −erf(x): ±(1 − erfc|x|)
+    return _select(y <= _THRESH, _small(x), tail).astype(x.dtype, copy=False)
 
 
 def erfc(x: Array) -> Array:
     """erfc(x) = 1 − erf(x) elementwise, accurate in relative terms in the right tail too."""
-    xp = B.xp
-    y = xp.abs(x)
+    y = B.xp.abs(x)
     e = _erfc_tail(y)
-    tail = xp.where(x > 0, e, 2.0 - e)
-    return xp.where(y <= _THRESH, 1.0 - _small(x), tail).astype(x.dtype, copy=False)
+    small = _small(x)
+    small *= -1.0
+    small += 1.0
+    return _select(y <= _THRESH, small, _select(x > 0, e, 2.0 - e)).astype(x.dtype, copy=False)
 
 
 def normal_cdf(x: Array) -> Array:

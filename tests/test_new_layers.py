@@ -220,6 +220,16 @@ def test_pooling_and_activations_by_hand(rng):
     layer = LeakyReLU(0.2)
     layer.forward(z)
     np.testing.assert_array_equal(layer.backward(np.ones(5)), [0.2, 0.2, 0.2, 1.0, 1.0])  # α at 0, as torch
+    for dt in (np.float32, np.float64):  # the fast mask-built σ' and the xp.where fallback give dout or α·dout
+        zz, d = rng.standard_normal(200).astype(dt), rng.standard_normal(200).astype(dt)
+        zz[:5] = 0
+        for slope in (0.01, 0.1, 1 / 3, 0.7, -0.5, 1.5):
+            layer = LeakyReLU(slope)
+            assert layer.forward(zz).dtype == dt
+            got = layer.backward(d)
+            assert got.dtype == dt
+            np.testing.assert_array_equal(got, np.where(zz > 0, d, d * dt(slope)))
+    assert GELU().forward(np.ones(3, dtype=np.float32)).dtype == np.float32
     zz = np.linspace(-9, 9, 1001)
     ref = np.array([0.5 * v * math.erfc(-v / math.sqrt(2)) for v in zz])
     # Φ's relative condition number is ≈ x² in the left tail (81 at −9): the argument's rounding, here or in
