@@ -109,6 +109,9 @@ class _Scanner:
     def uses(self) -> list[Use]:
         out = []
         for node in self.parent:
+            if isinstance(node, ast.ImportFrom) and node.module == "nnlib.backend" and \
+                    any(a.name == "xp" for a in node.names):  # bound once, at import: nnlib.use() cannot change it
+                out.append(Use("from nnlib.backend import xp", f"{self.where}:{node.lineno}", dynamic=True))
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr" \
                     and node.args and self.is_root(node.args[0]):
                 arg = node.args[1] if len(node.args) > 1 else None
@@ -173,7 +176,7 @@ def problems(uses: list[Use], s: CS.Surface) -> list[str]:
     bad = []
     for u in uses:
         if u.dynamic:
-            bad.append(f"{u.where}: {u.name}: the scan cannot check a computed name")
+            bad.append(f"{u.where}: {u.name}: the scan cannot check it (a computed name, or a module bound at import)")
             continue
         if not s.has(u.name):
             bad.append(f"{u.where}: cupy.{u.name} does not exist in CuPy {s.version} ({s.source})")
@@ -213,18 +216,20 @@ def f(x, tiled):
     g = _xp_of(x).linalg.multi_dot([x, x])                          # line 16: NumPy only
     h = getattr(xp, "nanquantile")                                  # line 17: NumPy only
     k = xp.maximum(x, x, where=x)                                   # line 18: CuPy ufuncs take no where=
-    return ok, a, b, c, d, e, g, h, k, isinstance(x, xp.ndarray)
+    from nnlib.backend import xp as stale                           # line 19: a stale binding
+    return ok, a, b, c, d, e, g, h, k, stale, isinstance(x, xp.ndarray)
 '''
 
 
 def test_the_scan_finds_every_idiom_and_every_numpy_only_call():
     uses = scan_source(SYNTHETIC, "synthetic.py")
     names = sorted({u.name for u in uses})
-    assert names == ["empty_like", "errstate", "exp", "float32", "lib.stride_tricks.as_strided", "linalg.multi_dot",
-                     "maximum", "nanquantile", "ndarray", "take_along_axis", "zeros", "zeros_like"]
+    assert names == ["empty_like", "errstate", "exp", "float32", "from nnlib.backend import xp",
+                     "lib.stride_tricks.as_strided", "linalg.multi_dot", "maximum", "nanquantile", "ndarray",
+                     "take_along_axis", "zeros", "zeros_like"]
     bad = problems(uses, CS.surface("snapshot"))
     lines = sorted(int(b.split(":")[1]) for b in bad)
-    assert lines == [11, 12, 13, 13, 14, 16, 17, 18], "\n".join(bad)
+    assert lines == [11, 12, 13, 13, 14, 16, 17, 18, 19], "\n".join(bad)
     assert any("take_along_axis" in b and "axis" in b for b in bad)
     assert any("as_strided" in b and "writeable" in b for b in bad)
 
