@@ -7,7 +7,12 @@ like CuPy's in the ways that break device-unaware code:
   them raise ``TypeError`` (CuPy: "Implicit conversion to a NumPy array is not
   allowed");
 * arithmetic between a strict array and a NumPy array raises ``TypeError``;
-* reductions return 0-d arrays, not NumPy scalars.
+* reductions return 0-d arrays, not NumPy scalars;
+* only CuPy's names exist: ``xp.<name>``, ``xp.linalg.<name>``, ... and the array attributes are those of
+  CuPy (read from the installed ``cupy``, which imports without a GPU, or from the snapshot committed in
+  ``_cupy_names.py``), and a call must fit CuPy's signature — so ``xp.errstate`` (NumPy only) is an
+  ``AttributeError`` and ``xp.take_along_axis(a, i)`` (CuPy has no default axis) a ``TypeError``, as on a GPU.
+  ``NNLIB_CUPY_SURFACE=snapshot`` uses the snapshot even where CuPy is installed.
 
 Code that runs through this backend gets its array module from
 ``nnlib.backend`` and moves data explicitly with ``to_device``/``to_host``,
@@ -16,12 +21,17 @@ so it will run on CuPy too.
 
 from __future__ import annotations
 
-import operator
-import sys
-import types
+import operator as _operator
+import os as _os
+import sys as _sys
+import types as _types
 from typing import Any
 
 import numpy as _np
+
+from nnlib._cupy_surface import surface as _surface
+
+_SURFACE = _surface(_os.environ.get("NNLIB_CUPY_SURFACE", "auto"))
 
 _MSG = ("Implicit conversion to a NumPy array is not allowed (nnlib strict backend, as on CuPy): "
         "use nnlib.backend.to_host(x)")
@@ -62,9 +72,25 @@ def _count() -> None:
     calls += 1
 
 
-def _wrap_callable(fn: Any, host_ok: bool = False) -> Any:
+def _check_call(cupy_name: str, args: tuple, kwargs: dict) -> None:
+    """TypeError unless the call fits CuPy's signature of ``cupy.<cupy_name>`` (when it is known)."""
+    sig = _SURFACE.signature(cupy_name)
+    if sig is None:
+        return
+    try:
+        sig.bind(*args, **kwargs)
+    except TypeError as exc:
+        passed = ", ".join(["·"] * len(args) + [f"{k}=" for k in kwargs])
+        raise TypeError(f"strict backend: cupy.{cupy_name}({passed}) does not fit CuPy's signature "
+                        f"{cupy_name}{sig} ({exc}); NumPy accepts it, CuPy would not "
+                        f"(CuPy {_SURFACE.version}, {_SURFACE.source})") from None
+
+
+def _wrap_callable(fn: Any, host_ok: bool = False, cupy_name: str | None = None) -> Any:
     def call(*args: Any, **kwargs: Any) -> Any:
         _count()
+        if cupy_name is not None:
+            _check_call(cupy_name, args, kwargs)
         return _wrap(fn(*_unwrap(args, host_ok), **_unwrap(kwargs, host_ok)))
 
     call.__name__ = getattr(fn, "__name__", "fn")
@@ -91,9 +117,12 @@ class ndarray:  # noqa: N801 - mirrors numpy/cupy naming
     def __getattr__(self, attr: str) -> Any:
         if attr.startswith("__"):  # never hand out __array_interface__, __dlpack__, ...
             raise AttributeError(attr)
+        if attr not in _SURFACE.ndarray:
+            raise AttributeError(f"strict backend: cupy.ndarray has no attribute {attr!r} (NumPy's arrays have "
+                                 f"it, CuPy {_SURFACE.version}'s do not)")
         value = getattr(self._a, attr)
         if callable(value):
-            return _wrap_callable(value)
+            return _wrap_callable(value, cupy_name=f"ndarray.{attr}")
         return _wrap(value)
 
     @property
@@ -143,7 +172,7 @@ class ndarray:  # noqa: N801 - mirrors numpy/cupy naming
         return bool(self._a)
 
     def __index__(self) -> int:
-        return operator.index(self._a)
+        return _operator.index(self._a)
 
 
 def _binary(op: Any) -> Any:
@@ -171,17 +200,17 @@ def _inplace(op: Any) -> Any:
     return method
 
 
-for _n, _op in [("add", operator.add), ("sub", operator.sub), ("mul", operator.mul),
-                ("truediv", operator.truediv), ("floordiv", operator.floordiv), ("mod", operator.mod),
-                ("pow", operator.pow), ("matmul", operator.matmul), ("and", operator.and_),
-                ("or", operator.or_), ("xor", operator.xor)]:
+for _n, _op in [("add", _operator.add), ("sub", _operator.sub), ("mul", _operator.mul),
+                ("truediv", _operator.truediv), ("floordiv", _operator.floordiv), ("mod", _operator.mod),
+                ("pow", _operator.pow), ("matmul", _operator.matmul), ("and", _operator.and_),
+                ("or", _operator.or_), ("xor", _operator.xor)]:
     setattr(ndarray, f"__{_n}__", _binary(_op))
     setattr(ndarray, f"__r{_n}__", _rbinary(_op))
-    setattr(ndarray, f"__i{_n}__", _inplace(getattr(operator, f"i{_n}")))
+    setattr(ndarray, f"__i{_n}__", _inplace(getattr(_operator, f"i{_n}")))
 for _n in ("lt", "le", "gt", "ge", "eq", "ne"):
-    setattr(ndarray, f"__{_n}__", _binary(getattr(operator, _n)))
+    setattr(ndarray, f"__{_n}__", _binary(getattr(_operator, _n)))
 for _n in ("neg", "pos", "abs", "invert"):
-    setattr(ndarray, f"__{_n}__", (lambda op: lambda self: _wrap(op(self._a)))(getattr(operator, _n)))
+    setattr(ndarray, f"__{_n}__", (lambda op: lambda self: _wrap(op(self._a)))(getattr(_operator, _n)))
 ndarray.__hash__ = None  # type: ignore[assignment]
 
 
@@ -192,25 +221,37 @@ def asnumpy(a: Any) -> _np.ndarray:
     return _np.asarray(a)
 
 
-class _Namespace(types.ModuleType):
-    """A module that forwards to a NumPy namespace and wraps what comes back."""
+class _Namespace(_types.ModuleType):
+    """A module that forwards to a NumPy namespace and wraps what comes back — for CuPy's names only."""
 
-    def __init__(self, name: str, target: Any):
+    def __init__(self, name: str, target: Any, path: str = ""):
         super().__init__(name)
         self._target = target
+        self._path = path  # "" for the top level, "linalg", "lib.stride_tricks", ...
 
     def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__"):
+            return getattr(self._target, attr)
+        dotted = f"{self._path}.{attr}" if self._path else attr
+        if not _SURFACE.has(dotted):
+            where = f"cupy.{self._path}" if self._path else "cupy"
+            raise AttributeError(f"strict backend: module {where!r} has no attribute {attr!r} "
+                                 f"(numpy{'.' + self._path if self._path else ''} may have it; CuPy "
+                                 f"{_SURFACE.version} does not, so this code would fail on a GPU)")
         value = getattr(self._target, attr)
-        if isinstance(value, types.ModuleType):
-            return _Namespace(f"{self.__name__}.{attr}", value)
+        if isinstance(value, _types.ModuleType):
+            if dotted not in _SURFACE.names:
+                raise AttributeError(f"strict backend: cupy.{dotted} is not a namespace the strict backend knows "
+                                     f"(known: {', '.join(sorted(n for n in _SURFACE.names if n))})")
+            return _Namespace(f"{self.__name__}.{attr}", value, dotted)
         if isinstance(value, type) or isinstance(value, _np.dtype):
             return value  # dtypes: float32, float64, ...
         if callable(value):
-            return _wrap_callable(value, host_ok=attr in ("asarray", "array"))
+            return _wrap_callable(value, host_ok=attr in ("asarray", "array"), cupy_name=dotted)
         return value
 
 
-_this = sys.modules[__name__]
+_this = _sys.modules[__name__]
 _ns = _Namespace("numpy", _np)
 
 
