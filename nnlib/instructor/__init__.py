@@ -16,8 +16,6 @@ import sys
 
 sys.modules.setdefault("rfc3987_syntax", None)  # nbformat's jsonschema compiles this grammar for ~1 s per process
 
-from nnlib.instructor.batch import BusyError  # noqa: E402, Options, Result, grade
-from nnlib.instructor.doctor import Check, doctor  # noqa: E402
-from nnlib.instructor.release import release  # noqa: E402
+from nnlib.instructor.batch import BusyError, Options, Result, grade  # noqa: E402
 
-__all__ = ["BusyError", "Check", "Options", "Result", "doctor", "grade", "release"]
+__all__ = ["BusyError", "Options", "Result", "grade"]

@@ -232,7 +232,7 @@ class Batch:
                     if c is not None and c.get("kind") == "manual":
                         g.needs_manual_grade = g.manual_score is None
                         continue
-                    g.auto_score = float(c["points"]) if (c and res.status == "ok") else 0.0
+                    g.auto_score = float(c["points"]) if (c and res.status in ("ok", "timeout")) else 0.0
                     g.needs_manual_grade = False  # manual_score and comments are left exactly as they were
             gb.db.commit()
             self._late_penalty(gb, res.student)

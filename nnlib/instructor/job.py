@@ -61,9 +61,12 @@ def grade_job(spec: dict) -> dict:
                                         memory_mb=spec["memory_mb"], cell_timeout=spec["cell_timeout"],
                                         call_timeout=spec["call_timeout"], wall_timeout=spec["timeout"])
             out["isolation"] = res.isolation
+            if res.timed_out:
+                out["status"] = "timeout"
+                out["message"] = f"{name}: the answer cells did not finish in time: killed"
             out["notebooks"][name] = {
                 "cells": [vars(c) for c in res.cells], "answer_errors": res.answer_errors,
-                "seconds": res.seconds}
+                "seconds": res.seconds, "peak_mb": res.peak_mb}
             out["autograded"][name] = autograded.build(source, release, submitted, res)
     except Exception as exc:  # noqa: BLE001 - one broken submission never stops the batch
         out["status"], out["message"] = "error", f"{type(exc).__name__}: {exc}"[:4000]

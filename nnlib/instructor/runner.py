@@ -50,6 +50,8 @@ class NotebookResult:
     answer_errors: dict[str, dict] = field(default_factory=dict)
     isolation: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    peak_mb: float | None = None  # the job's peak memory where a cgroup measured it
+    timed_out: bool = False
 
     @property
     def score(self) -> float:
@@ -237,10 +239,7 @@ class Session:
 
     def lookup(self, name: str) -> Any:
         """A name a test cell uses directly (``assert add(1, 2) == 3``): the learner's object, or KeyError."""
-        reply = self._request({"op": "get", "name": name}, 30)
-        if not reply.get("defined"):
-            raise KeyError(name)
-        return self.require(name)
+        return self.require(name)  # an undefined name fails with require's message (which cell raised what)
 
 
 class _Names(dict):
@@ -314,6 +313,7 @@ def grade_notebook(source: Any, release: Any, submitted: Any, assignment: str, n
             results = reply.get("cells", []) if isinstance(reply, dict) else []
         except Exception as exc:  # noqa: BLE001 - the learner's cells hung or killed the worker
             results = []
+            res.timed_out = isinstance(exc, TimeoutError)
             res.answer_errors["*"] = {"type": type(exc).__name__, "message": "the cells did not finish: "
                                       f"{exc}"[:500]}
         for r in results:
@@ -362,5 +362,6 @@ def grade_notebook(source: Any, release: Any, submitted: Any, assignment: str, n
     finally:
         if worker is not None:
             worker.kill()
+            res.peak_mb = worker.peak
     res.seconds = time.monotonic() - t0
     return res

@@ -114,6 +114,9 @@ def enter(cfg: dict) -> None:
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
     for path in cfg["binds"]:
         _bind_ro(path, root)
+    for link in cfg.get("links", []):  # /lib -> usr/lib on merged-/usr systems
+        if not os.path.lexists(root + link):
+            os.symlink(os.readlink(link), root + link)
     for hide in cfg.get("hide", []):  # e.g. nnlib's own package dir when it sits inside site-packages
         if os.path.isdir(root + hide):
             _mount("tmpfs", root + hide, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=0555")
@@ -241,6 +244,14 @@ class Cgroup:
                 out += [int(x) for x in fh.read().split()]
         return out
 
+    def peak_mb(self) -> float | None:
+        """The job's peak memory (cgroup v2 memory.peak or v1 memory.max_usage_in_bytes), MiB."""
+        for p in self.paths:
+            for f in ("memory.peak", "memory.max_usage_in_bytes"):
+                with contextlib.suppress(OSError, ValueError), open(f"{p}/{f}") as fh:
+                    return int(fh.read().split()[0]) / 2**20
+        return None
+
     def destroy(self) -> None:
         for _ in range(100):
             pids = self.pids()
@@ -277,6 +288,10 @@ def remove_stale_cgroups() -> None:
                 c.destroy()
 
 
+def default_links() -> list[str]:
+    return [p for p in ("/lib", "/lib64", "/lib32", "/bin", "/sbin") if os.path.islink(p)]
+
+
 def default_binds() -> list[str]:
     """Read-only paths the worker needs: system libraries, the Python installation, the virtualenv's libraries."""
     paths = [p for p in ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin") if os.path.exists(p)
@@ -308,6 +323,7 @@ class Worker:
     def __init__(self, proc: subprocess.Popen, sock: socket.socket, cgroup: Cgroup | None, root: str | None,
                  isolation: list[str]):
         self.proc, self.sock, self.cgroup, self.root, self.isolation = proc, sock, cgroup, root, isolation
+        self.peak: float | None = None
 
     def request(self, obj: dict, timeout: float) -> dict:
         from nnlib.instructor import protocol as P
@@ -319,6 +335,8 @@ class Worker:
     def kill(self) -> None:
         with _LIVE_LOCK:
             LIVE.discard(self)
+        if self.cgroup and self.peak is None:
+            self.peak = self.cgroup.peak_mb()
         with contextlib.suppress(Exception):
             self.sock.close()
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -350,7 +368,8 @@ def spawn(policy: dict, *, sandbox: bool, scratch: str, job: int, memory_mb: int
     if sandbox:
         root = os.path.join(scratch, f"root-{job}")
         os.makedirs(root, mode=0o700)
-        cfg.update(root=root, binds=default_binds(), hide=[nnlib_dir], uid=UID_BASE + job % 4000)
+        cfg.update(root=root, binds=default_binds(), links=default_links(), hide=[nnlib_dir],
+                   uid=UID_BASE + job % 4000)
     else:
         isolation = ["no namespaces: the learner's code can read what the grader's user can read and use the network",
                      "same uid as the grader"]

@@ -1,4 +1,4 @@
-# expect: 3/4 ok  -- input() raises StdinNotImplementedError before add() is defined
+# expect: 3/4 ok  -- input() raises EOFError (no stdin) before add() is defined
 name = input("what is your name? ")
 def add(a, b):
     return a + b
