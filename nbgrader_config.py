@@ -27,3 +27,6 @@ c.LimitOutput.max_traceback = 60
 # Release notebooks carry no outputs; "### BEGIN SOLUTION" blocks become this stub.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.enforce_metadata = True
+
+# The formgrader and the feedback show notebooks that learners wrote: never let their HTML run script there.
+c.HTMLExporter.sanitize_html = True

@@ -37,3 +37,15 @@ def test_readme_commands_are_what_ci_runs():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "bash run.sh lab" in readme and "bash run.sh test" in readme
     assert "bash run.sh test" in ci
+
+
+def test_every_nnlib_subpackage_is_installed():
+    """setuptools' package discovery (as configured) finds nnlib.grading and nnlib.instructor too: a non-editable
+    install carries the grader's worker files."""
+    from setuptools import find_packages
+
+    cfg = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    found = set(find_packages(where=str(ROOT), include=cfg["include"]))
+    assert {"nnlib", "nnlib.grading", "nnlib.instructor"} <= found
+    for pkg in found:
+        assert (ROOT / pkg.replace(".", "/") / "__init__.py").is_file()
