@@ -34,9 +34,9 @@ def run(assignment: str, pipeline: bool, verbose: bool) -> dict:
         for g in M.groups(mk, getattr(cat, "DEPENDS", {})):
             verdicts.update(M.grade_group(assignment, g))
     else:
-        verdicts = {e.label: M.run_inprocess(assignment, e) for e in mk}
-    rejected = [e for e in mk if verdicts[e.label].rejected]
-    named = [e for e in rejected if verdicts[e.label].named(e.expect)]
+        verdicts = {e.key: M.run_inprocess(assignment, e) for e in mk}
+    rejected = [e for e in mk if verdicts[e.key].rejected]
+    named = [e for e in rejected if verdicts[e.key].named(e.expect)]
     row.update(mistakes=len(mk), rejected=len(rejected), named=len(named))
     alts = cat.ALTERNATIVES
     if pipeline:
@@ -44,39 +44,39 @@ def run(assignment: str, pipeline: bool, verbose: bool) -> dict:
         for g in M.groups(alts, getattr(cat, "DEPENDS", {})):
             av.update(M.grade_group(assignment, g))
     else:
-        av = {e.label: M.run_inprocess(assignment, e) for e in alts}
-    row["alternatives"] = f"{sum(av[e.label].full for e in alts)}/{len(alts)}"
+        av = {e.key: M.run_inprocess(assignment, e) for e in alts}
+    row["alternatives"] = f"{sum(av[e.key].full for e in alts)}/{len(alts)}"
     dl = [e for e in cat.DELEGATIONS if pipeline or e.inprocess]
     if pipeline:
         dv = {}
         for g in M.groups(dl, getattr(cat, "DEPENDS", {})):
             dv.update(M.grade_group(assignment, g))
     else:
-        dv = {e.label: M.run_inprocess(assignment, e) for e in dl}
-    blocked = [e for e in dl if all(p == 0 for p, _, _ in dv[e.label].cells.values())
-               and M.DELEGATION_FRAGMENT in dv[e.label].first()]
+        dv = {e.key: M.run_inprocess(assignment, e) for e in dl}
+    blocked = [e for e in dl if all(p == 0 for p, _, _ in dv[e.key].cells.values())
+               and M.is_specific(dv[e.key].first(), M.DELEGATION_FRAGMENT)]
     row["delegations"] = f"{len(blocked)}/{len(dl)}"
     cv = {}
     if pipeline:
         ch = [e for e in cat.CHEATS if os.geteuid() == 0 or not e.sandbox_only]
         for e in ch:
             cv.update(M.grade_group(assignment, [e]))
-        row["cheats"] = f"{sum(all(p == 0 for p, _, _ in cv[e.label].cells.values()) for e in ch)}/{len(ch)}"
+        row["cheats"] = f"{sum(all(p == 0 for p, _, _ in cv[e.key].cells.values()) for e in ch)}/{len(ch)}"
     row["seconds"] = round(time.perf_counter() - t0, 1)
     if verbose:
         for e in mk:
-            v = verdicts[e.label]
+            v = verdicts[e.key]
             tag = "named" if v.named(e.expect) else "REJECTED" if v.rejected else "PASSED"
             print(f"  [{tag}] {e.cell}: {e.label}  (expects {e.expect!r})")
             if tag != "named":
                 print("      " + v.first().replace("\n", "\n      "))
         for e in alts:
-            if not av[e.label].full:
-                print(f"  [ALT LOSES] {e.cell}: {e.label}\n      " + av[e.label].first().replace("\n", "\n      "))
+            if not av[e.key].full:
+                print(f"  [ALT LOSES] {e.cell}: {e.label}\n      " + av[e.key].first().replace("\n", "\n      "))
         for e in dl:
             if e not in blocked:
                 print(f"  [DELEGATION NOT BLOCKED] {e.cell}: {e.label}\n      "
-                      + (dv[e.label].first() or "full marks").replace("\n", "\n      "))
+                      + (dv[e.key].first() or "full marks").replace("\n", "\n      "))
         for label, v in cv.items():
             if any(p for p, _, _ in v.cells.values()):
                 print(f"  [CHEAT GAINED] {label}: {v.cells}")

@@ -383,9 +383,15 @@ def judge(cand: Any, ref: Any, name: str, case: str, show: bool = True, batch_si
             fail(f"{name} has shape {c.shape}, expected {r.shape}", case)
         if not np.all(np.isfinite(c)):
             fail(f"{name} contains NaN or inf", case)
-        if show:
+        if show and c.size <= 8:
             fail(f"{name} is wrong: got {vals(c, True)}, expected {vals(r, True)}", case)
-        fail(f"{name} is wrong (largest difference {float(np.max(np.abs(c - r))):.3g})", case)
+        diff = np.abs(c - r)
+        if show:
+            idx = np.unravel_index(int(np.argmax(diff)), c.shape)
+            fail(f"{name} is wrong: {int(np.sum(diff > 1e-9 * (1 + np.abs(r))))} of {c.size} entries differ; the "
+                 f"largest difference is at index {tuple(int(i) for i in idx)}: yours {c[idx]:.6g}, expected "
+                 f"{r[idx]:.6g}", case)
+        fail(f"{name} is wrong (largest difference {float(np.max(diff)):.3g})", case)
     d = G.diagnose(cand, ref, name, batch_size=batch_size, suspects=suspects, show_values=show, tol=tol)
     if d.ok:
         return d

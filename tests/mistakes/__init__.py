@@ -45,6 +45,10 @@ class Entry:
     sandbox_only: bool = False  # blocked only by the sandbox's isolation (needs root)
     extra: dict = field(default_factory=dict)
 
+    @property
+    def key(self) -> str:
+        return f"{self.cell}: {self.label}"
+
 
 def E(cell: str, label: str, source: str, expect: str = "", **kw) -> Entry:
     return Entry(cell, label, source.strip("\n") + "\n", expect, **kw)
@@ -217,7 +221,7 @@ def grade_group(assignment: str, group: list[Entry]) -> dict[str, Verdict]:
     """Grade one submission carrying every entry of ``group``; a Verdict per entry label."""
     res = grade(assignment, submission(assignment, {e.cell: e.source for e in group}))
     p = parts(assignment)
-    return {e.label: Verdict({gid: res[gid] for gid, _, _ in p.tests[e.cell]}) for e in group}
+    return {e.key: Verdict({gid: res[gid] for gid, _, _ in p.tests[e.cell]}) for e in group}
 
 
 def is_specific(message: str, fragment: str) -> bool:
