@@ -54,7 +54,7 @@ def run(assignment: str, pipeline: bool, verbose: bool) -> dict:
     else:
         dv = {e.key: M.run_inprocess(assignment, e) for e in dl}
     blocked = [e for e in dl if all(p == 0 for p, _, _ in dv[e.key].cells.values())
-               and M.is_specific(dv[e.key].first(), M.DELEGATION_FRAGMENT)]
+               and M.refused(dv[e.key].first())]
     row["delegations"] = f"{len(blocked)}/{len(dl)}"
     cv = {}
     if pipeline:

@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENTS = ["a01_perceptron", "a02_xor", "a03_gradient_descent", "a04_derivatives", "a05_backprop", "a06_sgd",
                "a07_cnn"]
-DELEGATION_FRAGMENT = "not allow"  # "which this exercise does not allow" / "not available to answers"
+DELEGATION_FRAGMENTS = ("not allow", "not available", "carries only")  # what a refused delegation says
 GENERIC = ("does not match", "is wrong", "relative error", "gives the wrong output", "does not compute",
            "raised ")
 
@@ -222,6 +222,11 @@ def grade_group(assignment: str, group: list[Entry]) -> dict[str, Verdict]:
     res = grade(assignment, submission(assignment, {e.cell: e.source for e in group}))
     p = parts(assignment)
     return {e.key: Verdict({gid: res[gid] for gid, _, _ in p.tests[e.cell]}) for e in group}
+
+
+def refused(message: str) -> bool:
+    """The message says the answer used something the exercise does not allow."""
+    return any(is_specific(message, f) for f in DELEGATION_FRAGMENTS)
 
 
 def is_specific(message: str, fragment: str) -> bool:
