@@ -306,6 +306,15 @@ def explain(type_name: str, message: str) -> str:
     if _LISTOPS.search(message):
         return ("a Python list (or None) was used in arithmetic where a NumPy array is needed: convert it with "
                 "np.array(...), or check that every function returns its result")
+    m = re.search(r"cannot import name '(\w+)' from '(nnlib[\w.]*)'", message)
+    if m:
+        return (f"`{m.group(1)}` is not among what {m.group(2)} gives answers while they are graded, which this "
+                f"exercise does not allow: write that computation yourself with NumPy and what the exercise "
+                f"provides")
+    m = re.search(r"module '(nnlib[\w.]*)' has no attribute '(\w+)'", message)
+    if m:
+        return (f"nnlib's `{m.group(2)}` is not available to answers while they are graded, which this exercise "
+                f"does not allow: write that computation yourself with NumPy and what the exercise provides")
     if type_name == "IndexError":
         return ("an index went past the end of an array: check the loop ranges (range(n) runs 0 … n − 1) "
                 "and which axis is which")

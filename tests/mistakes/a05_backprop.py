@@ -29,7 +29,7 @@ for c in ("backprop_single", "backprop"):
         V(c, "BP2 without the transpose", BP2, "(net.weights[-l + 1] @ delta) * sigmoid_prime(zs[-l])", "transpose"),
         V(c, "σ' one layer up", BP2, "(net.weights[-l + 1].T @ delta) * sigmoid_prime(zs[-l + 1])", "one layer"),
         V(c, "matrix product instead of ⊙", BP2, "(net.weights[-l + 1].T @ delta) @ sigmoid_prime(zs[-l])",
-          "elementwise", pipeline=True),
+          "elementwise", pipeline=c == "backprop"),
         V(c, "a^l instead of a^(l-1)", "delta @ activations[-l - 1].T", "delta @ activations[-l].T", "own activation"),
         V(c, "σ' at a", BP2, "(net.weights[-l + 1].T @ delta) * sigmoid_prime(activations[-l])", "activation a^l"),
         V(c, "sign", "(activations[-1] - y)", "(y - activations[-1])", "opposite sign"),
