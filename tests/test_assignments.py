@@ -13,10 +13,9 @@ import importlib.util
 import re
 from pathlib import Path
 
+import mistakes as M
 import nbformat
 import pytest
-
-import mistakes as M
 
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("build_assignments", ROOT / "solutions" / "build" /

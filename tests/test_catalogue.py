@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import os
 
-import pytest
-
 import mistakes as M
+import pytest
 
 # the share of the catalogue whose first message names the mistake, per assignment (measured: see
 # bench/catalogue.py; a05's checks are owned by another module's maintainers)

@@ -50,7 +50,8 @@ class Entry:
         return f"{self.cell}: {self.label}"
 
 
-def E(cell: str, label: str, source: str, expect: str = "", **kw) -> Entry:
+def E(  # noqa: N802 - reads like a table row
+    cell: str, label: str, source: str, expect: str = "", **kw) -> Entry:
     return Entry(cell, label, source.strip("\n") + "\n", expect, **kw)
 
 

@@ -1,3 +1,4 @@
+# ruff: noqa: E501, N802 - fixture data: whole answer cells as source strings
 """Assignment 2 — XOR by hand: classic mistakes, alternatives, delegations, cheats."""
 
 from mistakes import E, cheats

@@ -1,3 +1,4 @@
+# ruff: noqa: E501, N802 - fixture data: whole answer cells as source strings
 """Assignment 5 — backprop (checks owned by the a05 helper): mistakes, alternatives, delegations, cheats.
 
 Every wrong answer is the reference with one replacement, so each names exactly one classic bug.
