@@ -18,12 +18,21 @@ sandboxed worker; see docs/instructor.md for what runs where.
 from nnlib.grading._core import GradingError, require
 from nnlib.grading.a01_perceptron import check_perceptron_predict, check_perceptron_rule, check_perceptron_train
 from nnlib.grading.a02_xor import check_gate, check_xor_network
-from nnlib.grading.a03_gradient_descent import (check_gd_step, check_gradient_descent, check_numerical_derivative,
-                                                check_numerical_gradient)
+from nnlib.grading.a03_gradient_descent import (
+                                                check_gd_step,
+                                                check_gradient_descent,
+                                                check_numerical_derivative,
+                                                check_numerical_gradient,
+)
 from nnlib.grading.a04_derivatives import check_derivative
 from nnlib.grading.a05_backprop import check_backprop
-from nnlib.grading.a06_sgd import (check_adam, check_momentum, check_sgd_epoch, check_softmax_cross_entropy,
-                                   check_update_mini_batch)
+from nnlib.grading.a06_sgd import (
+                                                check_adam,
+                                                check_momentum,
+                                                check_sgd_epoch,
+                                                check_softmax_cross_entropy,
+                                                check_update_mini_batch,
+)
 from nnlib.grading.a07_cnn import check_conv_backward, check_conv_forward, check_layer_backward, check_maxpool_backward
 
 __all__ = ["GradingError", "require", "check_perceptron_predict", "check_perceptron_rule", "check_perceptron_train",

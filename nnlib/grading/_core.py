@@ -199,11 +199,12 @@ def delegation_message(what: str, asks: str, allowed: str) -> str:
 
 
 def invoke(fn: Any, name: str, *args: Any, allowed: Iterable[Any] = (), allowed_text: str = "NumPy",
-           **kwargs: Any) -> Any:
+           advice: Callable[[StudentException], str | None] | None = None, **kwargs: Any) -> Any:
     """Call the learner's ``fn(*args, **kwargs)``: translate its errors, refuse delegation.
 
     ``allowed``: nnlib functions/classes the exercise provides (everything else in nnlib is off limits
-    while the learner's code runs); ``allowed_text`` lists them in the message.
+    while the learner's code runs); ``allowed_text`` lists them in the message.  ``advice``: what an
+    exception raised in the learner's code means in this exercise (None: the generic :func:`explain`).
     """
     if isinstance(fn, Remote):
         if not fn.is_callable:
@@ -211,7 +212,7 @@ def invoke(fn: Any, name: str, *args: Any, allowed: Iterable[Any] = (), allowed_
         try:
             return fn(*args, **kwargs)
         except StudentException as exc:
-            _raise_student(exc, name)
+            _raise_student(exc, name, advice)
     if not callable(fn):
         fail(f"`{name}` should be a function, got {type(fn).__name__}")
     from nnlib.grading import fixtures, provided
@@ -228,7 +229,7 @@ def invoke(fn: Any, name: str, *args: Any, allowed: Iterable[Any] = (), allowed_
     except Exception as exc:  # noqa: BLE001 - the learner's error, explained
         if guard.hits:
             fail(delegation_message(_pretty(guard.hits[0]), f"`{name}`", allowed_text))
-        _raise_student(describe_local(exc), name)
+        _raise_student(describe_local(exc), name, advice)
     finally:
         sys.setprofile(old)
     if guard.hits:
@@ -274,21 +275,53 @@ _BCAST = re.compile(r"operands could not be broadcast together with shapes ([^ ]
 _DOT = re.compile(r"shapes \(([^)]*)\) and \(([^)]*)\) not aligned")
 
 
+_TRUTH = "truth value of an array with more than one element is ambiguous"
+_LISTOPS = re.compile(r"unsupported operand type\(s\) for [^:]+: '(list|tuple|NoneType)' and|"
+                      r"and '(list|tuple|NoneType)'$|can't multiply sequence by non-int")
+
+
 def explain(type_name: str, message: str) -> str:
-    """What a NumPy error means, in words."""
+    """What a NumPy (or Python) error means, in words."""
     m = _MATMUL.search(message)
     if m:
-        return (f"a matrix product A @ B needs as many columns in A as rows in B; here one side has {m.group(4)} "
-                f"and the other {m.group(3)} — check which factor should be transposed (wᵀ δ, δ aᵀ) and the order "
-                f"of the factors")
+        return (f"a matrix product A @ B needs as many columns in A as rows in B; here A has {m.group(4)} "
+                f"columns and B has {m.group(3)} rows — check the order of the factors and whether one of "
+                f"them should be transposed")
     m = _DOT.search(message)
     if m:
         return (f"np.dot of shapes ({m.group(1)}) and ({m.group(2)}): the inner dimensions must agree — check "
-                f"which factor should be transposed and the order of the factors")
+                f"the order of the factors and whether one of them should be transposed")
     m = _BCAST.search(message)
     if m:
-        return (f"arrays of shapes {m.group(1)} and {m.group(2)} were combined elementwise (+, −, ⊙) but their "
-                f"shapes do not match — is a matrix product (@) meant here, or is one of them transposed?")
+        return (f"arrays of shapes {m.group(1)} and {m.group(2)} were combined elementwise (+, −, *) but their "
+                f"shapes do not fit together — check the shape of each operand (is a matrix product @ meant, "
+                f"or is one of them transposed or missing an entry?)")
+    if _TRUTH in message or "arrays can be converted to Python scalars" in message:
+        return ("an array was used where Python needs one True/False (if, and, or, int() or float() of an "
+                "array with several entries): compare elementwise (z > 0) and convert with .astype(float), "
+                "or use np.where")
+    if "Cannot cast ufunc" in message and "output from dtype('float64')" in message:
+        return ("an integer array was changed in place with floats (e.g. += on an array made from integers): "
+                "create float arrays (np.zeros(shape), np.array(..., dtype=float))")
+    if _LISTOPS.search(message):
+        return ("a Python list (or None) was used in arithmetic where a NumPy array is needed: convert it with "
+                "np.array(...), or check that every function returns its result")
+    m = re.search(r"cannot import name '(\w+)' from '(nnlib[\w.]*)'", message)
+    if m:
+        return (f"`{m.group(1)}` is not among what {m.group(2)} gives answers while they are graded, which this "
+                f"exercise does not allow: write that computation yourself with NumPy and what the exercise "
+                f"provides")
+    m = re.search(r"module '(nnlib[\w.]*)' has no attribute '(\w+)'", message)
+    if m:
+        return (f"nnlib's `{m.group(2)}` is not available to answers while they are graded, which this exercise "
+                f"does not allow: write that computation yourself with NumPy and what the exercise provides")
+    if type_name == "IndexError":
+        return ("an index went past the end of an array: check the loop ranges (range(n) runs 0 … n − 1) "
+                "and which axis is which")
+    if type_name == "ZeroDivisionError":
+        return "a division by zero"
+    if type_name == "OverflowError":
+        return "a number grew beyond what a float can hold (an overflow)"
     if type_name == "NameError":
         return f"{message} — define it in your cell (or run the cell that defines it)"
     if type_name == "MemoryError":
@@ -300,7 +333,7 @@ def explain(type_name: str, message: str) -> str:
     return ""
 
 
-def _raise_student(exc: StudentException, name: str) -> None:
+def _raise_student(exc: StudentException, name: str, advice: Callable | None = None) -> None:
     if exc.type_name == "NotImplementedError":
         fail(f"`{name}` is not implemented yet: replace `raise NotImplementedError()` with your code, run its "
              "cell, then this test")
@@ -309,7 +342,7 @@ def _raise_student(exc: StudentException, name: str) -> None:
     where = f" at `{exc.line}`" if exc.line else ""
     if exc.lineno and exc.line:
         where += f" (line {exc.lineno})"
-    meaning = explain(exc.type_name, exc.message)
+    meaning = (advice(exc) if advice is not None else None) or explain(exc.type_name, exc.message)
     msg = f"`{name}` raised {exc.type_name}{where}: {exc.message}"
     if meaning:
         msg += f"\n  That means: {meaning}."
@@ -359,9 +392,15 @@ def judge(cand: Any, ref: Any, name: str, case: str, show: bool = True, batch_si
             fail(f"{name} has shape {c.shape}, expected {r.shape}", case)
         if not np.all(np.isfinite(c)):
             fail(f"{name} contains NaN or inf", case)
-        if show:
+        if show and c.size <= 8:
             fail(f"{name} is wrong: got {vals(c, True)}, expected {vals(r, True)}", case)
-        fail(f"{name} is wrong (largest difference {float(np.max(np.abs(c - r))):.3g})", case)
+        diff = np.abs(c - r)
+        if show:
+            idx = np.unravel_index(int(np.argmax(diff)), c.shape)
+            fail(f"{name} is wrong: {int(np.sum(diff > 1e-9 * (1 + np.abs(r))))} of {c.size} entries differ; the "
+                 f"largest difference is at index {tuple(int(i) for i in idx)}: yours {c[idx]:.6g}, expected "
+                 f"{r[idx]:.6g}", case)
+        fail(f"{name} is wrong (largest difference {float(np.max(diff)):.3g})", case)
     d = G.diagnose(cand, ref, name, batch_size=batch_size, suspects=suspects, show_values=show, tol=tol)
     if d.ok:
         return d

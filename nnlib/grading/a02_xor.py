@@ -11,12 +11,25 @@ from typing import Any
 
 import numpy as np
 
-from nnlib.grading._core import GradingError, fail, ok, plain_value
+from nnlib.grading._core import GradingError, fail, ok, plain_value, wrap
 from nnlib.grading.a01_perceptron import X4, step_predict
 
-GATES = {"AND": [0, 0, 0, 1], "OR": [0, 1, 1, 1], "NAND": [1, 1, 1, 0], "NOR": [1, 0, 0, 0], "XOR": [0, 1, 1, 0]}
+GATES = {"AND": [0, 0, 0, 1], "OR": [0, 1, 1, 1], "NAND": [1, 1, 1, 0], "NOR": [1, 0, 0, 0], "XOR": [0, 1, 1, 0],
+         "XNOR": [1, 0, 0, 1]}
 ALLOWED: list = []
 ALLOWED_TEXT = "NumPy and the step function defined for you"
+
+
+def _other_gate(out: np.ndarray, target_name: str) -> str:
+    """What a wrong truth table is, in words ("" if nothing simple)."""
+    for other, table in GATES.items():
+        if other != target_name and np.array_equal(out, np.array(table, dtype=float)):
+            return f" — these weights compute {other}"
+    if np.all(out == 1):
+        return " — the output is 1 for every input (z > 0 at every corner: check the sign of the bias w_0)"
+    if np.all(out == 0):
+        return " — the output is 0 for every input (z > 0 at no corner)"
+    return ""
 
 
 def _inputs(nudges: Sequence | None) -> list[np.ndarray]:
@@ -49,9 +62,19 @@ def check_gate(w: Any, gate: str, nudges: Sequence | None = None) -> None:
                      "on or next to the decision boundary — move the line w_0 + w_1 x_1 + w_2 x_2 = 0 away from "
                      "the four corners", f"{gate} with nudged inputs")
             rows = ", ".join(f"{int(a)}{int(b)}→{int(o)}" for (a, b), o in zip(X, out))
+            z = wv[0] + X @ wv[1:]
+            hint = _other_gate(out, gate)
+            if np.array_equal(step_predict(np.roll(wv, 1), X), target):
+                hint = " — your numbers work with the bias last: here w = (w_0, w_1, w_2), the bias w_0 first"
+            elif np.array_equal(step_predict(-wv, X), target):
+                hint += f"; flipping the signs of all three weights gives {gate}"
+            on = [f"{int(a)}{int(b)}" for (a, b), zz in zip(X, z) if zz == 0]
+            if on:
+                hint += (f"; the input {on[0]} lies exactly on the decision boundary (z = 0), where the step "
+                         "gives 0 — move the line away from the corners")
             fail(f"the {gate} perceptron computes {rows}; {gate} is "
                  + ", ".join(f"{int(a)}{int(b)}→{int(t)}" for (a, b), t in zip(X, target))
-                 + " (y = 1 only where w_0 + w_1 x_1 + w_2 x_2 > 0)", gate)
+                 + f" (y = 1 only where w_0 + w_1 x_1 + w_2 x_2 > 0){hint}", gate)
     ok(f"the {gate} weights compute {gate}" + (" (also with nudged inputs)" if nudges else ""))
 
 
@@ -67,8 +90,9 @@ def check_xor_network(W1: Any, b1: Any, W2: Any, b2: Any, nudges: Sequence | Non
         raise GradingError("W1, b1, W2, b2 should be numbers or arrays: W1 (2, 2), b1 (2,), W2 (2,), "
                            "b2 a number") from None
     if W1a.shape != (2, 2) or b1a.shape != (2,) or W2a.shape != (2,) or b2v.size != 1:
-        raise GradingError(f"expected W1 (2, 2), b1 (2,), W2 (2,) and b2 a number; got W1 {W1a.shape}, "
-                           f"b1 {b1a.shape}, W2 {W2a.shape}, b2 with {b2v.size} values")
+        raise GradingError(wrap(f"expected W1 (2, 2), b1 (2,), W2 (2,) and b2 a number; got W1 {W1a.shape}, "
+                                f"b1 {b1a.shape}, W2 {W2a.shape}, b2 with {b2v.size} values (row j of W1 holds "
+                                "the two input weights of hidden unit j; its bias goes into b1[j])"))
     b2a = float(b2v[0])
     target = np.array(GATES["XOR"], dtype=float)
     for X in _inputs(nudges):
@@ -86,6 +110,8 @@ def check_xor_network(W1: Any, b1: Any, W2: Any, b2: Any, nudges: Sequence | Non
             if np.array_equal((transposed @ W2a + b2a > 0).astype(float), target):
                 hint = (" — your weights work if W1's columns are the hidden units: here row j of W1 holds the "
                         "weights of hidden unit j (h = step(W1 x + b1))")
+            if not hint:
+                hint = _other_gate(out, "XOR").replace("these weights compute", "your network computes")
             fail(f"the network computes {rows} (hidden units {hid}); XOR is 00→0, 01→1, 10→1, 11→0 — "
                  f"e.g. hidden units OR and NAND, output AND{hint}", "XOR")
     ok("the network computes XOR" + (" (also with nudged inputs)" if nudges else ""))

@@ -35,6 +35,13 @@ def _call(fn: Callable, name: str, *args: object) -> object:
     return invoke(fn, name, *args, allowed=ALLOWED, allowed_text=ALLOWED_TEXT)
 
 
+def _fn_advice(exc: object) -> str | None:
+    if "'function'" in exc.message:
+        return ("a function was used as a number: `grad` is a function — call it, grad(p), to get the "
+                "gradient at p")
+    return None
+
+
 def _number(got: object) -> float | None:
     try:
         a = np.asarray(got, dtype=np.float64).reshape(-1)
@@ -57,6 +64,8 @@ def check_numerical_derivative(numerical_derivative: Callable, cases: Sequence |
         got = _call(numerical_derivative, name, f, x, dx)
         ref = (f(x + dx) - f(x)) / dx
         g = _number(got) if got is not None else None
+        if got is None:
+            fail(f"{name} returned None: return the estimate (is there a `return` at the end?)", case)
         if g is None:
             fail(f"{name} should return one number, got {got!r}"[:300], case)
         if abs(g - ref) <= 1e-9 * max(1.0, abs(ref)):
@@ -66,10 +75,16 @@ def check_numerical_derivative(numerical_derivative: Callable, cases: Sequence |
         def near(v: float, g: float = g) -> bool:
             return abs(g - v) <= 1e-9 * max(1.0, abs(v))
 
-        if near((f(x + dx) - f(x - dx)) / (2 * dx)):
+        central = (f(x + dx) - f(x - dx)) / (2 * dx)
+        exact = float(_EXACT[f](x)) if f in _EXACT else None
+        if exact is not None and near(exact) and near(central):
+            fail(f"{name} returns f'(x) exactly — the exact derivative, or the central difference (exact for a "
+                 f"quadratic) — but this exercise asks for the lecture's forward difference "
+                 f"(f(x + Δx) − f(x)) / Δx{shown}", case)
+        if near(central):
             fail(f"{name} computes the central difference (f(x+Δx) − f(x−Δx))/2Δx — a better estimate, but this "
                  f"exercise asks for the lecture's forward difference (f(x+Δx) − f(x))/Δx{shown}", case)
-        if f in _EXACT and near(float(_EXACT[f](x))):
+        if exact is not None and near(exact):
             fail(f"{name} returns the exact derivative f'(x) (worked out by hand), not an estimate from f: compute "
                  f"(f(x + Δx) − f(x)) / Δx with the f it is given{shown}", case)
         if near((f(x) - f(x - dx)) / dx):
@@ -79,6 +94,23 @@ def check_numerical_derivative(numerical_derivative: Callable, cases: Sequence |
             fail(f"{name} has the wrong sign: (f(x + Δx) − f(x)) / Δx{shown}", case)
         if near(ref * dx):
             fail(f"{name} forgot to divide by Δx{shown}", case)
+        if near(ref / 2):
+            fail(f"{name} divides by 2Δx: the forward difference divides by Δx, (f(x + Δx) − f(x)) / Δx{shown}",
+                 case)
+        if near(2 * central):
+            fail(f"{name} divides f(x+Δx) − f(x−Δx) by Δx: that is twice the central difference (it should be "
+                 f"2Δx), and the exercise asks for the forward difference (f(x + Δx) − f(x)) / Δx{shown}", case)
+        if near(ref * dx * dx):
+            fail(f"{name} multiplies by Δx: divide, (f(x + Δx) − f(x)) / Δx{shown}", case)
+        if near(f(x + dx) - f(x) / dx):
+            fail(f"{name} computes f(x + Δx) − f(x) / Δx: division binds tighter than subtraction, so put "
+                 f"parentheses around the difference, (f(x + Δx) − f(x)) / Δx{shown}", case)
+        if near(f(x + dx) / dx):
+            fail(f"{name} computes f(x + Δx) / Δx: the slope divides the change f(x + Δx) − f(x) by Δx{shown}",
+                 case)
+        for own in (1.0, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8):
+            if own != dx and (near((f(x + own) - f(x)) / own) or near(f(x + own) - f(x))):
+                fail(f"{name} uses its own step Δx = {own:g}: use the dx it is given (here {dx:g}){shown}", case)
         fail(f"{name} does not compute (f(x + Δx) − f(x)) / Δx{shown}", case)
     ok(f"{name} looks correct" + (" (slope 6.01 at x = 6 with Δx = 0.01)" if cases is None else ""))
 
@@ -119,6 +151,9 @@ def check_numerical_gradient(numerical_gradient: Callable, cases: Sequence | Non
             q[i] -= 2 * h
             fm = f(q)
             halfway.append((fp - fm) / (2 * h))  # left at p_i − h
+        gshape = np.shape(got) if got is not None else None
+        if gshape is not None and gshape != p.shape and int(np.prod(gshape)) == p.size:
+            fail(f"the gradient from {name} has shape {gshape}: return an array shaped like p, {p.shape}", case)
         judge(got, ref, f"the gradient from {name}", case, show, tol=1e-6, gradient=False, first={
             "is a forward difference (f(p + h e_i) − f(p)) / h: use the central difference "
             "(f(p + h e_i) − f(p − h e_i)) / 2h, accurate to O(h²)": forward,
@@ -127,6 +162,20 @@ def check_numerical_gradient(numerical_gradient: Callable, cases: Sequence | Non
             "is computed with earlier perturbations still in place (each p_i is left at p_i − h): restore p_i "
             "before moving on to the next entry": np.array(halfway),
             "is missing the factor ½: the central difference divides by 2h": 2 * ref,
+            "perturbs every entry at once (p ± h in all coordinates): move one entry at a time, "
+            "p ± h e_i with e_i the i-th unit vector": np.full(p.shape, (f(p + h) - f(p - h)) / (2 * h)),
+            "reuses the perturbation vector without resetting it: entry i is estimated with entries 0 … i − 1 "
+            "still shifted — make a fresh e = np.zeros_like(p) for each i": np.array(
+                [(f(p + h * (np.arange(p.size) <= i)) - f(p - h * (np.arange(p.size) <= i))) / (2 * h)
+                 for i in range(p.size)]),
+            "has the wrong sign: (f(p + h e_i) − f(p − h e_i)) / 2h": -ref,
+            "has its last entry left at 0: the loop stops one entry short — range(p.size) covers every entry":
+                np.concatenate([ref[:-1], [0.0]]) if p.size > 1 else None,
+            "is made of whole numbers: the gradient array has an integer dtype, so every estimate was cut to "
+            "an integer — create it with np.zeros(p.shape) (float)": np.trunc(
+                [(f(p + h * e) - f(p - h * e)) / (2 * h) for e in eye]),
+            "computes f(p + h e_i) − f(p − h e_i) / 2h: division binds tighter than subtraction, so put "
+            "parentheses around the difference": np.array([f(p + h * e) - f(p - h * e) / (2 * h) for e in eye]),
         })
     ok(f"{name} looks correct")
 
@@ -142,7 +191,7 @@ def check_gd_step(gd_step: Callable, cases: Sequence | None = None, show_values:
         p, eta = np.asarray(p, dtype=np.float64), float(eta)
         case = f"{name}(grad, p, eta={eta}) for grad = {_LABEL[grad]}" + (f", p = {p.tolist()}" if show else "")
         p_in = p.copy()
-        got = _call(gd_step, name, grad, p_in, eta)
+        got = invoke(gd_step, name, grad, p_in, eta, allowed=ALLOWED, allowed_text=ALLOWED_TEXT, advice=_fn_advice)
         ref = p - eta * grad(p)
         if got is None:
             fail(f"{name} returned None: return the new point p − η ∇f(p)", case)
@@ -156,7 +205,12 @@ def check_gd_step(gd_step: Callable, cases: Sequence | None = None, show_values:
             "forgets the learning rate η: p − η ∇f(p)": p - grad(p),
             "returns the step −η ∇f(p) instead of the new point p − η ∇f(p)": -eta * grad(p),
             "moves one coordinate at a time, recomputing the gradient after each: all coordinates move "
-            "together, with ∇f evaluated once at the old point p": seq})
+            "together, with ∇f evaluated once at the old point p": seq,
+            "divides by η: the step is p − η ∇f(p), η times the gradient": p - grad(p) / eta,
+            "evaluates the gradient at the wrong point: use ∇f at the old point p, p_new = p − η ∇f(p)":
+                p - eta * grad(p - eta * grad(p)),
+            "uses η² instead of η: p − η ∇f(p)": p - eta ** 2 * grad(p),
+            })
     ok(f"{name} looks correct" + (" ((6, −2) → (5.94, −1.96) with η = 0.01)" if cases is None else ""))
 
 
@@ -178,6 +232,9 @@ def check_gradient_descent(gradient_descent: Callable, cases: Sequence | None = 
         for _ in range(steps):
             path.append(path[-1] - eta * grad(path[-1]))
         ref = np.array(path)
+        if not np.array_equal(p_in, p0):
+            fail(f"{name} changed p0 in place: start from a copy (p = np.array(p0, dtype=float)) and leave p0 as "
+                 "it was", case)
         if got is None:
             fail(f"{name} returned None: return the path, an array of shape {ref.shape}", case)
         try:
@@ -199,5 +256,23 @@ def check_gradient_descent(gradient_descent: Callable, cases: Sequence | None = 
             fail(f"the path from {name} lags one step behind: each row is the point after that many steps", case)
         if g.shape == tuple(reversed(ref.shape)) and close(g.T, ref):
             fail(f"the path from {name} is transposed: one row per point, shape (steps + 1, d) = {ref.shape}", case)
-        judge(g, ref, f"the path from {name}", case, show, gradient=False)
+        if g.shape == p0.shape and steps > 0 and close(g, ref[-1]):
+            fail(f"{name} returns only the final point: return the whole path, one row per point, shape "
+                 f"(steps + 1, d) = {ref.shape}", case)
+        seq, up, late = [p0.copy()], [p0.copy()], [p0 - eta * grad(p0)]
+        for _ in range(steps):
+            q = seq[-1].copy()
+            for i in range(q.size):
+                q[i] = q[i] - eta * grad(q)[i]
+            seq.append(q)
+            up.append(up[-1] + eta * grad(up[-1]))
+            late.append(late[-1] - eta * grad(late[-1]))
+        judge(g, ref, f"the path from {name}", case, show, gradient=False, first={
+            "repeats the first step: every step starts from p0 — take the next step from the newest point, "
+            "p_(k+1) = p_k − η ∇f(p_k)": np.array([p0] + [p0 - eta * grad(p0)] * steps),
+            "moves one coordinate at a time, recomputing the gradient after each: all coordinates move together, "
+            "with ∇f evaluated once per step at the current point": np.array(seq),
+            "goes uphill: gradient descent subtracts the gradient, p − η ∇f(p)": np.array(up),
+            "starts one step late: the first row should be p0 itself, then the point after 1 step, …":
+                np.array(late)})
     ok(f"{name} looks correct")

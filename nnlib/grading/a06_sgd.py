@@ -76,6 +76,13 @@ def _step_each(ref: Any, batch: list, eta: float, w0: list, b0: list) -> Any:
     return r
 
 
+def _scaled(ref: Any, batch: list, eta: float, w0: list, b0: list) -> Any:
+    r = copy.deepcopy(ref)
+    r.weights, r.biases = [w.copy() for w in w0], [b.copy() for b in b0]
+    r.update_mini_batch(batch, eta)
+    return r
+
+
 def check_update_mini_batch(update_mini_batch: Callable, cases: Sequence | None = None,
                             show_values: bool = True) -> None:
     """``update_mini_batch(net, mini_batch, eta)``: w ← w − (η/m) Σ_x ∇C_x, b likewise, **in place**.
@@ -110,6 +117,10 @@ def check_update_mini_batch(update_mini_batch: Callable, cases: Sequence | None 
             "weights fixed), then take one step with their mean": _step_each(ref, batch, eta, w0, b0),
             f"is {m}× too large: it uses the sum of the gradients; the rule divides by m, w ← w − (η/m) Σ ∇C_x":
                 summed,
+            f"is {m}× too small: the gradients were divided by m twice (η/m², or the mean divided again); "
+            "w ← w − (η/m) Σ ∇C_x divides the sum once": _scaled(ref, batch, eta / m, w0, b0),
+            "equals the step for the first example alone (scaled by η/m): the gradients of all the examples "
+            "must be added up before the step": _scaled(ref, batch[:1], eta / m, w0, b0),
         })
     ok(f"{name} looks correct")
 
@@ -141,6 +152,10 @@ def check_sgd_epoch(sgd_epoch: Callable, cases: Sequence | None = None, show_val
             "takes one step on the whole training set: split it into minibatches of mini_batch_size examples "
             "and take one step per minibatch": run([data]),
             "takes only the first minibatch: loop over all of them": run([data[:bs]]),
+            "takes one step per example: each step should use a minibatch of mini_batch_size examples":
+                run([[p] for p in data]) if bs > 1 else None,
+            "divides η by the minibatch size: pass eta itself to update_mini_batch, which divides by m":
+                run([data[k:k + bs] for k in range(0, n, bs)], _eta=eta / bs) if bs > 1 else None,
             "uses overlapping minibatches (a step of 1 between their starts): step through the data "
             "mini_batch_size at a time": run([data[k:k + bs] for k in range(0, n)]),
         }
@@ -250,8 +265,9 @@ def check_softmax_cross_entropy(fn: Callable, cases: Sequence | None = None, sho
             fail(f"the loss from {name} should be one number (the mean over the batch), got {np.shape(out[0])}",
                  case)
         if not np.isfinite(loss):
-            fail(f"the loss from {name} is {loss}: exp overflowed — subtract each row's max from z before exp "
-                 "(softmax(z) = softmax(z − max z))", case)
+            fail(f"the loss from {name} is {loss}: either exp overflowed (subtract each row's max from z before "
+                 "exp, softmax(z) = softmax(z − max z)) or softmax underflowed to 0 for a label and ln 0 = −inf "
+                 "(compute ln softmax(z) = (z − max z) − ln Σ e^(z − max z) directly, not ln of softmax)", case)
         if abs(loss - ref_loss) > 1e-7 * max(1.0, abs(ref_loss)):
             shown = f" (got {loss:.6g}, expected {ref_loss:.6g})" if show else ""
             if abs(loss - m * ref_loss) < 1e-7 * max(1.0, m * abs(ref_loss)):

@@ -79,6 +79,22 @@ def conv_backward_loops(dout: np.ndarray, x: np.ndarray, W: np.ndarray, s: int, 
     return dx, dW, dout.sum(axis=(0, 2, 3))
 
 
+def _overwrite_loops(dout: np.ndarray, x: np.ndarray, W: np.ndarray, s: int, p: int) -> tuple:
+    """(dx, dW) of a learner's n, f, i, j loops that write with ``=`` instead of ``+=``."""
+    N, C, H, Wd = x.shape
+    F, _, kh, kw = W.shape
+    xp = _pad(x, p)
+    dxp, dW = np.zeros_like(xp), np.zeros_like(W)
+    for n in range(N):
+        for f in range(F):
+            for i in range(dout.shape[2]):
+                for j in range(dout.shape[3]):
+                    r, c = slice(i * s, i * s + kh), slice(j * s, j * s + kw)
+                    dW[f] = dout[n, f, i, j] * xp[n, :, r, c]
+                    dxp[n, :, r, c] = dout[n, f, i, j] * W[f]
+    return dxp[:, :, p:p + H, p:p + Wd], dW
+
+
 def _call(fn: Callable, name: str, *args: object) -> object:
     return invoke(fn, name, *args, allowed=ALLOWED, allowed_text=ALLOWED_TEXT)
 
@@ -159,6 +175,7 @@ def check_conv_backward(conv_backward: Callable, cases: Sequence | None = None, 
             fail(f"dx from {name} has the padded shape {padded}: drop the border of width pad, "
                  "dx = dx_padded[:, :, pad:-pad, pad:-pad]", case)
         ow = conv_backward_loops(dout, x, W, stride, pad, overwrite=True)
+        ow_loops = _overwrite_loops(dout, x, W, stride, pad)
         ign = conv_backward_loops(dout, x, W, stride, pad, window_step=1) if stride > 1 else (None, None, None)
         judge(got[2], db, f"db from {name}", case, show, batch_size=xs[0], custom={
             "is not summed over the output positions: db[f] = Σ over n, i, j of dout[n, f, i, j]":
@@ -168,6 +185,8 @@ def check_conv_backward(conv_backward: Callable, cases: Sequence | None = None, 
         judge(got[1], dW, f"dW from {name}", case, show, batch_size=xs[0], first={
             "keeps only the last window's contribution: dW must add up (+=) the contributions of every output "
             "position, not overwrite them (=)": ow[1],
+            "keeps only the last contribution (dW[f] = ... instead of dW[f] += ...): dW must add up the "
+            "contributions of every example and output position": ow_loops[1],
             "ignores the stride: the window for output (i, j) starts at row i·stride, column j·stride": ign[1],
         }, custom={
             "is flipped (rotated by 180°): dW[f, c, u, v] = Σ dout[n, f, i, j] x_pad[n, c, i·s + u, j·s + v]":
@@ -175,6 +194,8 @@ def check_conv_backward(conv_backward: Callable, cases: Sequence | None = None, 
         judge(got[0], dx, f"dx from {name}", case, show, first={
             "overwrites where windows overlap: dx must add up (+=) the contributions of every window that "
             "covers an input, not overwrite them (=)": ow[0],
+            "overwrites where windows overlap (dx_pad[...] = ... instead of +=): dx must add up the "
+            "contributions of every filter and every window that covers an input": ow_loops[0],
             "ignores the stride: the window for output (i, j) starts at row i·stride, column j·stride": ign[0],
         }, custom={
             "uses the flipped kernel the wrong way round: dx_pad[n, c, i·s + u, j·s + v] += W[f, c, u, v] "

@@ -120,7 +120,8 @@ from nnlib.grading import check_perceptron_predict, check_perceptron_rule, check
 ## Exercise 1 — predict (3 points)
 
 Write `predict(w, X)`: `X` has one example per row, shape `(n, d)`, and `w` has shape `(d + 1,)`. Return the
-array of the `n` outputs, each 0 or 1. Vectorise: one matrix–vector product, no Python loop.
+array of the `n` outputs, each 0 or 1, shape `(n,)`. Vectorise: one matrix–vector product, no Python loop.
+Use NumPy only (not nnlib's `Perceptron`: it is the reference your answer is compared with).
 """),
     solution("predict", '''
 def predict(w, X):
@@ -141,7 +142,7 @@ def predict(w, X):
 
 Write `perceptron_update(w, x, d, eta)` for one example `x` of shape `(d,)` with target `d` (0 or 1): compute the
 current output $y$, then return the **new** weight vector $w + \eta (d - y)(1, x_1, \dots, x_d)$.
-Do not change `w` in place. When the output is right ($d = y$) nothing changes.
+Do not change `w` in place. When the output is right ($d = y$) nothing changes. NumPy only.
 """),
     solution("perceptron_update", '''
 def perceptron_update(w, x, d, eta):
@@ -161,7 +162,7 @@ def perceptron_update(w, x, d, eta):
 
 Write `train_perceptron(X, d, eta, epochs)`: start from $w = 0$ and apply your `perceptron_update` to the examples
 one at a time, **in order**, for `epochs` passes over the data; return the final `w`. (You may stop early after a
-pass without mistakes: the weights would not change any more.)
+pass without mistakes: the weights would not change any more.) NumPy and your `perceptron_update` only.
 """),
     solution("train_perceptron", '''
 def train_perceptron(X, d, eta, epochs):
@@ -178,7 +179,7 @@ def train_perceptron(X, d, eta, epochs):
     hidden("test_train_perceptron_hidden", 1, '''_X = np.random.default_rng(8).standard_normal((15, 3))
 _d = (_X @ np.array([1.0, -2.0, 0.5]) + 0.3 > 0).astype(np.int64)
 check_perceptron_train(require("train_perceptron"), show_values=False, cases=[
-    ("NAND", 0.3, 12), ("XNOR", 0.5, 9), ("XOR", 0.7, 5), ("random separable 3-D data", _X, _d, 0.7, 20)])'''),
+    ("NAND", 0.3, 3), ("XNOR", 0.5, 9), ("XOR", 0.7, 5), ("random separable 3-D data", _X, _d, 0.7, 2)])'''),
     md("try", r"""
 ## Try it
 
@@ -201,7 +202,8 @@ A02 = [
 
 A single perceptron separates its inputs with one straight line $w_0 + w_1 x_1 + w_2 x_2 = 0$, so it can compute
 AND, OR and NAND but not XOR. Two layers can: XOR$(x_1, x_2)$ = AND(OR$(x_1, x_2)$, NAND$(x_1, x_2)$).
-Here you choose the weights yourself — no training. Units output $\mathrm{step}(z) = 1$ if $z > 0$ else 0, and a
+Here you choose the weights yourself — no training (the `Perceptron` imported below is for the demo only and
+is not available to your answers while they are graded). Units output $\mathrm{step}(z) = 1$ if $z > 0$ else 0, and a
 weight vector is $w = (w_0, w_1, w_2)$ with the bias first.
 
 Choose weights with a margin: no input may lie **on** a decision boundary ($z = 0$). The hidden tests nudge the
@@ -301,6 +303,7 @@ def grad_z(p):
 ## Exercise 1 — the slope by a forward difference (3 points)
 
 Write `numerical_derivative(f, x, dx)` returning $\frac{f(x + \Delta x) - f(x)}{\Delta x}$, as in the lecture.
+In this assignment use NumPy and the functions given to you only (not `nnlib.gradcheck` or `nnlib.optim`).
 `numerical_derivative(f, 6.0, 0.01)` should give 6.01.
 """),
     solution("numerical_derivative", '''
@@ -624,8 +627,10 @@ Minibatch SGD (Nielsen, chapter 1): for each minibatch of $m$ examples,
 $$w^l \leftarrow w^l - \frac{\eta}{m} \sum_x \nabla_{w^l} C_x, \qquad b^l \leftarrow b^l - \frac{\eta}{m} \sum_x
 \nabla_{b^l} C_x.$$
 
-Here `net` is an `nnlib.Network`, and `net.backprop(x, y)` gives you `(nabla_b, nabla_w)` for one example (columns
-`x` `(n_in, 1)`, `y` `(n_out, 1)`) — or the sum over a batch of columns.
+Here `net` carries `net.weights`, `net.biases`, `net.sizes`, `net.num_layers` and `net.backprop(x, y)`, which gives
+you `(nabla_b, nabla_w)` for one example (columns `x` `(n_in, 1)`, `y` `(n_out, 1)`) — or the sum over a batch of
+columns. You may use NumPy and what each exercise names; nnlib's `Network`, `nnlib.optim` and `nnlib.losses` are
+the references your answers are compared with and are not available to them while they are graded.
 """ + HOWTO),
     setup("setup", SETUP_HEAD + '''
 from nnlib import Network
@@ -639,7 +644,8 @@ from nnlib.grading import (check_adam, check_momentum, check_sgd_epoch, check_so
 
 Write `update_mini_batch(net, mini_batch, eta)`: `mini_batch` is a list of $m$ pairs `(x, y)` of columns. Add up the
 gradients of its examples (from `net.backprop`), then update `net.weights` and `net.biases` **in place** by the rule
-above.
+above (return nothing). You may use NumPy and `net.backprop` — not `net.update_mini_batch`, which is what you
+are writing.
 """),
     solution("update_mini_batch", '''
 def update_mini_batch(net, mini_batch, eta):
@@ -699,7 +705,7 @@ for epoch in range(2 if QUICK else 20):
 ## Exercise 3 — momentum (3 points)
 
 The heavy ball keeps a velocity $v$ (start: $v = 0$): $v \leftarrow \mu v - \eta g$, then $w \leftarrow w + v$.
-Write `momentum_step(w, v, grad, eta, mu)` returning the pair `(w_new, v_new)`.
+Write `momentum_step(w, v, grad, eta, mu)` returning the pair `(w_new, v_new)`. NumPy only.
 """),
     solution("momentum_step", '''
 def momentum_step(w, v, grad, eta, mu):
@@ -717,7 +723,7 @@ def momentum_step(w, v, grad, eta, mu):
 At step $t = 1, 2, \dots$ with gradient $g$: $m \leftarrow \beta_1 m + (1 - \beta_1) g$,
 $v \leftarrow \beta_2 v + (1 - \beta_2) g^2$, bias corrections $\hat m = m / (1 - \beta_1^t)$,
 $\hat v = v / (1 - \beta_2^t)$, and $w \leftarrow w - \eta\,\hat m / (\sqrt{\hat v} + \epsilon)$.
-Write `adam_step(w, grad, m, v, t, eta, beta1, beta2, eps)` returning `(w_new, m_new, v_new)`.
+Write `adam_step(w, grad, m, v, t, eta, beta1, beta2, eps)` returning `(w_new, m_new, v_new)`. NumPy only.
 """),
     solution("adam_step", '''
 def adam_step(w, grad, m, v, t, eta=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
@@ -739,7 +745,8 @@ For logits `z` of shape `(m, k)` (one row per example) and integer labels `y` of
 the mean loss $L = \frac1m \sum_i -\ln \mathrm{softmax}(z_i)_{y_i}$ and its gradient
 $\frac{\partial L}{\partial z} = \frac1m(\mathrm{softmax}(z) - \mathrm{onehot}(y))$.
 Write `softmax_cross_entropy(z, y)` returning `(loss, dz)`. It must work for large logits ($|z| \sim 1000$):
-subtract each row's maximum before `np.exp` (softmax does not change).
+subtract each row's maximum before `np.exp` (softmax does not change), and take the logarithm of softmax as
+$(z - \max z) - \ln \sum e^{z - \max z}$ (softmax itself can underflow to 0). NumPy and the given `softmax`.
 """),
     solution("softmax_cross_entropy", '''
 def softmax_cross_entropy(z, y):
@@ -772,7 +779,8 @@ Images are batches `x` of shape `(N, C, H, W)`; a convolutional layer has `F` fi
 $$\mathrm{out}[n, f, i, j] = b[f] + \sum_{c, u, v} W[f, c, u, v]\; x_{\mathrm{pad}}[n, c,\ i\,s + u,\ j\,s + v].$$
 
 (Deep-learning "convolution" is this cross-correlation: the kernel is not flipped.) Plain Python loops are fine
-here — nnlib's `layers.conv_forward` shows the fast im2col version.
+here — nnlib's `layers.conv_forward` shows the fast im2col version in the demo at the end; it is the reference
+your answers are compared with, so use NumPy only in them.
 """ + HOWTO),
     setup("setup", SETUP_HEAD + '''
 import time

@@ -1,0 +1,70 @@
+# ruff: noqa: E501, N802 - fixture data: whole answer cells as source strings
+"""Assignment 5 — backprop (checks owned by the a05 helper): mistakes, alternatives, delegations, cheats.
+
+Every wrong answer is the reference with one replacement, so each names exactly one classic bug.
+"""
+
+from mistakes import E, cheats, parts
+
+DEPENDS: dict = {}
+
+
+def _ref(cell: str) -> str:
+    return parts("a05_backprop").answers[cell]
+
+
+def V(cell: str, label: str, old: str, new: str, expect: str, **kw):
+    src = _ref(cell)
+    assert old in src, (cell, old)
+    return E(cell, label, src.replace(old, new), expect, **kw)
+
+
+BP2 = "(net.weights[-l + 1].T @ delta) * sigmoid_prime(zs[-l])"
+MISTAKES = []
+for c in ("backprop_single", "backprop"):
+    MISTAKES += [
+        V(c, "BP1 without σ'", "(activations[-1] - y) * sigmoid_prime(zs[-1])", "(activations[-1] - y)", "BP1",
+          pipeline=True),
+        V(c, "BP2 without σ'", BP2, "(net.weights[-l + 1].T @ delta)", "BP2"),
+        V(c, "BP2 with w^l", BP2, "(net.weights[-l].T @ delta) * sigmoid_prime(zs[-l])", "same layer"),
+        V(c, "BP2 without the transpose", BP2, "(net.weights[-l + 1] @ delta) * sigmoid_prime(zs[-l])", "transpose"),
+        V(c, "σ' one layer up", BP2, "(net.weights[-l + 1].T @ delta) * sigmoid_prime(zs[-l + 1])", "one layer"),
+        V(c, "matrix product instead of ⊙", BP2, "(net.weights[-l + 1].T @ delta) @ sigmoid_prime(zs[-l])",
+          "elementwise", pipeline=c == "backprop"),
+        V(c, "a^l instead of a^(l-1)", "delta @ activations[-l - 1].T", "delta @ activations[-l].T", "own activation"),
+        V(c, "σ' at a", BP2, "(net.weights[-l + 1].T @ delta) * sigmoid_prime(activations[-l])", "activation a^l"),
+        V(c, "sign", "(activations[-1] - y)", "(y - activations[-1])", "opposite sign"),
+        V(c, "transposed nabla_w", "nabla_w[-1] = delta @ activations[-2].T", "nabla_w[-1] = (delta @ activations[-2].T).T",
+          "transposed"),
+    ]
+MISTAKES += [
+    V("backprop", "bias over the wrong axis", "nabla_b[-l] = delta.sum(axis=1, keepdims=True)",
+      "nabla_b[-l] = delta.sum(axis=0, keepdims=True)", "wrong axis"),
+    V("backprop", "mean over the batch", "nabla_w[-l] = delta @ activations[-l - 1].T",
+      "nabla_w[-l] = delta @ activations[-l - 1].T / x.shape[1]", "too small"),
+]
+
+ALTERNATIVES = [
+    E("backprop", "loop over the columns with backprop_single",
+      "def backprop(net, x, y):\n    nb = [np.zeros(b.shape) for b in net.biases]\n"
+      "    nw = [np.zeros(w.shape) for w in net.weights]\n    for i in range(x.shape[1]):\n"
+      "        db, dw = backprop_single(net, x[:, i:i + 1], y[:, i:i + 1])\n"
+      "        nb = [a + b for a, b in zip(nb, db)]\n        nw = [a + b for a, b in zip(nw, dw)]\n    return nb, nw\n"),
+]
+
+DELEGATIONS = [
+    E("backprop", "net.backprop", "def backprop(net, x, y):\n    return net.backprop(x, y)\n"),
+    E("backprop_single", "nnlib Network.backprop", "def backprop_single(net, x, y):\n"
+      "    return Network.backprop(net, x, y)\n"),
+    E("backprop", "torch autograd", "def backprop(net, x, y):\n    import torch\n"
+      "    ws = [torch.tensor(w, requires_grad=True) for w in net.weights]\n"
+      "    bs = [torch.tensor(b, requires_grad=True) for b in net.biases]\n    a = torch.tensor(x)\n"
+      "    for w, b in zip(ws, bs):\n        a = torch.sigmoid(w @ a + b)\n"
+      "    (0.5 * ((a - torch.tensor(y)) ** 2).sum()).backward()\n"
+      "    return [b.grad.numpy() for b in bs], [w.grad.numpy() for w in ws]\n"),
+]
+
+CHEATS = (cheats("backprop", "check_backprop", "def backprop(net, x, y):\n    return None\n", full=True,
+                 delegation="from nnlib import Network\n\n\ndef backprop(net, x, y):\n"
+                            "    return Network.backprop(net, x, y)\n")
+          + cheats("backprop_single", "check_backprop", "def backprop_single(net, x, y):\n    return None\n"))
