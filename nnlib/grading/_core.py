@@ -343,10 +343,9 @@ def _raise_student(exc: StudentException, name: str, advice: Callable | None = N
     if exc.lineno and exc.line:
         where += f" (line {exc.lineno})"
     meaning = (advice(exc) if advice is not None else None) or explain(exc.type_name, exc.message)
-    msg = f"`{name}` raised {exc.type_name}{where}: {exc.message}"
-    if meaning:
-        msg += f"\n  That means: {meaning}."
-    fail(msg)
+    if meaning:  # the diagnosis first, the raw error after it
+        fail(f"`{name}` stopped with an error{where}: {meaning}.\n  (Python said {exc.type_name}: {exc.message})")
+    fail(f"`{name}` raised {exc.type_name}{where}: {exc.message}")
 
 
 # ---------------------------------------------------------------- comparing
