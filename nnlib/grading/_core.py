@@ -111,7 +111,7 @@ def require(name: str | Sequence[str], namespace: Mapping[str, Any] | None = Non
 # ---------------------------------------------------------------- the remote side (trusted grader)
 
 
-class StudentException(Exception):
+class StudentError(Exception):
     """An exception raised by the learner's code, described by the sandboxed worker (plain data only)."""
 
     def __init__(self, type_name: str, message: str, line: str = "", lineno: int | None = None,
@@ -199,7 +199,7 @@ def delegation_message(what: str, asks: str, allowed: str) -> str:
 
 
 def invoke(fn: Any, name: str, *args: Any, allowed: Iterable[Any] = (), allowed_text: str = "NumPy",
-           advice: Callable[[StudentException], str | None] | None = None, **kwargs: Any) -> Any:
+           advice: Callable[[StudentError], str | None] | None = None, **kwargs: Any) -> Any:
     """Call the learner's ``fn(*args, **kwargs)``: translate its errors, refuse delegation.
 
     ``allowed``: nnlib functions/classes the exercise provides (everything else in nnlib is off limits
@@ -211,7 +211,7 @@ def invoke(fn: Any, name: str, *args: Any, allowed: Iterable[Any] = (), allowed_
             fail(f"`{name}` should be a function, got {fn.value!r}"[:300])
         try:
             return fn(*args, **kwargs)
-        except StudentException as exc:
+        except StudentError as exc:
             _raise_student(exc, name, advice)
     if not callable(fn):
         fail(f"`{name}` should be a function, got {type(fn).__name__}")
@@ -254,7 +254,7 @@ def _pretty(hit: str) -> str:
     return f"nnlib's own `{hit.removesuffix('.__init__')}`"
 
 
-def describe_local(exc: BaseException) -> StudentException:
+def describe_local(exc: BaseException) -> StudentError:
     """Describe an exception raised in the learner's code (the innermost frame that is not library code)."""
     tb = exc.__traceback__
     line, lineno = "", None
@@ -266,7 +266,7 @@ def describe_local(exc: BaseException) -> StudentException:
             lineno = tb.tb_lineno
             line = linecache.getline(f, lineno).strip()
         tb = tb.tb_next
-    return StudentException(type(exc).__name__, str(exc), line, lineno)
+    return StudentError(type(exc).__name__, str(exc), line, lineno)
 
 
 _MATMUL = re.compile(r"matmul: Input operand (\d) has a mismatch in its core dimension (\d), with gufunc signature "
@@ -333,7 +333,7 @@ def explain(type_name: str, message: str) -> str:
     return ""
 
 
-def _raise_student(exc: StudentException, name: str, advice: Callable | None = None) -> None:
+def _raise_student(exc: StudentError, name: str, advice: Callable | None = None) -> None:
     if exc.type_name == "NotImplementedError":
         fail(f"`{name}` is not implemented yet: replace `raise NotImplementedError()` with your code, run its "
              "cell, then this test")

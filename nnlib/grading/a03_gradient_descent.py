@@ -26,7 +26,8 @@ _GRAD = {F.z_bowl: F.z_bowl_grad, F.q_wave: F.q_wave_grad, F.r_coupled: F.r_coup
 
 DERIVATIVE_CASES = [(F.f_quadratic, 6.0, 0.01), (F.f_quadratic, 0.0, 0.1), (F.f_sin, 1.0, 1e-3)]
 GRADIENT_CASES = [(F.z_bowl, [6.0, -2.0]), (F.q_wave, [0.3, -1.2, 2.0]), (F.r_coupled, [0.5, -1.0, 1.5, 0.25])]
-STEP_CASES = [(F.z_bowl_grad, [6.0, -2.0], 0.01), (F.z_bowl_grad, [0.0, 1.0], 0.25), (F.rosenbrock_grad, [0.5, 1.5], 0.02)]
+STEP_CASES = [(F.z_bowl_grad, [6.0, -2.0], 0.01), (F.z_bowl_grad, [0.0, 1.0], 0.25),
+              (F.rosenbrock_grad, [0.5, 1.5], 0.02)]
 DESCENT_CASES = [(F.z_bowl_grad, [6.0, -2.0], 0.01, 5), (F.z_bowl_grad, [0.0, 3.0], 0.3, 12),
                  (F.rosenbrock_grad, [-0.5, 1.0], 0.01, 6)]
 

@@ -181,18 +181,18 @@ class Session:
 
     def _request(self, msg: dict, timeout: float) -> dict:
         if self.dead:
-            raise C.StudentException("RuntimeError", self.dead)
+            raise C.StudentError("RuntimeError", self.dead)
         try:
             return self.worker.request(msg, timeout)
         except TimeoutError:
             self.dead = f"stopped: no answer within {timeout:g} s (an endless loop?) — the grader ended it"
             self.worker.kill()
-            raise C.StudentException("TimeoutError", f"did not finish within {timeout:g} s (an endless loop?)") \
+            raise C.StudentError("TimeoutError", f"did not finish within {timeout:g} s (an endless loop?)") \
                 from None
         except (EOFError, OSError, P.ProtocolError) as exc:
             self.dead = f"the sandboxed process running your code stopped ({type(exc).__name__}: {exc})"
             self.worker.kill()
-            raise C.StudentException("RuntimeError", self.dead) from None
+            raise C.StudentError("RuntimeError", self.dead) from None
 
     def call(self, name: str, args: tuple, kwargs: dict) -> Any:
         msg = {"op": "call", "name": name, "args": self._encode(list(args)), "kwargs": self._encode(kwargs),
@@ -200,7 +200,7 @@ class Session:
         reply = self._request(msg, self.call_timeout + 5)
         if "error" in reply:
             e = reply["error"] or {}
-            raise C.StudentException(str(e.get("type", "Error"))[:80], str(e.get("message", ""))[:2000],
+            raise C.StudentError(str(e.get("type", "Error"))[:80], str(e.get("message", ""))[:2000],
                                      str(e.get("line", ""))[:300], e.get("lineno") if isinstance(
                                          e.get("lineno"), int) else None)
         special = self._decoder(args)
@@ -346,7 +346,7 @@ def grade_notebook(source: Any, release: Any, submitted: Any, assignment: str, n
                 cr.message = buf.getvalue().strip() or "✓ passed"
             except C.GradingError as exc:
                 cr.message = str(exc)
-            except C.StudentException as exc:
+            except C.StudentError as exc:
                 cr.message = f"{exc.type_name}: {exc.message}"
             except AssertionError as exc:
                 cr.message = C.wrap(str(exc) or "a check failed")
