@@ -366,6 +366,7 @@ def test_markup_from_the_learner_is_text(graded):
     nb = nbformat.read(str(course / "autograded" / "h_xss" / ASSIGNMENT / "tiny.ipynb"), as_version=4)
     md = "".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert "<img" not in md and "<script" not in md and "&lt;img" in md
+    assert not re.search(r"(?i)javascript:", md)
     for c in nb.cells:
         for o in c.get("outputs", []):
             assert set(o.get("data", {})) <= {"text/plain"}, o  # only text, never HTML or JS outputs

@@ -20,9 +20,13 @@ from nnlib.instructor.runner import NotebookResult, _meta, _src, is_test
 _TAG = re.compile(r"<[^>]*>|<!--.*?-->", re.S)
 
 
+_SCHEME = re.compile(r"(?i)\b(java\s*script|vb\s*script|data)\s*:")
+
+
 def escape_markdown(text: str) -> str:
-    """Learner-written markdown with every HTML tag shown as text (markdown formatting still renders)."""
-    return _TAG.sub(lambda m: html.escape(m.group(0)), text)
+    """Learner-written markdown with every HTML tag shown as text (markdown formatting still renders) and no
+    link that runs script (``[x](javascript:...)`` becomes text)."""
+    return _SCHEME.sub(lambda m: m.group(1) + " :", _TAG.sub(lambda m: html.escape(m.group(0)), text))
 
 
 def _stream(text: str) -> Any:

@@ -134,8 +134,10 @@ def program(source: Any, release: Any, submitted: Any) -> tuple[list[dict], dict
 class Session:
     """The trusted side of one worker: ``require`` and the learner's functions as Remote proxies."""
 
-    def __init__(self, worker: sandbox.Worker, cell_errors: dict[str, dict], call_timeout: float):
+    def __init__(self, worker: sandbox.Worker, cell_errors: dict[str, dict], call_timeout: float,
+                 deadline: float | None = None):
         self.worker, self.cell_errors, self.call_timeout = worker, cell_errors, call_timeout
+        self.deadline = deadline  # time.monotonic() by which the whole submission must be done
         self.dead: str | None = None
 
     # -- data across the boundary
@@ -182,6 +184,13 @@ class Session:
     def _request(self, msg: dict, timeout: float) -> dict:
         if self.dead:
             raise C.StudentError("RuntimeError", self.dead)
+        if self.deadline is not None:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                self.dead = "not run: the submission used all of its time"
+                self.worker.kill()
+                raise C.StudentError("TimeoutError", self.dead)
+            timeout = min(timeout, left)
         try:
             return self.worker.request(msg, timeout)
         except TimeoutError:
@@ -321,7 +330,7 @@ def grade_notebook(source: Any, release: Any, submitted: Any, assignment: str, n
                 res.answer_outputs[r["key"]] = str(r.get("output", ""))[:20_000]
                 if r.get("error"):
                     res.answer_errors[r["key"]] = r["error"]
-        session = Session(worker, _answer_owner(results, keys, source), call_timeout)
+        session = Session(worker, _answer_owner(results, keys, source), call_timeout, deadline=t0 + wall_timeout)
         if "*" in res.answer_errors:
             session.dead = "your cells did not finish running (an endless loop, or the process was killed)"
         import nnlib.grading as grading
