@@ -1,5 +1,7 @@
 # expect: 4/4 ok  -- children that each allocate memory cannot take more than the job's memory limit together
 import os
+def add(a, b):
+    return a + b
 kids = []
 for _ in range(4):
     pid = os.fork()
@@ -17,5 +19,3 @@ for pid in kids:
         os.waitpid(pid, 0)
     except ChildProcessError:
         pass
-def add(a, b):
-    return a + b
