@@ -275,7 +275,7 @@ def describe_local(exc: BaseException) -> StudentException:
 
 
 _MATMUL = re.compile(r"matmul: Input operand (\d) has a mismatch in its core dimension (\d), with gufunc signature "
-                     r"[^(]*\(size (\d+) is different from (\d+)\)")
+                     r".*?\(size (\d+) is different from (\d+)\)")
 _BCAST = re.compile(r"operands could not be broadcast together with shapes ([^ ]+) ([^ ]+)")
 _DOT = re.compile(r"shapes \(([^)]*)\) and \(([^)]*)\) not aligned")
 

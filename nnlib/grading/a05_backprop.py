@@ -16,6 +16,7 @@ mistakes, computed by :func:`variant` / :func:`relu_variant` / :func:`delta_vari
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -30,7 +31,7 @@ ALLOWED = [A.sigmoid, A.sigmoid_prime, A.softmax]
 ALLOWED_TEXT = "NumPy, sigmoid, sigmoid_prime, softmax, net.weights, net.biases, net.sizes, net.num_layers"
 BACKPROP_CASES = [([4, 4, 4, 4], 3, 4), ([3, 4, 2], 0, 5), ([4, 5, 3, 2], 1, 6)]
 SINGLE_CASES = [([4, 4, 4, 4], 3, 1), ([3, 4, 2], 0, 1), ([4, 5, 3, 2], 1, 1)]
-DELTA_CASES = [(4, 4, 7, 3.0), (3, 6, 8, 3.0), (5, 2, 9, 500.0)]  # (n_out, m, seed, scale of z)
+DELTA_CASES = [(4, 4, 7, 3.0), (3, 6, 8, 3.0), (5, 2, 9, 1000.0)]  # (n_out, m, seed, scale of z)
 # (sizes, seed, m, zeros): zeros → one example is all zeros and half the first layer's biases are 0, so some
 # z^2 are exactly 0 (ReLU'(0) = 0 is tested)
 RELU_CASES = [([4, 4, 4, 4], 3, 4, False), ([4, 4, 4], 5, 4, True), ([3, 5, 4], 1, 6, False),
@@ -46,7 +47,6 @@ MISTAKES = {
               "layer above, δ^l = ((w^(l+1))ᵀ δ^(l+1)) ⊙ σ'(z^l) — in code net.weights[-l + 1], not [-l]",
     "no_T": "multiplies δ^(l+1) by w^(l+1) instead of its transpose in BP2: δ^l = ((w^(l+1))ᵀ δ^(l+1)) ⊙ σ'(z^l)",
     "prime_up": "takes σ' one layer too high (σ'(z^(l+1)) in BP2): δ^l uses σ'(z^l) of its own layer",
-    "prime_down": "takes σ' one layer too low (σ'(z^(l−1)) in BP2): δ^l uses σ'(z^l) of its own layer",
     "matmul": "uses a matrix product where BP2 has the elementwise (Hadamard) product ⊙: "
               "δ^l = ((w^(l+1))ᵀ δ^(l+1)) * σ'(z^l) with *, not @",
     "matmul_out": "uses a matrix product where BP1 has the elementwise product ⊙: δ^L = (a^L − y) * σ'(z^L)",
@@ -109,10 +109,6 @@ def variant(net: Any, x: np.ndarray, y: np.ndarray, kind: str | None = None) -> 
                     delta = back
                 elif kind == "prime_up":
                     delta = back * sp(zs[-l + 1])
-                elif kind == "prime_down":
-                    if l + 1 > len(zs):
-                        return None
-                    delta = back * sp(zs[-l - 1])
                 elif kind == "matmul":
                     delta = back @ prime(-l)
                 else:
@@ -150,7 +146,6 @@ RELU_MISTAKES = {
               "layer above, δ^l = ((w^(l+1))ᵀ δ^(l+1)) ⊙ ReLU'(z^l) — in code net.weights[-l + 1], not [-l]",
     "no_T": "multiplies δ^(l+1) by w^(l+1) instead of its transpose: δ^l = ((w^(l+1))ᵀ δ^(l+1)) ⊙ ReLU'(z^l)",
     "prime_up": "takes ReLU' one layer too high (ReLU'(z^(l+1))): δ^l uses ReLU'(z^l) of its own layer",
-    "prime_down": "takes ReLU' one layer too low (ReLU'(z^(l−1))): δ^l uses ReLU'(z^l) of its own layer",
     "matmul": "uses a matrix product where the elementwise product ⊙ belongs: "
               "δ^l = ((w^(l+1))ᵀ δ^(l+1)) * ReLU'(z^l) with *, not @",
     "a_same": "uses the layer's own activation a^l for ∂C/∂w^l: it is δ^l (a^(l−1))ᵀ, the activation of the "
@@ -231,10 +226,6 @@ def relu_variant(net: Any, x: np.ndarray, y: np.ndarray, kind: str | None = None
                 back = W @ delta if kind == "no_T" else W.T @ delta
                 if kind == "prime_up":
                     factor = _relu_prime(zs[-l + 1], None)
-                elif kind == "prime_down":
-                    if l + 1 > len(zs):
-                        return None
-                    factor = _relu_prime(zs[-l - 1], None)
                 else:
                     factor = _relu_prime(zs[-l], kind)
                 delta = back @ factor if kind == "matmul" else back * factor
@@ -272,8 +263,25 @@ def relu_problem(sizes: Sequence[int], seed: int, m: int, zeros: bool = False) -
 # ---------------------------------------------------------------- comparing (nabla_b, nabla_w) pairs
 
 
+INDEX_HINT = ("If it is zs[...] or activations[...] in the backward loop: zs holds z^2 … z^L (one entry per layer "
+              "after the input) and activations a^1 … a^L, so δ^l uses zs[-l] and ∂C/∂w^l uses activations[-l - 1]; "
+              "zs[-l - 1] (the derivative one layer too low) does not exist for the first hidden layer.")
+
+
+MATMUL_HINT = "the derivative of the activation multiplies elementwise, δ^l = (…) ⊙ σ'(z^l) is written with *, not @"
+_PRIME_PRODUCT = re.compile(r"@\s*\(?\s*(sigmoid_prime|relu_prime|\(?\s*zs\[|np\.where|np\.heaviside|\(?\s*z\s*>)")
+
+
 def _call(fn: Any, name: str, *args: Any) -> Any:
-    return invoke(fn, name, *args, allowed=ALLOWED, allowed_text=ALLOWED_TEXT)
+    try:
+        return invoke(fn, name, *args, allowed=ALLOWED, allowed_text=ALLOWED_TEXT)
+    except GradingError as exc:
+        text = str(exc)
+        if "raised IndexError" in text and "out of range" in text:
+            fail(f"{text}\n  {INDEX_HINT}")
+        if "raised ValueError" in text and "matmul" in text and _PRIME_PRODUCT.search(" ".join(text.split())):
+            fail(f"`{name}` uses a matrix product where an elementwise one belongs: {MATMUL_HINT}\n  {text}")
+        raise
 
 
 def _data(sizes: Sequence[int], seed: int, m: int) -> tuple[np.ndarray, np.ndarray]:
@@ -471,8 +479,15 @@ def delta_variant(z: np.ndarray, y: np.ndarray, kind: str | None = None) -> np.n
 
 
 def _delta_case(n: int, m: int, seed: int, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """z of shape (n, m) (scale ≤ 100: scale · N(0, 1); larger: 3 · N(0, 1) with the first column shifted by
+    +scale and the last by −scale, so e^z overflows there and underflows here) and one-hot columns y."""
     rng = np.random.default_rng(seed + 2000)
-    z = scale * rng.standard_normal((n, m))
+    if scale <= 100:
+        z = scale * rng.standard_normal((n, m))
+    else:
+        z = 3 * rng.standard_normal((n, m))
+        z[:, 0] += scale
+        z[:, -1] -= scale
     y = np.zeros((n, m))
     y[rng.integers(0, n, m), np.arange(m)] = 1.0
     return z, y
@@ -498,8 +513,9 @@ def check_softmax_delta(softmax_delta: Callable, cases: Sequence | None = None, 
         except (TypeError, ValueError):
             gh = None
         if gh is not None and gh.shape == z.shape and not np.all(np.isfinite(gh)) and scale > 100:
-            fail(f"{name} gives NaN or inf for large |z|: e^z overflows — subtract each column's maximum before "
-                 "np.exp (the softmax does not change), or use the provided softmax(z, axis=0)", case)
+            fail(f"{name} gives NaN or inf for large |z|: e^z overflows, or a softmax output underflows to 0 and "
+                 "is divided by (−y/a) — subtract each column's maximum before np.exp (or use the provided "
+                 "softmax(z, axis=0)) and simplify δ^L until it needs no division", case)
         d = judge(got, ref, "δ^L", case, show_values, first=first)
         worst = max(worst, d.rel_error or 0.0)
     ok(f"{name} looks correct: δ^L matches ∂C/∂z^L for softmax outputs with the cross-entropy cost "
