@@ -246,6 +246,8 @@ RELU_GOOD = [
     ("prime_from_a", edit(RELU, ("(zs[-l] > 0)", "(activations[-l] > 0)"))),
     ("heaviside", edit(RELU, ("(zs[-l] > 0)", "np.heaviside(zs[-l], 0.0)"))),
     ("where", edit(RELU, ("(zs[-l] > 0)", "np.where(zs[-l] > 0, 1.0, 0.0)"))),
+    ("sign_of_a", edit(RELU, ("(zs[-l] > 0)", "np.sign(activations[-l])"))),
+    ("uses_softmax_delta", edit(RELU, ("delta = activations[-1] - y", "delta = softmax(zs[-1], axis=0) - y"))),
     ("own_softmax", edit(RELU, ("softmax(z, axis=0) if", "np.exp(z - z.max(axis=0)) / np.exp(z - z.max(axis=0)).sum("
                                                           "axis=0) if"))),
 ]
@@ -337,7 +339,7 @@ def test_mistake_named(bug_id, ref, src, phrase):
     assert msg, f"{bug_id} passes the public check"
     assert phrase in msg, f"{bug_id}: {msg}"
     hidden_msg = verdict(HIDDEN[name], define(src, name))
-    assert hidden_msg, f"{bug_id} passes the hidden cases"
+    assert phrase in hidden_msg, f"{bug_id} (hidden cases): {hidden_msg}"
 
 
 @pytest.mark.parametrize("name,src", [("backprop", s) for _, s in BACKPROP_GOOD]
@@ -490,7 +492,7 @@ def test_capstone_mistake_named(bug_id, ref, src, phrase):
 def test_capstone_bad_backprop_does_not_learn():
     bad = edit(BP, ("(activations[-1] - y)", "(y - activations[-1])"))
     msg = verdict(lambda f: A8.check_train(f, target=0.8), train_fn(bp=bad))
-    assert "below the 80 % target" in msg, msg
+    assert "below the 80 % target" in msg and "not learnt anything" in msg, msg
 
 
 def test_capstone_partial_credit_between_80_and_90():
@@ -508,6 +510,18 @@ def test_capstone_time_limit():
                         "    return net.weights, net.biases"))
     msg = verdict(lambda f: A8.check_train(f, time_limit=0.5), train_fn(slow))
     assert "over the 0.5 s limit" in msg, msg
+
+
+def test_capstone_grader_timeout_is_the_time_limit():
+    """In the grader a call past its limit comes back as the worker's TimeoutError: the message names the limit."""
+    from nnlib.grading._core import Remote, StudentException
+
+    def call(name, args, kwargs, timeout=None):
+        assert timeout == A8.TIME_LIMIT + 5
+        raise StudentException("TimeoutError", f"did not finish within {timeout:g} s")
+
+    msg = verdict(lambda f: A8.check_train(f), Remote("train", call))
+    assert "did not finish: over the 60 s limit" in msg, msg
 
 
 def test_capstone_prepared_weights_fail_the_graded_split():
@@ -647,3 +661,14 @@ def test_pipeline_capstone_partial_credit_and_cheats():
     cells = grade("a08_capstone", {"backprop": edit(BP, ("net.weights[-l + 1].T @ delta",
                                                           "net.weights[-l + 1] @ delta"))})
     assert "instead of its transpose" in cells["test_backprop"].message
+
+
+@pipeline
+def test_pipeline_rebinding_cheat_gains_nothing():
+    """An answer cell that rebinds the checks (and require) next to a buggy backprop still gets 0, named."""
+    bug = next(b for b in BACKPROP_BUGS if b[0] == "bp2_no_T")[2]
+    cheat = bug + ("\nimport nnlib.grading\nnnlib.grading.check_backprop = lambda *a, **k: None\n"
+                   "check_backprop = lambda *a, **k: None\nrequire = lambda name: None\n")
+    cells = grade("a05_backprop", {"backprop": cheat})
+    assert cells["test_backprop"].points == 0 and cells["test_backprop_hidden"].points == 0
+    assert "instead of its transpose" in cells["test_backprop"].message, cells["test_backprop"].message

@@ -448,6 +448,8 @@ DELTA_MISTAKES = {
     "minus_one": "subtracts 1 from every output: only the target class, where y_j = 1, gets the −1",
     "mean": "is divided by the number of examples m: δ^L has one column per example, nothing is averaged",
     "sum": "is summed over the examples: δ^L has one column per example, shape (n_out, m) like z",
+    "sign": "has the opposite sign: it is a − y, not y − a (C falls as the target's output a_j grows, so "
+            "∂C/∂z is negative there)",
 }
 
 
@@ -474,6 +476,7 @@ def delta_variant(z: np.ndarray, y: np.ndarray, kind: str | None = None) -> np.n
             "minus_one": lambda: a - 1,
             "mean": lambda: (a - y) / z.shape[1],
             "sum": lambda: (a - y).sum(axis=1, keepdims=True),
+            "sign": lambda: y - a,
         }[kind]()
     return out
 

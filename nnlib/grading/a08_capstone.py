@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from nnlib.grading._core import fail, fname, host, invoke, ok, say, wrap
+from nnlib.grading._core import GradingError, fail, fname, host, invoke, ok, say, wrap
 from nnlib.grading.a05_backprop import ALLOWED, ALLOWED_TEXT
 
 TIME_LIMIT = 60.0        # seconds one call of train may take (stated in the prompt)
@@ -111,19 +111,25 @@ def check_train(train: Callable, target: float = 0.9, seed: int | None = None, r
     (xtr, ytr), (xte, yte) = problem(seed, relabel)
     case = (f"{name}(X, labels) with X of shape {xtr.shape} (8×8 digits as rows)"
             + (", classes relabelled and pixels permuted" if relabel else ""))
+    slow = (f"over the {time_limit:g} s limit: fewer epochs or a vectorised minibatch (one matrix product per "
+            "layer for the whole batch instead of a loop over the examples)")
     t0 = time.perf_counter()
-    got = invoke(train, name, xtr.copy(), ytr.copy(), allowed=ALLOWED, allowed_text=ALLOWED_TEXT,
-                 timeout=time_limit + 5)
+    try:
+        got = invoke(train, name, xtr.copy(), ytr.copy(), allowed=ALLOWED, allowed_text=ALLOWED_TEXT,
+                     timeout=time_limit + 5)
+    except GradingError as exc:
+        if "raised TimeoutError" in str(exc):
+            fail(f"{name} did not finish: {slow}", case)
+        raise
     elapsed = time.perf_counter() - t0
     if elapsed > time_limit:
-        fail(f"{name} took {elapsed:.1f} s, over the {time_limit:g} s limit: fewer epochs or a vectorised "
-             "minibatch (one matrix product per layer for the whole batch)", case)
+        fail(f"{name} took {elapsed:.1f} s, {slow}", case)
     ws, bs, f = _network(got, name)
     acc = accuracy(ws, bs, f, xte, yte)
     acc_train = accuracy(ws, bs, f, xtr, ytr)
     sizes = [64] + [w.shape[0] for w in ws]
-    figures = (f"test accuracy {100 * acc:.1f} % on {len(yte)} held-out digits (training accuracy "
-               f"{100 * acc_train:.1f} %), network {sizes}, {elapsed:.1f} s")
+    figures = (f"{100 * acc:.1f} % test accuracy on {len(yte)} held-out digits (training accuracy "
+               f"{100 * acc_train:.1f} %, network {sizes}, {elapsed:.1f} s)")
     if acc < target:
         if acc_train < 0.2:
             why = ("the network has not learnt anything (chance is 10 %): check backprop above, that the targets are "
@@ -133,7 +139,7 @@ def check_train(train: Callable, target: float = 0.9, seed: int | None = None, r
                    "L2 regularisation")
         else:
             why = "train longer, tune η and the minibatch size, or try another number of hidden neurons"
-        fail(f"{figures}: below the {100 * target:g} % target — {why}", case)
+        fail(f"the network from {name} is below the {100 * target:g} % target: {figures} — {why}", case)
     ok(f"{name} reaches the {100 * target:g} % target: {figures}")
     if not show_values:
         return acc
