@@ -672,3 +672,48 @@ def test_pipeline_rebinding_cheat_gains_nothing():
     cells = grade("a05_backprop", {"backprop": cheat})
     assert cells["test_backprop"].points == 0 and cells["test_backprop_hidden"].points == 0
     assert "instead of its transpose" in cells["test_backprop"].message, cells["test_backprop"].message
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assign", ["a05_backprop", "a08_capstone"])
+def test_source_notebook_executes_and_every_check_passes(assign, monkeypatch, tmp_path):
+    """The instructor's notebook, run top to bottom in a kernel: every test cell prints its ✓ (self-check mode)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv("NNLIB_QUICK", "1")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    nb = nbformat.read(ROOT / "solutions" / assign / f"{assign}.ipynb", as_version=4)
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    errors = [o.get("evalue") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+              if o.get("output_type") == "error"]
+    assert not errors, errors
+    tests = [c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
+    assert tests and all("✓" in "".join(o.get("text", "") for o in c.get("outputs", [])) for c in tests)
+
+
+SKLEARN_TRAIN = '''
+def train(X, labels):
+    from sklearn.neural_network import MLPClassifier
+    clf = MLPClassifier(hidden_layer_sizes=(32,), max_iter=200, random_state=0).fit(X, labels)
+    return [w.T for w in clf.coefs_], [b.reshape(-1, 1) for b in clf.intercepts_], "relu"
+'''
+
+
+def test_capstone_machine_learning_library_refused():
+    pytest.importorskip("sklearn")
+    msg = verdict(lambda f: A8.check_train(f, target=0.8), train_fn(SKLEARN_TRAIN))
+    assert "machine-learning library `sklearn`" in msg and "does not allow" in msg, msg
+
+
+@pipeline
+def test_pipeline_capstone_machine_learning_library_refused():
+    """sklearn's MLPClassifier is refused by the import guard, and hidden from the sandbox when the guard is gone."""
+    pytest.importorskip("sklearn")
+    cells = grade("a08_capstone", {"train": SKLEARN_TRAIN})
+    assert all(cells[t].points == 0 for t in ("test_train", "test_train_hidden_80", "test_train_hidden_90"))
+    assert "machine-learning library `sklearn`" in cells["test_train"].message, cells["test_train"].message
+    hostile = "import sys\nsys.meta_path.pop(0)  # the worker's import guard\n" + SKLEARN_TRAIN
+    cells = grade("a08_capstone", {"train": hostile})
+    assert all(cells[t].points == 0 for t in ("test_train", "test_train_hidden_80", "test_train_hidden_90"))
+    assert "No module named 'sklearn" in cells["test_train"].message, cells["test_train"].message

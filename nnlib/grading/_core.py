@@ -31,6 +31,7 @@ from nnlib import gradcheck as G
 WIDTH = 88
 _NNLIB_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _AUTODIFF = ("torch", "jax", "jaxlib", "tensorflow", "autograd", "mxnet", "paddle")
+_LEARNING = ("sklearn", "keras", "xgboost", "lightgbm", "catboost", "skorch")  # train networks for the learner
 NOT_ALLOWED = "[not allowed]"  # marks the worker's import/attribute errors for a name an answer may not use
 
 
@@ -174,8 +175,8 @@ class _Guard:
                 return  # nnlib calling itself (inside an allowed function)
             mod = os.path.relpath(fn, os.path.dirname(_NNLIB_DIR)).replace(os.sep, ".")[:-3]
             self.hits.append(f"{mod}.{code.co_qualname if hasattr(code, 'co_qualname') else code.co_name}")
-        elif any(f"{os.sep}{pkg}{os.sep}" in fn for pkg in _AUTODIFF) and "site-packages" in fn:
-            pkg = next(p for p in _AUTODIFF if f"{os.sep}{p}{os.sep}" in fn)
+        elif any(f"{os.sep}{pkg}{os.sep}" in fn for pkg in _AUTODIFF + _LEARNING) and "site-packages" in fn:
+            pkg = next(p for p in _AUTODIFF + _LEARNING if f"{os.sep}{p}{os.sep}" in fn)
             self.hits.append(pkg)
 
 
@@ -197,9 +198,9 @@ def _codes(obj: Any) -> set:
 
 
 def delegation_message(what: str, asks: str, allowed: str) -> str:
+    why = "" if what.startswith("the ") else " (nnlib's own version is the reference your answer is compared with)"
     return (f"{asks} calls {what}, which this exercise does not allow: it asks you to write that computation "
-            f"yourself (nnlib's own version is the reference your answer is compared with). "
-            f"You may use: {allowed}.")
+            f"yourself{why}. You may use: {allowed}.")
 
 
 def invoke(fn: Any, name: str, *args: Any, allowed: Iterable[Any] = (), allowed_text: str = "NumPy",
@@ -254,6 +255,8 @@ _entry_code = _entry.__code__
 
 
 def _pretty(hit: str) -> str:
+    if hit in _LEARNING:
+        return f"the machine-learning library `{hit}`"
     if hit in _AUTODIFF:
         return f"the automatic-differentiation library `{hit}`"
     return f"nnlib's own `{hit.removesuffix('.__init__')}`"

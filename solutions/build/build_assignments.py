@@ -1054,10 +1054,12 @@ Train on one split and look at the digits your network gets wrong.
     code("demo", '''
 data = digits(split=(1497, 0, 300), seed=0)
 (X_train, y_train), (X_test, y_test) = data.train, data.test
-weights, biases = train(X_train, y_train)[:2]
+result = train(X_train, y_train)
+weights, biases = result[:2]
+hidden = {"relu": lambda z: np.maximum(z, 0), "tanh": np.tanh}.get(result[2] if len(result) > 2 else "", sigmoid)
 a = X_test.T
 for w, b in zip(weights[:-1], biases[:-1]):
-    a = sigmoid(w @ a + b)
+    a = hidden(w @ a + b)
 pred = np.argmax(weights[-1] @ a + biases[-1], axis=0)
 wrong = [(int(t), int(p)) for t, p in zip(y_test, pred) if t != p]
 print(f"test accuracy {np.mean(pred == y_test):.1%}; (digit, predicted) of the mistakes: {wrong}")
