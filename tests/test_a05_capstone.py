@@ -230,6 +230,12 @@ RELU_BUGS = [
     ("bias_axis", RELU, edit(RELU, ("delta.sum(axis=1, keepdims=True)", "delta.sum(axis=0, keepdims=True)")),
      "wrong axis"),
     ("sign", RELU, edit(RELU, ("delta = activations[-1] - y", "delta = y - activations[-1]")), "opposite sign"),
+    ("bp4_transposed", RELU, edit(RELU, ("delta @ activations[-2].T", "activations[-2] @ delta.T"),
+                                  ("delta @ activations[-l - 1].T", "activations[-l - 1] @ delta.T")), "transposed"),
+    ("bias_not_summed", RELU, edit(RELU, ("nabla_b[-1] = delta.sum(axis=1, keepdims=True)", "nabla_b[-1] = delta"),
+                                   ("nabla_b[-l] = delta.sum(axis=1, keepdims=True)", "nabla_b[-l] = delta")),
+     "one entry per example"),
+    ("prime_down", RELU, edit(RELU, ("(zs[-l] > 0)", "(zs[-l - 1] > 0)")), "one layer too low"),
     ("mean", RELU, edit(RELU, ("    return nabla_b, nabla_w", "    m = x.shape[1]\n"
                                "    return [b / m for b in nabla_b], [w / m for w in nabla_w]")), "divided by"),
     ("assign_not_add", RELU, edit(RELU_LOOP, ("nabla_b[-1] += delta", "nabla_b[-1] = delta"),
@@ -657,6 +663,9 @@ def test_pipeline_capstone_partial_credit_and_cheats():
         assert all(cells[t].points == 0 for t in ("test_train", "test_train_hidden_80", "test_train_hidden_90"))
         assert "not available" in cells["test_train"].message or "does not allow" in cells["test_train"].message, \
             cells["test_train"].message
+    # the capstone's backprop delegating to the net it is handed
+    cells = grade("a08_capstone", {"backprop": DELEGATIONS["backprop_single"].replace("backprop_single", "backprop")})
+    assert cells["test_backprop"].points == 0 and "has no `backprop`" in cells["test_backprop"].message
     # a broken backprop: its own cell names the bug, and train does not reach the target
     cells = grade("a08_capstone", {"backprop": edit(BP, ("net.weights[-l + 1].T @ delta",
                                                           "net.weights[-l + 1] @ delta"))})

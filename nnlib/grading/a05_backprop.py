@@ -277,9 +277,10 @@ def _call(fn: Any, name: str, *args: Any) -> Any:
         return invoke(fn, name, *args, allowed=ALLOWED, allowed_text=ALLOWED_TEXT)
     except GradingError as exc:
         text = str(exc)
-        if "raised IndexError" in text and "out of range" in text:
+        flat = " ".join(text.split())  # the message is wrapped
+        if "raised IndexError" in flat and "out of range" in flat:
             fail(f"{text}\n  {INDEX_HINT}")
-        if "raised ValueError" in text and "matmul" in text and _PRIME_PRODUCT.search(" ".join(text.split())):
+        if "raised ValueError" in flat and "matmul" in flat and _PRIME_PRODUCT.search(flat):
             fail(f"`{name}` uses a matrix product where an elementwise one belongs: {MATMUL_HINT}\n  {text}")
         raise
 
