@@ -124,6 +124,18 @@ BACKPROP_BUGS = [
                            "    return [b / m for b in nabla_b], [w / m for w in nabla_w]")), "divided by"),
     ("bp4_transposed", BP, edit(BP, ("delta @ activations[-2].T", "activations[-2] @ delta.T"),
                                 ("delta @ activations[-l - 1].T", "activations[-l - 1] @ delta.T")), "transposed"),
+    ("delta_late", BP, edit(BP, ("""        delta = (net.weights[-l + 1].T @ delta) * sigmoid_prime(zs[-l])
+        nabla_b[-l] = delta.sum(axis=1, keepdims=True)
+        nabla_w[-l] = delta @ activations[-l - 1].T""", """        nabla_b[-l] = delta.sum(axis=1, keepdims=True)
+        nabla_w[-l] = delta @ activations[-l - 1].T
+        delta = (net.weights[-l + 1].T @ delta) * sigmoid_prime(zs[-l])""")), "with δ^(l+1)"),
+    ("bp4_a_not_transposed", BP, edit(BP, ("delta @ activations[-2].T", "delta @ activations[-2]"),
+                                      ("delta @ activations[-l - 1].T", "delta @ activations[-l - 1]")),
+     "instead of its transpose in BP4"),
+    ("no_x_in_activations", BP, edit(BP, ("activation, activations, zs = x, [x], []",
+                                          "activation, activations, zs = x, [], []")), "activations a^1 … a^L"),
+    ("loop_stops_early", BP, edit(BP, ("for l in range(2, net.num_layers):", "for l in range(2, net.num_layers - 1):")),
+     "never reached"),
     ("order_swapped", BP, edit(BP, ("    return nabla_b, nabla_w", "    return nabla_w, nabla_b")),
      "(nabla_w, nabla_b)"),
     ("lists_reversed", BP, edit(BP, ("    return nabla_b, nabla_w", "    return nabla_b[::-1], nabla_w[::-1]")),
@@ -236,6 +248,15 @@ RELU_BUGS = [
                                    ("nabla_b[-l] = delta.sum(axis=1, keepdims=True)", "nabla_b[-l] = delta")),
      "one entry per example"),
     ("prime_down", RELU, edit(RELU, ("(zs[-l] > 0)", "(zs[-l - 1] > 0)")), "one layer too low"),
+    ("delta_late", RELU, edit(RELU, ("        delta = (net.weights[-l + 1].T @ delta) * (zs[-l] > 0)",
+                                     "        late = delta"),
+                              ("""        nabla_b[-l] = delta.sum(axis=1, keepdims=True)
+        nabla_w[-l] = delta @ activations[-l - 1].T""", """        nabla_b[-l] = late.sum(axis=1, keepdims=True)
+        nabla_w[-l] = late @ activations[-l - 1].T
+        delta = (net.weights[-l + 1].T @ delta) * (zs[-l] > 0)""")), "with δ^(l+1)"),
+    ("a_not_transposed", RELU, edit(RELU, ("delta @ activations[-2].T", "delta @ activations[-2]"),
+                                    ("delta @ activations[-l - 1].T", "delta @ activations[-l - 1]")),
+     "instead of its transpose"),
     ("mean", RELU, edit(RELU, ("    return nabla_b, nabla_w", "    m = x.shape[1]\n"
                                "    return [b / m for b in nabla_b], [w / m for w in nabla_w]")), "divided by"),
     ("assign_not_add", RELU, edit(RELU_LOOP, ("nabla_b[-1] += delta", "nabla_b[-1] = delta"),

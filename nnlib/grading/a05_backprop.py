@@ -54,6 +54,9 @@ MISTAKES = {
               "below (in code activations[-l - 1], not [-l])",
     "bias_axis": "sums δ over the wrong axis in BP3: the examples are the columns, so ∂C/∂b^l = δ^l summed over "
                  "axis 1, shape (n_l, 1) like net.biases",
+    "a_no_T": "multiplies δ^l by a^(l−1) instead of its transpose in BP4: ∂C/∂w^l = δ^l (a^(l−1))ᵀ",
+    "delta_late": "computes ∂C/∂b^l and ∂C/∂w^l of a hidden layer with δ^(l+1), the error of the layer above: "
+                  "first compute δ^l with BP2, then use it in BP3 and BP4",
     "sign": "has the opposite sign: the output error is a^L − y, not y − a^L",
     "mean": "is divided by the batch size m: return the sum over the examples (update_mini_batch divides by m "
             "later)",
@@ -99,10 +102,12 @@ def variant(net: Any, x: np.ndarray, y: np.ndarray, kind: str | None = None) -> 
                 return scale * (d.sum(axis=0, keepdims=True) if kind == "bias_axis" else d.sum(axis=1, keepdims=True))
 
             def wgrad(d: np.ndarray, l: int) -> np.ndarray:
-                return scale * (d @ (acts[-l] if kind == "a_same" else acts[-l - 1]).T)
+                a_in = acts[-l] if kind == "a_same" else acts[-l - 1]
+                return scale * (d @ a_in if kind == "a_no_T" else d @ a_in.T)
 
             nb[-1], nw[-1] = bias(delta), wgrad(delta, 1)
             for l in range(2, L):
+                late = (bias(delta), wgrad(delta, l)) if kind == "delta_late" else None
                 W = net.weights[-l] if kind == "w_same" else net.weights[-l + 1]
                 back = W @ delta if kind == "no_T" else W.T @ delta
                 if kind == "bp2":
@@ -113,7 +118,7 @@ def variant(net: Any, x: np.ndarray, y: np.ndarray, kind: str | None = None) -> 
                     delta = back @ prime(-l)
                 else:
                     delta = back * prime(-l)
-                nb[-l], nw[-l] = bias(delta), wgrad(delta, l)
+                nb[-l], nw[-l] = late or (bias(delta), wgrad(delta, l))
             return nb, nw
     except ValueError:
         return None
@@ -152,6 +157,9 @@ RELU_MISTAKES = {
               "layer below (in code activations[-l - 1], not [-l])",
     "bias_axis": "sums δ over the wrong axis for ∂C/∂b: the examples are the columns, so sum δ^l over axis 1, "
                  "shape (n_l, 1) like net.biases",
+    "a_no_T": "multiplies δ^l by a^(l−1) instead of its transpose: ∂C/∂w^l = δ^l (a^(l−1))ᵀ",
+    "delta_late": "computes ∂C/∂b^l and ∂C/∂w^l of a hidden layer with δ^(l+1), the error of the layer above: "
+                  "first compute δ^l (back through the weights and ReLU'), then use it",
     "sign": "has the opposite sign: δ^L = a^L − y, not y − a^L",
     "mean": "is divided by the batch size m: the cost is the sum over the examples, so is the gradient",
     "last": "equals the gradient of the last example of the batch alone: the examples' gradients were overwritten "
@@ -216,12 +224,14 @@ def relu_variant(net: Any, x: np.ndarray, y: np.ndarray, kind: str | None = None
                 return scale * (d.sum(axis=0, keepdims=True) if kind == "bias_axis" else d.sum(axis=1, keepdims=True))
 
             def wgrad(d: np.ndarray, l: int) -> np.ndarray:
-                return scale * (d @ (acts[-l] if kind == "a_same" else acts[-l - 1]).T)
+                a_in = acts[-l] if kind == "a_same" else acts[-l - 1]
+                return scale * (d @ a_in if kind == "a_no_T" else d @ a_in.T)
 
             nb: list[Any] = [None] * n
             nw: list[Any] = [None] * n
             nb[-1], nw[-1] = bias(delta), wgrad(delta, 1)
             for l in range(2, n + 1):
+                late = (bias(delta), wgrad(delta, l)) if kind == "delta_late" else None
                 W = net.weights[-l] if kind == "w_same" else net.weights[-l + 1]
                 back = W @ delta if kind == "no_T" else W.T @ delta
                 if kind == "prime_up":
@@ -229,7 +239,7 @@ def relu_variant(net: Any, x: np.ndarray, y: np.ndarray, kind: str | None = None
                 else:
                     factor = _relu_prime(zs[-l], kind)
                 delta = back @ factor if kind == "matmul" else back * factor
-                nb[-l], nw[-l] = bias(delta), wgrad(delta, l)
+                nb[-l], nw[-l] = late or (bias(delta), wgrad(delta, l))
             return nb, nw
     except ValueError:
         return None
@@ -328,6 +338,11 @@ def _compare(name: str, net: Net, got: Any, ref: tuple[list, list], variants: di
         fail(f"{name} returned the lists in reverse order: nabla_b[0] and nabla_w[0] belong to the first layer "
              "after the input, like net.biases[0] and net.weights[0] (fill them with negative indices, "
              "nabla_w[-l], or reverse the lists before returning)", case)
+    missing = [f"{what}[{l}]" for what, lst in (("nabla_w", gw), ("nabla_b", gb)) for l in range(n) if lst[l] is None]
+    if missing and len(missing) < 2 * n:
+        fail(f"{name}: {', '.join(missing)} still None — the backward loop never reached "
+             f"{'that layer' if len(missing) <= 2 else 'those layers'}: for l in range(2, net.num_layers) visits every "
+             "layer below the output (range stops one short of its end)", case)
     correct = all(close(gb[l], ref_b[l]) for l in range(n)) and all(close(gw[l], ref_w[l]) for l in range(n))
     if not correct:  # whole-answer mistakes first: one name for the bug, not one per layer
         for kind, v in variants.items():
