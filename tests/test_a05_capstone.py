@@ -199,6 +199,12 @@ DELTA_BUGS = [
     ("summed", DELTA, edit(DELTA, ("softmax(z, axis=0) - y", "(softmax(z, axis=0) - y).sum(axis=1, keepdims=True)")),
      "summed over the examples"),
     ("sign", DELTA, edit(DELTA, ("softmax(z, axis=0) - y", "y - softmax(z, axis=0)")), "opposite sign"),
+    ("jacobian_divides_by_a", DELTA, edit(DELTA, ("return softmax(z, axis=0) - y", """a = softmax(z, axis=0)
+    out = np.empty_like(z)
+    for i in range(z.shape[1]):
+        J = np.diag(a[:, i]) - np.outer(a[:, i], a[:, i])
+        out[:, i] = J @ (-y[:, i] / a[:, i])
+    return out""")), "needs no division"),
     ("overflow", DELTA, edit(DELTA, ("return softmax(z, axis=0) - y",
                                      "e = np.exp(z)\n    return e / e.sum(axis=0) - y")), "overflows"),
 ]

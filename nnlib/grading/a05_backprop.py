@@ -498,17 +498,17 @@ def delta_variant(z: np.ndarray, y: np.ndarray, kind: str | None = None) -> np.n
 
 
 def _delta_case(n: int, m: int, seed: int, scale: float) -> tuple[np.ndarray, np.ndarray]:
-    """z of shape (n, m) (scale ≤ 100: scale · N(0, 1); larger: 3 · N(0, 1) with the first column shifted by
-    +scale and the last by −scale, so e^z overflows there and underflows here) and one-hot columns y."""
+    """z of shape (n, m) and one-hot columns y.  scale ≤ 100: z = scale · N(0, 1); larger: z = 3 · N(0, 1) with
+    the first column shifted by +scale (e^z overflows) and, in the last column, the target's z lowered by scale
+    (a confident wrong answer: its softmax output underflows to 0, so −y/a is infinite)."""
     rng = np.random.default_rng(seed + 2000)
-    if scale <= 100:
-        z = scale * rng.standard_normal((n, m))
-    else:
-        z = 3 * rng.standard_normal((n, m))
-        z[:, 0] += scale
-        z[:, -1] -= scale
+    z = (scale if scale <= 100 else 3.0) * rng.standard_normal((n, m))
     y = np.zeros((n, m))
-    y[rng.integers(0, n, m), np.arange(m)] = 1.0
+    target = rng.integers(0, n, m)
+    y[target, np.arange(m)] = 1.0
+    if scale > 100:
+        z[:, 0] += scale
+        z[target[-1], -1] -= scale
     return z, y
 
 

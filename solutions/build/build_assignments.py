@@ -639,7 +639,8 @@ Derive the output error $\delta^L_j = \partial C / \partial z^L_j$ on paper firs
 $a^L_k$ for every $k$: each output of the softmax depends on every $z^L_j$), simplify it as far as you can, then
 write `softmax_delta(z, y)`: `z` holds $z^L$ for $m$ examples, shape `(n_out, m)` (one column per example), `y` the
 one-hot targets, same shape. Return $\delta^L$ with one column per example (nothing summed or averaged). It must
-not overflow for large $|z|$.
+stay finite for large $|z|$: a column with $z \approx 1000$, and a confident wrong answer (the target's $z$ far
+below the others, so its softmax output rounds to 0).
 """),
     solution("softmax_delta", SOFTMAX_DELTA),
     tests("test_softmax_delta", 2, 'check_softmax_delta(require("softmax_delta"))'),
