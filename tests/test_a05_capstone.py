@@ -584,7 +584,12 @@ def train(X, labels):
 
 # ---------------------------------------------------------------- through the real pipeline (sandbox, as root)
 
-pipeline = pytest.mark.skipif(os.geteuid() != 0, reason="the sandboxed pipeline needs root (namespaces, cgroups)")
+_needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the sandboxed pipeline needs root (namespaces, cgroups)")
+
+
+def pipeline(fn):
+    """A test through the real grading pipeline: slow (a sandboxed worker per submission), root only."""
+    return pytest.mark.slow(_needs_root(fn))
 
 
 def _nb(path: Path):
