@@ -1,4 +1,4 @@
-"""The checks behind the course's exercises, one module per assignment (``a01_perceptron`` … ``a07_cnn``).
+"""The checks behind the course's exercises, one module per assignment (``a01_perceptron`` … ``a08_capstone``).
 
 Every ``check_*`` function runs a learner's code on cases, compares it with nnlib's reference, and either
 prints one line starting with ✓ or raises :class:`GradingError` (an ``AssertionError``) whose text names
@@ -19,25 +19,27 @@ from nnlib.grading._core import GradingError, require
 from nnlib.grading.a01_perceptron import check_perceptron_predict, check_perceptron_rule, check_perceptron_train
 from nnlib.grading.a02_xor import check_gate, check_xor_network
 from nnlib.grading.a03_gradient_descent import (
-                                                check_gd_step,
-                                                check_gradient_descent,
-                                                check_numerical_derivative,
-                                                check_numerical_gradient,
+    check_gd_step,
+    check_gradient_descent,
+    check_numerical_derivative,
+    check_numerical_gradient,
 )
 from nnlib.grading.a04_derivatives import check_derivative
-from nnlib.grading.a05_backprop import check_backprop
+from nnlib.grading.a05_backprop import check_backprop, check_backprop_relu_softmax, check_softmax_delta
 from nnlib.grading.a06_sgd import (
-                                                check_adam,
-                                                check_momentum,
-                                                check_sgd_epoch,
-                                                check_softmax_cross_entropy,
-                                                check_update_mini_batch,
+    check_adam,
+    check_momentum,
+    check_sgd_epoch,
+    check_softmax_cross_entropy,
+    check_update_mini_batch,
 )
 from nnlib.grading.a07_cnn import check_conv_backward, check_conv_forward, check_layer_backward, check_maxpool_backward
+from nnlib.grading.a08_capstone import check_train
 
 __all__ = ["GradingError", "require", "check_perceptron_predict", "check_perceptron_rule", "check_perceptron_train",
            "check_gate", "check_xor_network", "check_numerical_derivative", "check_numerical_gradient",
            "check_gd_step", "check_gradient_descent", "check_derivative", "check_backprop",
+           "check_softmax_delta", "check_backprop_relu_softmax", "check_train",
            "check_update_mini_batch", "check_sgd_epoch", "check_momentum", "check_adam",
            "check_softmax_cross_entropy", "check_conv_forward", "check_conv_backward", "check_maxpool_backward",
            "check_layer_backward"]

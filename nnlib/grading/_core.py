@@ -31,6 +31,7 @@ from nnlib import gradcheck as G
 WIDTH = 88
 _NNLIB_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _AUTODIFF = ("torch", "jax", "jaxlib", "tensorflow", "autograd", "mxnet", "paddle")
+_LEARNING = ("sklearn", "keras", "xgboost", "lightgbm", "catboost", "skorch")  # train networks for the learner
 NOT_ALLOWED = "[not allowed]"  # marks the worker's import/attribute errors for a name an answer may not use
 
 
@@ -134,6 +135,10 @@ class Remote:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._call(self.name, args, kwargs)
 
+    def call_within(self, timeout: float, *args: Any, **kwargs: Any) -> Any:
+        """Call with a per-call time limit other than the grader's default (a training run)."""
+        return self._call(self.name, args, kwargs, timeout=timeout)
+
     def __repr__(self) -> str:
         return f"<the learner's {self.name}>"
 
@@ -170,8 +175,8 @@ class _Guard:
                 return  # nnlib calling itself (inside an allowed function)
             mod = os.path.relpath(fn, os.path.dirname(_NNLIB_DIR)).replace(os.sep, ".")[:-3]
             self.hits.append(f"{mod}.{code.co_qualname if hasattr(code, 'co_qualname') else code.co_name}")
-        elif any(f"{os.sep}{pkg}{os.sep}" in fn for pkg in _AUTODIFF) and "site-packages" in fn:
-            pkg = next(p for p in _AUTODIFF if f"{os.sep}{p}{os.sep}" in fn)
+        elif any(f"{os.sep}{pkg}{os.sep}" in fn for pkg in _AUTODIFF + _LEARNING) and "site-packages" in fn:
+            pkg = next(p for p in _AUTODIFF + _LEARNING if f"{os.sep}{p}{os.sep}" in fn)
             self.hits.append(pkg)
 
 
@@ -193,24 +198,27 @@ def _codes(obj: Any) -> set:
 
 
 def delegation_message(what: str, asks: str, allowed: str) -> str:
+    why = "" if what.startswith("the ") else " (nnlib's own version is the reference your answer is compared with)"
     return (f"{asks} calls {what}, which this exercise does not allow: it asks you to write that computation "
-            f"yourself (nnlib's own version is the reference your answer is compared with). "
-            f"You may use: {allowed}.")
+            f"yourself{why}. You may use: {allowed}.")
 
 
 def invoke(fn: Any, name: str, *args: Any, allowed: Iterable[Any] = (), allowed_text: str = "NumPy",
-           advice: Callable[[StudentError], str | None] | None = None, **kwargs: Any) -> Any:
+           advice: Callable[[StudentError], str | None] | None = None, timeout: float | None = None,
+           **kwargs: Any) -> Any:
     """Call the learner's ``fn(*args, **kwargs)``: translate its errors, refuse delegation.
 
     ``allowed``: nnlib functions/classes the exercise provides (everything else in nnlib is off limits
     while the learner's code runs); ``allowed_text`` lists them in the message.  ``advice``: what an
     exception raised in the learner's code means in this exercise (None: the generic :func:`explain`).
+    ``timeout``: the grader's limit for this call in seconds (default: its per-call limit); the notebook
+    cannot stop a call, so there the check measures the time itself.
     """
     if isinstance(fn, Remote):
         if not fn.is_callable:
             fail(f"`{name}` should be a function, got {fn.value!r}"[:300])
         try:
-            return fn(*args, **kwargs)
+            return fn.call_within(timeout, *args, **kwargs) if timeout is not None else fn(*args, **kwargs)
         except StudentError as exc:
             _raise_student(exc, name, advice)
     if not callable(fn):
@@ -249,6 +257,8 @@ _entry_code = _entry.__code__
 
 
 def _pretty(hit: str) -> str:
+    if hit in _LEARNING:
+        return f"the machine-learning library `{hit}`"
     if hit in _AUTODIFF:
         return f"the automatic-differentiation library `{hit}`"
     return f"nnlib's own `{hit.removesuffix('.__init__')}`"
@@ -270,7 +280,7 @@ def describe_local(exc: BaseException) -> StudentError:
 
 
 _MATMUL = re.compile(r"matmul: Input operand (\d) has a mismatch in its core dimension (\d), with gufunc signature "
-                     r"[^(]*\(size (\d+) is different from (\d+)\)")
+                     r".*?\(size (\d+) is different from (\d+)\)")
 _BCAST = re.compile(r"operands could not be broadcast together with shapes ([^ ]+) ([^ ]+)")
 _DOT = re.compile(r"shapes \(([^)]*)\) and \(([^)]*)\) not aligned")
 

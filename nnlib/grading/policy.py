@@ -19,12 +19,18 @@ POLICY: dict[str, dict] = {
     "a04_derivatives": {"modules": {"nnlib.activations": {"relu": "relu", "sigmoid": "sigmoid",
                                                           "softplus": "softplus", "tanh": "tanh"}}, "extra": []},
     "a05_backprop": {"modules": {"nnlib": {"Network": UNAVAILABLE},
-                                 "nnlib.activations": {"sigmoid": "sigmoid", "sigmoid_prime": "sigmoid_prime"}},
+                                 "nnlib.activations": {"sigmoid": "sigmoid", "sigmoid_prime": "sigmoid_prime",
+                                                       "softmax": "softmax"}},
                      "extra": []},
     "a06_sgd": {"modules": {"nnlib": {"Network": UNAVAILABLE}, "nnlib.activations": {"softmax": "softmax"},
                             "nnlib.datasets": {"digits": UNAVAILABLE, "nielsen_format": UNAVAILABLE}},
                 "extra": ["provided_sgd"]},
     "a07_cnn": {"modules": {"nnlib": {"layers": UNAVAILABLE}}, "extra": []},
+    "a08_capstone": {"modules": {"nnlib": {"Network": UNAVAILABLE},
+                                 "nnlib.activations": {"sigmoid": "sigmoid", "sigmoid_prime": "sigmoid_prime",
+                                                       "softmax": "softmax"},
+                                 "nnlib.datasets": {"digits": UNAVAILABLE}},
+                     "extra": []},
 }
 
 DEFAULT = {"modules": {}, "extra": []}

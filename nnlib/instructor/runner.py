@@ -203,10 +203,11 @@ class Session:
             self.worker.kill()
             raise C.StudentError("RuntimeError", self.dead) from None
 
-    def call(self, name: str, args: tuple, kwargs: dict) -> Any:
+    def call(self, name: str, args: tuple, kwargs: dict, timeout: float | None = None) -> Any:
+        limit = self.call_timeout if timeout is None else float(timeout)
         msg = {"op": "call", "name": name, "args": self._encode(list(args)), "kwargs": self._encode(kwargs),
-               "timeout": self.call_timeout}
-        reply = self._request(msg, self.call_timeout + 5)
+               "timeout": limit}
+        reply = self._request(msg, limit + 5)
         if "error" in reply:
             e = reply["error"] or {}
             raise C.StudentError(str(e.get("type", "Error"))[:80], str(e.get("message", ""))[:2000],

@@ -302,6 +302,25 @@ def default_binds() -> list[str]:
     return sorted(set(paths))
 
 
+def library_dirs() -> list[str]:
+    """Installed packages that would do an exercise for the learner (automatic differentiation, networks trained
+    by a library): hidden in the worker's root, so popping the import guard off sys.meta_path finds nothing."""
+    import importlib.util
+
+    from nnlib.instructor import worker
+
+    out = []
+    for name in worker.AUTODIFF + worker.LEARNING:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        for loc in (spec.submodule_search_locations or []) if spec else []:
+            if os.path.isdir(loc):
+                out.append(os.path.realpath(loc))
+    return sorted(set(out))
+
+
 def worker_sys_path(nnlib_parent: str) -> list[str]:
     """The worker's sys.path: the stdlib and site-packages, never the directory that holds nnlib's source."""
     import site
@@ -368,7 +387,7 @@ def spawn(policy: dict, *, sandbox: bool, scratch: str, job: int, memory_mb: int
     if sandbox:
         root = os.path.join(scratch, f"root-{job}")
         os.makedirs(root, mode=0o700)
-        cfg.update(root=root, binds=default_binds(), links=default_links(), hide=[nnlib_dir],
+        cfg.update(root=root, binds=default_binds(), links=default_links(), hide=[nnlib_dir, *library_dirs()],
                    uid=UID_BASE + job % 4000)
     else:
         isolation = ["no namespaces: the learner's code can read what the grader's user can read and use the network",

@@ -27,6 +27,7 @@ import types
 HERE = os.path.dirname(os.path.abspath(__file__))
 NOT_ALLOWED = "[not allowed]"
 AUTODIFF = ("torch", "jax", "jaxlib", "tensorflow", "autograd", "mxnet", "paddle")
+LEARNING = ("sklearn", "keras", "xgboost", "lightgbm", "catboost", "skorch")  # they train networks for the learner
 CELL_OUTPUT_LIMIT = 20_000     # characters kept per cell
 TOTAL_OUTPUT_LIMIT = 200_000
 
@@ -80,6 +81,9 @@ class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         if top in AUTODIFF:
             raise ImportError(f"{NOT_ALLOWED} {{asks}} imports the automatic-differentiation library `{top}`, which "
                               "this exercise does not allow: it asks you to derive and code the gradient yourself.")
+        if top in LEARNING:
+            raise ImportError(f"{NOT_ALLOWED} {{asks}} imports the machine-learning library `{top}`, which this "
+                              "exercise does not allow: it asks you to write the network and its training yourself.")
         return None
 
     def create_module(self, spec):

@@ -540,6 +540,43 @@ def backprop(net, x, y):
     ### END SOLUTION
 '''
 
+SOFTMAX_DELTA = '''
+def softmax_delta(z, y):
+    """δ^L = ∂C/∂z^L for softmax outputs a^L = softmax(z^L) and C = −Σ_j y_j ln a^L_j, column by column.
+
+    z and y have shape (n_out, m): one column per example, y one-hot. Returns an array shaped like z.
+    """
+    ### BEGIN SOLUTION
+    return softmax(z, axis=0) - y
+    ### END SOLUTION
+'''
+
+BP_RELU = '''
+def backprop_relu_softmax(net, x, y):
+    """Σ over the m columns of x of the gradients of C_x = −Σ_j y_j ln a^L_j.
+
+    Hidden layers a^l = ReLU(z^l), output a^L = softmax(z^L); returns (nabla_b, nabla_w).
+    """
+    ### BEGIN SOLUTION
+    nabla_b = [None] * len(net.biases)
+    nabla_w = [None] * len(net.weights)
+    activation, activations, zs = x, [x], []
+    for i, (b, w) in enumerate(zip(net.biases, net.weights)):
+        z = w @ activation + b
+        zs.append(z)
+        activation = softmax(z, axis=0) if i == len(net.weights) - 1 else np.maximum(z, 0)
+        activations.append(activation)
+    delta = activations[-1] - y  # softmax + cross-entropy: no extra factor
+    nabla_b[-1] = delta.sum(axis=1, keepdims=True)
+    nabla_w[-1] = delta @ activations[-2].T
+    for l in range(2, net.num_layers):
+        delta = (net.weights[-l + 1].T @ delta) * (zs[-l] > 0)  # ReLU'(z) = 1 where z > 0, else 0
+        nabla_b[-l] = delta.sum(axis=1, keepdims=True)
+        nabla_w[-l] = delta @ activations[-l - 1].T
+    return nabla_b, nabla_w
+    ### END SOLUTION
+'''
+
 A05 = [
     md("intro", r"""
 # Assignment 5 — Backpropagation (lectures 4–5)
@@ -554,16 +591,20 @@ $$\delta^L = (a^L - y) \odot \sigma'(z^L) \quad\text{(BP1)}\qquad
 $$\frac{\partial C}{\partial b^l_j} = \delta^l_j \quad\text{(BP3)}\qquad
 \frac{\partial C}{\partial w^l_{jk}} = a^{l-1}_k\,\delta^l_j \quad\text{(BP4)}$$
 
-`net` is an `nnlib.Network` with a sigmoid activation: use `net.weights` (a list, `net.weights[0]` is $w^2$),
-`net.biases` (columns) and `net.num_layers`; `sigmoid` and `sigmoid_prime` are imported for you. Do not call
-`net.backprop` — that is what you are writing.
+`net` carries Nielsen's network as data: `net.weights` (a list, `net.weights[0]` is $w^2$), `net.biases`
+(columns), `net.sizes` and `net.num_layers` — and no `backprop`: that is what you are writing. You may use NumPy
+and the functions imported for you: `sigmoid`, `sigmoid_prime` and `softmax` (a numerically stable softmax;
+`softmax(z, axis=0)` normalises every column). Nothing else from nnlib: its own versions are the reference your
+answers are compared with.
+
+Exercises 3 and 4 give you a network, not its equations: you derive them.
 """ + HOWTO),
     setup("setup", SETUP_HEAD + '''
 import time
 
 from nnlib import Network
-from nnlib.activations import sigmoid, sigmoid_prime
-from nnlib.grading import check_backprop, require
+from nnlib.activations import sigmoid, sigmoid_prime, softmax
+from nnlib.grading import check_backprop, check_backprop_relu_softmax, check_softmax_delta, require
 '''),
     md("ex1", r"""
 ## Exercise 1 — backprop for one example (5 points)
@@ -591,6 +632,39 @@ examples. Mind which axis is which.
     tests("test_backprop", 4, 'check_backprop(require("backprop"))'),
     hidden("test_backprop_hidden", 3, '''check_backprop(require("backprop"), show_values=False,
                cases=[([3, 3, 3, 3], 101, 3), ([5, 2, 6], 200, 7), ([2, 6, 3, 4], 201, 9), ([6, 4, 6, 2], 202, 8)])'''),
+    md("ex3", r"""
+## Exercise 3 — derive δ^L for a softmax output with the cross-entropy cost (4 points)
+
+Replace the sigmoid output layer by a **softmax**: $a^L_j = e^{z^L_j} / \sum_k e^{z^L_k}$, and the quadratic cost by the
+**cross-entropy** $C = -\sum_j y_j \ln a^L_j$, where $y$ is one-hot (one entry 1, the others 0).
+
+Derive the output error $\delta^L_j = \partial C / \partial z^L_j$ on paper first (the chain rule through
+$a^L_k$ for every $k$: each output of the softmax depends on every $z^L_j$), simplify it as far as you can, then
+write `softmax_delta(z, y)`: `z` holds $z^L$ for $m$ examples, shape `(n_out, m)` (one column per example), `y` the
+one-hot targets, same shape. Return $\delta^L$ with one column per example (nothing summed or averaged). It must
+stay finite for large $|z|$: a column with $z \approx 1000$, and a confident wrong answer (the target's $z$ far
+below the others, so its softmax output rounds to 0).
+"""),
+    solution("softmax_delta", SOFTMAX_DELTA),
+    tests("test_softmax_delta", 2, 'check_softmax_delta(require("softmax_delta"))'),
+    hidden("test_softmax_delta_hidden", 2, '''check_softmax_delta(require("softmax_delta"), show_values=False,
+                    cases=[(6, 6, 31, 3.0), (10, 3, 32, 3.0), (4, 9, 33, 800.0)])'''),
+    md("ex4", r"""
+## Exercise 4 — backprop through ReLU hidden layers with a softmax output (6 points)
+
+Now every hidden layer is a **ReLU** layer, $a^l = \max(0, z^l)$ (take $\mathrm{ReLU}'(0) = 0$), the output layer
+is the softmax of exercise 3, and the cost of a batch is the **sum** over its $m$ examples of
+$C_x = -\sum_j y_j \ln a^L_j$. Work out which of BP1–BP4 change and how, then write
+`backprop_relu_softmax(net, x, y)`: `x` has shape `(n_in, m)`, `y` one-hot columns of shape `(n_out, m)`; return
+`(nabla_b, nabla_w)` shaped like `net.biases` and `net.weights`, summed over the examples. (`net.feedforward` is
+the sigmoid network of exercises 1–2: do not use it here.)
+"""),
+    solution("backprop_relu_softmax", BP_RELU),
+    tests("test_backprop_relu_softmax", 3, 'check_backprop_relu_softmax(require("backprop_relu_softmax"))'),
+    hidden("test_backprop_relu_softmax_hidden", 3, '''check_backprop_relu_softmax(
+    require("backprop_relu_softmax"), show_values=False,
+    cases=[([3, 3, 3, 3], 41, 3, True), ([6, 3, 5], 42, 8, False), ([2, 5, 4, 3], 43, 5, True),
+           ([4, 6, 4], 44, 9, False)])'''),
     md("try", r"""
 ## Try it: one matrix product instead of a loop
 
@@ -895,6 +969,112 @@ print(f"loops {1e3 * t_loops:.1f} ms, im2col {1e3 * t_fast:.2f} ms, same result:
 '''),
 ]
 
+# ---------------------------------------------------------------- a08: capstone
+
+CAP_TRAIN = '''
+def train(X, labels):
+    """Train a sigmoid network on the rows of X (n, 64) with digits `labels` (n,); return (weights, biases)."""
+    ### BEGIN SOLUTION
+    rng = np.random.default_rng(0)
+    sizes = [64, 32, 10]
+    weights = [rng.standard_normal((o, i)) / np.sqrt(i) for i, o in zip(sizes[:-1], sizes[1:])]
+    biases = [np.zeros((o, 1)) for o in sizes[1:]]
+    net = SimpleNamespace(sizes=sizes, num_layers=len(sizes), weights=weights, biases=biases)
+    xs = X.T                                  # one column per example
+    ys = np.eye(10)[labels].T                 # one-hot columns
+    n, eta, batch = xs.shape[1], 3.0, 10
+    for epoch in range(30):
+        order = rng.permutation(n)
+        for k in range(0, n, batch):
+            idx = order[k:k + batch]
+            nabla_b, nabla_w = backprop(net, xs[:, idx], ys[:, idx])
+            m = len(idx)
+            net.weights = [w - (eta / m) * nw for w, nw in zip(net.weights, nabla_w)]
+            net.biases = [b - (eta / m) * nb for b, nb in zip(net.biases, nabla_b)]
+    return net.weights, net.biases
+    ### END SOLUTION
+'''
+
+A08 = [
+    md("intro", r"""
+# Assignment 8 — Capstone: your backprop and SGD learn to read handwritten digits
+
+Everything so far comes together: **your** backpropagation and **your** stochastic gradient descent train a network
+on real handwritten digits — the 1,797 8×8 images shipped with nnlib (`nnlib.datasets.digits`), pixels scaled to
+$[0, 1]$.
+
+Write `train(X, labels)`: `X` holds the training images as rows, shape `(n, 64)`, and `labels` their digits, ints
+0–9, shape `(n,)`. Build a network (your choice of hidden layers and sizes), train it with your own `backprop` and
+minibatch SGD, and return it as `(weights, biases)` in Nielsen's layout: `weights[i]` of shape
+$(n_l, n_{l-1})$ starting from the 64 inputs and ending with 10 outputs, `biases[i]` a column $(n_l, 1)$. The hidden
+layers are sigmoid layers; if you use another activation, return `(weights, biases, "relu")` or `"tanh"`.
+
+**How it is graded.** The grader calls your `train` with training digits only, then computes the accuracy of the
+network you return on 300 held-out digits your function never sees (the predicted digit is the largest output):
+
+* **at least 80 %** test accuracy: half the points of exercise 2; **at least 90 %**: all of them;
+* **time limit: 60 seconds** for one call of `train` (a vectorised minibatch solution needs a few seconds);
+* graded runs use other splits of the digits, **rename the classes and shuffle the pixels** (the same way for
+  training and test): your `train` must learn from the data it is given — weights prepared in advance score 10 %.
+
+You may use NumPy and what is imported below (`sigmoid`, `sigmoid_prime`, `softmax`, `SimpleNamespace`); nothing
+else from nnlib (no `Network`, no `Model`, no optimisers), and `digits()` only in the "Try it" cell: while grading,
+`train` has no access to any data set except its arguments.
+""" + HOWTO),
+    setup("setup", SETUP_HEAD + '''
+from types import SimpleNamespace
+
+from nnlib.activations import sigmoid, sigmoid_prime, softmax
+from nnlib.datasets import digits
+from nnlib.grading import check_backprop, check_train, require
+'''),
+    md("ex1", r"""
+## Exercise 1 — your backprop (3 points)
+
+Write `backprop(net, x, y)` as in assignment 5, exercise 2: a sigmoid network with the quadratic cost
+$C_x = \tfrac12 \lVert a^L - y \rVert^2$, `x` of shape `(n_in, m)` with one example per column, `y` of shape
+`(n_out, m)`; return `(nabla_b, nabla_w)` summed over the $m$ examples. `net` has `weights`, `biases` and
+`num_layers` (a `SimpleNamespace(weights=..., biases=..., num_layers=...)` works).
+"""),
+    solution("backprop", BP_BATCH),
+    tests("test_backprop", 2, 'check_backprop(require("backprop"))'),
+    hidden("test_backprop_hidden", 1, '''check_backprop(require("backprop"), show_values=False,
+               cases=[([3, 3, 3, 3], 301, 3), ([5, 2, 6], 302, 7), ([2, 6, 3, 4], 303, 9)])'''),
+    md("ex2", r"""
+## Exercise 2 — train it on the digits (8 points)
+
+Write `train(X, labels)` (see the top of the notebook): turn the rows into columns and the labels into one-hot
+columns, initialise the weights (e.g. $w \sim N(0, 1/n_{in})$ with a fixed seed), and run minibatch SGD with your
+`backprop` — each step $w \to w - \frac{\eta}{m} \nabla_w$, $b \to b - \frac{\eta}{m} \nabla_b$ over a shuffled
+minibatch of $m$ examples. Choose the hidden layer size, $\eta$, the minibatch size and the number of epochs so
+that the test accuracy reaches 90 % within the time limit. The test cell below trains once on a public split.
+"""),
+    solution("train", CAP_TRAIN),
+    tests("test_train", 2, 'check_train(require("train"), target=0.80)'),
+    hidden("test_train_hidden_80", 2,
+           'check_train(require("train"), target=0.80, seed=101, relabel=True, show_values=False)'),
+    hidden("test_train_hidden_90", 4,
+           'check_train(require("train"), target=0.90, seed=202, relabel=True, show_values=False)'),
+    md("try", r"""
+## Try it: what did it learn?
+
+Train on one split and look at the digits your network gets wrong.
+"""),
+    code("demo", '''
+data = digits(split=(1497, 0, 300), seed=0)
+(X_train, y_train), (X_test, y_test) = data.train, data.test
+result = train(X_train, y_train)
+weights, biases = result[:2]
+hidden = {"relu": lambda z: np.maximum(z, 0), "tanh": np.tanh}.get(result[2] if len(result) > 2 else "", sigmoid)
+a = X_test.T
+for w, b in zip(weights[:-1], biases[:-1]):
+    a = hidden(w @ a + b)
+pred = np.argmax(weights[-1] @ a + biases[-1], axis=0)
+wrong = [(int(t), int(p)) for t, p in zip(y_test, pred) if t != p]
+print(f"test accuracy {np.mean(pred == y_test):.1%}; (digit, predicted) of the mistakes: {wrong}")
+'''),
+]
+
 ASSIGNMENTS = {
     "a01_perceptron": A01,
     "a02_xor": A02,
@@ -903,6 +1083,7 @@ ASSIGNMENTS = {
     "a05_backprop": A05,
     "a06_sgd": A06,
     "a07_cnn": A07,
+    "a08_capstone": A08,
 }
 
 
