@@ -52,6 +52,15 @@ ALTERNATIVES = [
       "        nb = [a + b for a, b in zip(nb, db)]\n        nw = [a + b for a, b in zip(nw, dw)]\n    return nb, nw\n"),
 ]
 
+MISTAKES += [  # the derivation parts: their full catalogue is in tests/test_a05_capstone.py
+    E("softmax_delta", "target missing", "def softmax_delta(z, y):\n    return softmax(z, axis=0)\n",
+      "target y is missing"),
+    E("softmax_delta", "opposite sign", "def softmax_delta(z, y):\n    return y - softmax(z, axis=0)\n",
+      "opposite sign"),
+    E("backprop_relu_softmax", "returns None", "def backprop_relu_softmax(net, x, y):\n    return None\n",
+      "returned None"),
+]
+
 DELEGATIONS = [
     E("backprop", "net.backprop", "def backprop(net, x, y):\n    return net.backprop(x, y)\n"),
     E("backprop_single", "nnlib Network.backprop", "def backprop_single(net, x, y):\n"
@@ -62,9 +71,16 @@ DELEGATIONS = [
       "    for w, b in zip(ws, bs):\n        a = torch.sigmoid(w @ a + b)\n"
       "    (0.5 * ((a - torch.tensor(y)) ** 2).sum()).backward()\n"
       "    return [b.grad.numpy() for b in bs], [w.grad.numpy() for w in ws]\n"),
+    E("softmax_delta", "nnlib losses", "def softmax_delta(z, y):\n"
+      "    from nnlib.losses import softmax_cross_entropy\n    return softmax_cross_entropy(z.T, y.T)[1].T\n"),
+    E("backprop_relu_softmax", "nnlib Model", "def backprop_relu_softmax(net, x, y):\n"
+      "    from nnlib import Model\n    return Model([]).backward(x, y)\n"),
 ]
 
 CHEATS = (cheats("backprop", "check_backprop", "def backprop(net, x, y):\n    return None\n", full=True,
                  delegation="from nnlib import Network\n\n\ndef backprop(net, x, y):\n"
                             "    return Network.backprop(net, x, y)\n")
-          + cheats("backprop_single", "check_backprop", "def backprop_single(net, x, y):\n    return None\n"))
+          + cheats("backprop_single", "check_backprop", "def backprop_single(net, x, y):\n    return None\n")
+          + cheats("softmax_delta", "check_softmax_delta", "def softmax_delta(z, y):\n    return None\n")
+          + cheats("backprop_relu_softmax", "check_backprop_relu_softmax",
+                   "def backprop_relu_softmax(net, x, y):\n    return None\n"))
