@@ -202,6 +202,17 @@ def _batch(X: np.ndarray, d: np.ndarray, eta: float, epochs: int) -> np.ndarray:
     return w
 
 
+def _stop_at_first_unchanged(X: np.ndarray, d: np.ndarray, eta: float, epochs: int) -> np.ndarray:
+    w = np.zeros(X.shape[1] + 1)
+    for _ in range(epochs):
+        for x, t in zip(X, d):
+            new = rule(w, x, float(t), eta)
+            if np.array_equal(new, w):
+                return w
+            w = new
+    return w
+
+
 def check_perceptron_train(train: Callable, cases: Sequence | None = None, show_values: bool = True) -> None:
     """``train_perceptron(X, d, eta, epochs)``: w from zeros after ``epochs`` passes of the rule, example by example.
 
@@ -247,6 +258,9 @@ def check_perceptron_train(train: Callable, cases: Sequence | None = None, show_
                   "outside and over the examples inside": _nested_wrong(X, d, eta, epochs),
                   "adds up the changes of all the examples with w fixed (a batch update): the perceptron rule "
                   "updates w after each example, in order": _batch(X, d, eta, epochs),
+                  "stops early, at the first example the rule leaves unchanged (a right answer for one example "
+                  "does not mean training is done): run all `epochs` passes, or stop only after a whole pass "
+                  "without mistakes": _stop_at_first_unchanged(X, d, eta, epochs),
                   "ignores the learning rate η (it trains with η = 1)": train_reference(X, d, 1.0, epochs)
                   if eta != 1 else None,
                   "visits the examples in reverse order: go through them in order, first row first":

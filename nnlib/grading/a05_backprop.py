@@ -43,6 +43,8 @@ MISTAKES = {
            "δ^l = ((w^(l+1))ᵀ δ^(l+1)) ⊙ σ'(z^l)",
     "at_a": "evaluates σ' at the activation a^l instead of the weighted input z^l: use σ'(z^l) "
             "(for the sigmoid, a^l (1 − a^l) is the same number)",
+    "at_a_hidden": "evaluates σ' at the activation a^l instead of the weighted input z^l in BP2: use σ'(z^l) "
+                   "(for the sigmoid, a^l (1 − a^l) is the same number)",
     "w_same": "uses the weights w^l of the same layer in BP2: the error comes back through the weights of the "
               "layer above, δ^l = ((w^(l+1))ᵀ δ^(l+1)) ⊙ σ'(z^l) — in code net.weights[-l + 1], not [-l]",
     "no_T": "multiplies δ^(l+1) by w^(l+1) instead of its transpose in BP2: δ^l = ((w^(l+1))ᵀ δ^(l+1)) ⊙ σ'(z^l)",
@@ -85,7 +87,9 @@ def variant(net: Any, x: np.ndarray, y: np.ndarray, kind: str | None = None) -> 
             L = net.num_layers
 
             def prime(i: int) -> np.ndarray:
-                return sp(acts[i]) if kind == "at_a" else sp(zs[i])
+                if kind == "at_a" or (kind == "at_a_hidden" and i != -1):
+                    return sp(acts[i])
+                return sp(zs[i])
 
             err = (y - acts[-1]) if kind == "sign" else (acts[-1] - y)
             if kind == "bp1":

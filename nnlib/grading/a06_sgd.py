@@ -16,7 +16,7 @@ import numpy as np
 from nnlib import activations as A
 from nnlib import losses
 from nnlib.grading import provided_sgd
-from nnlib.grading._core import close, fail, fname, host, invoke, judge, ok
+from nnlib.grading._core import GradingError, close, fail, fname, host, invoke, judge, ok
 from nnlib.grading.provided import Net
 
 ALLOWED_SGD = [provided_sgd.backprop]
@@ -55,7 +55,8 @@ def _compare(net: Any, ref: Any, w0: list, b0: list, case: str, show: bool, m: i
     rw, rb = _changes(ref, w0, b0)
     if all(not np.any(v) for v in dw + db):
         fail("the network is unchanged: update net.weights and net.biases in place (net.weights[l] -= ... or "
-             "assign new lists to net.weights and net.biases)", case)
+             "assign new lists to net.weights and net.biases). If the step is scaled by eta // m or m // eta: // is "
+             "integer division, which gives 0 (or a whole number) here — write eta / m", case)
     for msg, other in mistakes.items():
         if other is None:
             continue
@@ -74,6 +75,32 @@ def _step_each(ref: Any, batch: list, eta: float, w0: list, b0: list) -> Any:
     for x, y in batch:  # one step per example, each with η/m: the weights change inside the loop
         r.update_mini_batch([(x, y)], eta / len(batch))
     return r
+
+
+class _Swapped:
+    """The step a learner takes who unpacks ``dw, db = net.backprop(x, y)`` (the pair in the wrong order)."""
+
+    def __init__(self, ref: Any, batch: list, eta: float, w0: list, b0: list):
+        m = len(batch)
+        gb = [np.zeros_like(b) for b in b0]
+        gw = [np.zeros_like(w) for w in w0]
+        r = copy.deepcopy(ref)
+        r.weights, r.biases = [w.copy() for w in w0], [b.copy() for b in b0]
+        with np.errstate(all="ignore"):
+            try:
+                for x, y in batch:
+                    nb_true, nw_true = r.backprop(x, y)
+                    gb = [a + d for a, d in zip(gb, nw_true)]  # the learner's "db" is really nabla_w, and
+                    gw = [a + d for a, d in zip(gw, nb_true)]  # their "dw" nabla_b (broadcast where square)
+                self.weights = [w - (eta / m) * g for w, g in zip(w0, gw)]
+                self.biases = [b - (eta / m) * g for b, g in zip(b0, gb)]
+            except ValueError:
+                self.weights, self.biases = None, None
+
+
+def _swapped(ref: Any, batch: list, eta: float, w0: list, b0: list) -> Any:
+    s = _Swapped(ref, batch, eta, w0, b0)
+    return s if s.weights is not None else None
 
 
 def _scaled(ref: Any, batch: list, eta: float, w0: list, b0: list) -> Any:
@@ -121,6 +148,8 @@ def check_update_mini_batch(update_mini_batch: Callable, cases: Sequence | None 
             "w ← w − (η/m) Σ ∇C_x divides the sum once": _scaled(ref, batch, eta / m, w0, b0),
             "equals the step for the first example alone (scaled by η/m): the gradients of all the examples "
             "must be added up before the step": _scaled(ref, batch[:1], eta / m, w0, b0),
+            "takes net.backprop's results in the wrong order: it returns (nabla_b, nabla_w) — biases first, "
+            "like (net.biases, net.weights)": _swapped(ref, batch, eta, w0, b0),
         })
     ok(f"{name} looks correct")
 
@@ -152,8 +181,11 @@ def check_sgd_epoch(sgd_epoch: Callable, cases: Sequence | None = None, show_val
             "takes one step on the whole training set: split it into minibatches of mini_batch_size examples "
             "and take one step per minibatch": run([data]),
             "takes only the first minibatch: loop over all of them": run([data[:bs]]),
-            "takes one step per example: each step should use a minibatch of mini_batch_size examples":
-                run([[p] for p in data]) if bs > 1 else None,
+            "uses minibatches of one example (one step per example): each step should use a minibatch of "
+            "mini_batch_size examples": run([[p] for p in data]) if bs > 1 else None,
+            "uses n // mini_batch_size (the number of minibatches) as the size of each minibatch: each step should "
+            "use a minibatch of mini_batch_size examples, training_data[k:k + mini_batch_size]":
+                run([data[k:k + n // bs] for k in range(0, n, n // bs)]) if n // bs not in (0, bs) else None,
             "divides η by the minibatch size: pass eta itself to update_mini_batch, which divides by m":
                 run([data[k:k + bs] for k in range(0, n, bs)], _eta=eta / bs) if bs > 1 else None,
             "uses overlapping minibatches (a step of 1 between their starts): step through the data "
@@ -161,7 +193,17 @@ def check_sgd_epoch(sgd_epoch: Callable, cases: Sequence | None = None, show_val
         }
         invoke(sgd_epoch, name, net, [(x.copy(), y.copy()) for x, y in data], bs, float(eta),
                allowed=ALLOWED_EPOCH, allowed_text="NumPy, net.update_mini_batch and net.backprop")
-        _compare(net, ref, w0, b0, case, show_values, None, mistakes)
+        try:
+            _compare(net, ref, w0, b0, case, show_values, None, mistakes)
+        except GradingError:
+            again = Net(sz, w0, b0, methods=("backprop", "update_mini_batch"))
+            invoke(sgd_epoch, name, again, [(x.copy(), y.copy()) for x, y in data], bs, float(eta),
+                   allowed=ALLOWED_EPOCH, allowed_text="NumPy, net.update_mini_batch and net.backprop")
+            if not all(np.array_equal(host(a), host(b)) for a, b in zip(again.weights + again.biases,
+                                                                         net.weights + net.biases)):
+                fail(f"{name} gives different results for the same data: does it shuffle? The caller shuffles "
+                     "before each epoch; sgd_epoch takes the minibatches in the order it is given", case)
+            raise
     ok(f"{name} looks correct")
 
 
@@ -185,11 +227,16 @@ def check_momentum(momentum_step: Callable, cases: Sequence | None = None, show_
                 fail(f"{name} should return the pair (w_new, v_new)", case)
             v_ref = mu * v - eta * g
             w_ref = w + v_ref
+            if close(out[0], v_ref) and close(out[1], w_ref) and not close(v_ref, w_ref):
+                fail(f"{name} returns (v_new, w_new): the order is (w_new, v_new), the new weights first", case)
             judge(out[1], v_ref, f"v_new from {name}", case, show, gradient=False, first={
                 "ignores the old velocity: v ← μ v − η g keeps a fraction μ of it": -eta * g if np.any(v) else None,
                 "adds the gradient: the velocity moves downhill, v ← μ v − η g": mu * v + eta * g,
                 "scales the gradient by (1 − μ) as well: this course's momentum is v ← μ v − η g":
                     mu * v - (1 - mu) * eta * g,
+                "puts μ on the gradient instead of on the old velocity: v ← μ v − η g (μ keeps a fraction of the "
+                "velocity; the gradient step is η g)": v - mu * eta * g if mu != 1 else None,
+                "multiplies the gradient by μ as well: v ← μ v − η g": mu * v - mu * eta * g if mu != 1 else None,
             })
             judge(out[0], w_ref, f"w_new from {name}", case, show, gradient=False, first={
                 "moves w with the old velocity: compute v_new first, then w ← w + v_new": w + v,
@@ -223,6 +270,8 @@ def check_adam(adam_step: Callable, cases: Sequence | None = None, show_values: 
             mh, vh = m_ref / (1 - b1 ** t), v_ref / (1 - b2 ** t)
             w_ref = w - eta * mh / (np.sqrt(vh) + eps)
             judge(out[1], m_ref, f"m_new from {name}", case, show, gradient=False, first={
+                "uses β₂ for the first moment: m ← β₁ m + (1 − β₁) g (β₁ for m, β₂ for v — are beta1 and beta2 "
+                "swapped?)": b2 * m + (1 - b2) * g if b1 != b2 else None,
                 "returns the bias-corrected m̂ as the new m: keep the running mean m and use m̂ only in the step":
                     mh if t > 0 else None})
             judge(out[2], v_ref, f"v_new from {name}", case, show, gradient=False, first={
@@ -252,9 +301,13 @@ def check_softmax_cross_entropy(fn: Callable, cases: Sequence | None = None, sho
         z, y = rng.standard_normal((m, k)) * scale, rng.integers(0, k, size=m)
         label = "large logits (|z| ~ 1000)" if scale >= 100 else "random logits"
         case = f"{name}(z, y) with z of shape {z.shape} ({label}) and y of shape {y.shape}"
-        out = invoke(fn, name, z.copy(), y.copy(), allowed=ALLOWED_SOFTMAX, allowed_text="NumPy and softmax")
+        z_in = z.copy()
+        out = invoke(fn, name, z_in, y.copy(), allowed=ALLOWED_SOFTMAX, allowed_text="NumPy and softmax")
         if not isinstance(out, (tuple, list)) or len(out) != 2:
             fail(f"{name} should return the pair (loss, dz)", case)
+        if not np.array_equal(z_in, z):
+            fail(f"{name} changed z in place (e.g. z -= z.max(...)): compute a new array, z_shift = z − max z, and "
+                 "leave z as it was", case)
         ref_loss, ref_dz = losses.softmax_cross_entropy(z, y)
         try:
             arr = np.asarray(out[0], dtype=np.float64).reshape(-1)
@@ -273,6 +326,17 @@ def check_softmax_cross_entropy(fn: Callable, cases: Sequence | None = None, sho
             if abs(loss - m * ref_loss) < 1e-7 * max(1.0, m * abs(ref_loss)):
                 fail(f"the loss from {name} is {m}× too large: it is summed over the {m} examples where the "
                      f"mean is expected{shown}", case)
+            with np.errstate(all="ignore"):
+                sm0 = np.exp(z - z.max(axis=0, keepdims=True))
+                sm0 /= sm0.sum(axis=0, keepdims=True)
+                wrong_axis = -np.mean(np.log(sm0[np.arange(m), y]))
+                cols = -np.mean(np.log(A.softmax(z)[:, y]))
+            if abs(loss - wrong_axis) < 1e-7 * max(1.0, abs(wrong_axis)):
+                fail(f"the loss from {name} takes the softmax over the wrong axis: each row of z is one example, so "
+                     f"normalise over axis=1 (the k classes), not axis=0{shown}", case)
+            if abs(loss - cols) < 1e-7 * max(1.0, abs(cols)):
+                fail(f"the loss from {name} picks p[:, y] — for every example the columns of all the labels: take "
+                     f"each example's own label, p[np.arange(m), y]{shown}", case)
             if abs(loss + ref_loss) < 1e-7 * max(1.0, abs(ref_loss)):
                 fail(f"the loss from {name} has the wrong sign: L = −(1/m) Σ_i ln softmax(z_i)[y_i] ≥ 0{shown}", case)
             fail(f"the loss from {name} is wrong{shown}: −(1/m) Σ_i ln softmax(z_i)[y_i]", case)
@@ -284,6 +348,7 @@ def check_softmax_cross_entropy(fn: Callable, cases: Sequence | None = None, sho
         judge(out[1], ref_dz, f"dz from {name}", case, show, batch_size=m, first={
             "is softmax(z)/m: subtract the one-hot targets, dz = (softmax(z) − onehot(y)) / m": sm / m,
             "is (z − onehot(y))/m: subtract the targets from softmax(z), not from z": (z - onehot) / m,
+            "adds the one-hot targets: subtract them, dz = (softmax(z) − onehot(y)) / m": (sm + onehot) / m,
             f"is divided by m twice ((softmax(z) − onehot(y)) / m²): divide by m = {m} once":
                 (sm - onehot) / m / m,
         })

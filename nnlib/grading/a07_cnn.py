@@ -13,7 +13,7 @@ import numpy as np
 
 from nnlib import gradcheck as G
 from nnlib import layers as L
-from nnlib.grading._core import fail, fname, invoke, judge, ok
+from nnlib.grading._core import close, fail, fname, host, invoke, judge, ok
 
 ALLOWED: list = []
 ALLOWED_TEXT = "NumPy (plain loops are fine)"
@@ -95,8 +95,41 @@ def _overwrite_loops(dout: np.ndarray, x: np.ndarray, W: np.ndarray, s: int, p: 
     return dxp[:, :, p:p + H, p:p + Wd], dW
 
 
-def _call(fn: Callable, name: str, *args: object) -> object:
-    return invoke(fn, name, *args, allowed=ALLOWED, allowed_text=ALLOWED_TEXT)
+def _call(fn: Callable, name: str, *args: object, advice: Callable | None = None) -> object:
+    return invoke(fn, name, *args, allowed=ALLOWED, allowed_text=ALLOWED_TEXT, advice=advice)
+
+
+def _windows(x: np.ndarray, W: np.ndarray, b: np.ndarray, s: int, p: int, op: Callable) -> np.ndarray | None:
+    """out[n, f, i, j] = op(window, W[f]) + b[f] by loops (a learner's variant of the convolution)."""
+    N, C, H, Wd = x.shape
+    F, _, kh, kw = W.shape
+    Ho, Wo = out_size(H, kh, s, p), out_size(Wd, kw, s, p)
+    xp = _pad(x, p)
+    out = np.zeros((N, F, Ho, Wo))
+    try:
+        with np.errstate(all="ignore"):
+            for n in range(N):
+                for f in range(F):
+                    for i in range(Ho):
+                        for j in range(Wo):
+                            out[n, f, i, j] = op(xp[n, :, i * s:i * s + kh, j * s:j * s + kw], W[f]) + b[f]
+    except (ValueError, IndexError):
+        return None
+    return out
+
+
+def _roles_swapped(dout: np.ndarray, x: np.ndarray, W: np.ndarray, s: int, p: int) -> tuple:
+    """(dx, dW) of a learner who multiplies dout by W for dW and by the input window for dx."""
+    N, C, H, Wd = x.shape
+    F, _, kh, kw = W.shape
+    xp = _pad(x, p)
+    dxp, dW = np.zeros_like(xp), np.zeros_like(W)
+    for i in range(dout.shape[2]):
+        for j in range(dout.shape[3]):
+            win = xp[:, :, i * s:i * s + kh, j * s:j * s + kw]
+            dW += dout[:, :, i, j].sum(axis=0)[:, None, None, None] * W
+            dxp[:, :, i * s:i * s + kh, j * s:j * s + kw] += dout[:, :, i, j].sum(axis=1)[:, None, None, None] * win
+    return dxp[:, :, p:p + H, p:p + Wd], dW
 
 
 def check_conv_forward(conv_forward: Callable, cases: Sequence | None = None, show_values: bool = True) -> None:
@@ -110,7 +143,14 @@ def check_conv_forward(conv_forward: Callable, cases: Sequence | None = None, sh
         xs, ws = tuple(xs), tuple(ws)
         x, W, b = _data(xs, ws, int(seed))
         case = f"{name}(x, W, b, stride={stride}, pad={pad}) with x of shape {xs} and W of shape {ws}"
-        got = _call(conv_forward, name, x.copy(), W.copy(), b.copy(), stride, pad)
+        def advice(exc: object, _pad: int = pad) -> str | None:
+            if _pad and exc.type_name in ("ValueError", "IndexError"):
+                return (f"with pad = {_pad} the windows at the border reach outside x: pad x with zeros first, "
+                        f"x_pad = np.pad(x, ((0, 0), (0, 0), ({_pad}, {_pad}), ({_pad}, {_pad}))), and take the "
+                        "windows from x_pad")
+            return None
+
+        got = _call(conv_forward, name, x.copy(), W.copy(), b.copy(), stride, pad, advice=advice)
         if isinstance(got, tuple) and len(got) == 2 and np.ndim(got[0]) == 4:
             got = got[0]  # (out, cache) is fine too
         ref, _ = L.conv_forward(x, W, b, stride, pad)
@@ -136,6 +176,16 @@ def check_conv_forward(conv_forward: Callable, cases: Sequence | None = None, sh
             "leaves out the bias b[f]": ref - b[None, :, None, None],
             "ignores the stride when placing the windows: window (i, j) starts at row i·stride, column j·stride":
                 conv_loops(x, W, b, stride, pad, window_step=1) if stride > 1 else None,
+            "uses a matrix product (@) of the window and the kernel: a convolution multiplies them elementwise "
+            "(*) and adds up the products, out[n, f, i, j] = Σ window ⊙ W[f] + b[f]":
+                _windows(x, W, b, stride, pad, lambda win, k: np.sum(win @ k)) if ws[2] == ws[3] else None,
+            f"adds the bias b[f] to every product of the window (np.sum(window * W[f] + b[f]) adds it "
+            f"{ws[1] * ws[2] * ws[3]} times): add it once, np.sum(window * W[f]) + b[f]":
+                ref + (ws[1] * ws[2] * ws[3] - 1) * b[None, :, None, None],
+            "uses windows one row and one column too small: a window is kh × kw, x_pad[n, :, i·s : i·s + kh, "
+            "j·s : j·s + kw] (a slice stops before its end index)":
+                _windows(x, W, b, stride, pad, lambda win, k: np.sum(win[:, :-1, :-1] * k[:, :-1, :-1]))
+                if min(ws[2], ws[3]) > 1 else None,
         }
         if xs[1] > 1:
             first["does not sum over the input channels: out[n, f, i, j] adds W[f, c] ⊙ window over every "
@@ -170,6 +220,8 @@ def check_conv_backward(conv_backward: Callable, cases: Sequence | None = None, 
                                              x.copy(), dout)
             if G.rel_error(num, dx) >= 1e-7:  # pragma: no cover - the reference is tested
                 raise RuntimeError("check_conv_backward: the reference disagrees with central differences")
+        if np.shape(got[0]) == W.shape and np.shape(got[1]) == x.shape and W.shape != x.shape:
+            fail(f"{name} returns (dW, dx, db): the order is (dx, dW, db), the input's gradient first", case)
         padded = _pad(x, pad).shape
         if pad and np.shape(got[0]) == padded:
             fail(f"dx from {name} has the padded shape {padded}: drop the border of width pad, "
@@ -181,8 +233,14 @@ def check_conv_backward(conv_backward: Callable, cases: Sequence | None = None, 
             "is not summed over the output positions: db[f] = Σ over n, i, j of dout[n, f, i, j]":
                 dout.sum(axis=(2, 3)).mean(axis=0)}, first={
             "sums over the batch only: db[f] adds dout[n, f, i, j] over the examples n AND the positions i, j":
-                None if dout.shape[2] * dout.shape[3] == 1 else dout.sum(axis=0)})
+                None if dout.shape[2] * dout.shape[3] == 1 else dout.sum(axis=0),
+            f"is too small: it is the mean of dout[n, f, i, j] over n, i, j; db[f] is their sum (each of the "
+            f"{xs[0] * out.shape[2] * out.shape[3]} positions adds b[f] to the output once)":
+                db / (xs[0] * out.shape[2] * out.shape[3])})
+        sw_dx, sw_dW = _roles_swapped(dout, x, W, stride, pad)
         judge(got[1], dW, f"dW from {name}", case, show, batch_size=xs[0], first={
+            "multiplies dout by the kernel W: dW[f] adds dout[n, f, i, j] times the input window x_pad[n, :, "
+            "i·s : i·s + kh, j·s : j·s + kw] (and dx adds dout times W[f]: the roles are swapped)": sw_dW,
             "keeps only the last window's contribution: dW must add up (+=) the contributions of every output "
             "position, not overwrite them (=)": ow[1],
             "keeps only the last contribution (dW[f] = ... instead of dW[f] += ...): dW must add up the "
@@ -192,6 +250,8 @@ def check_conv_backward(conv_backward: Callable, cases: Sequence | None = None, 
             "is flipped (rotated by 180°): dW[f, c, u, v] = Σ dout[n, f, i, j] x_pad[n, c, i·s + u, j·s + v]":
                 dW[:, :, ::-1, ::-1]})
         judge(got[0], dx, f"dx from {name}", case, show, first={
+            "multiplies dout by the input window: dx_pad[n, :, window] adds dout[n, f, i, j] times the kernel W[f] "
+            "(and dW adds dout times the input window: the roles are swapped)": sw_dx,
             "overwrites where windows overlap: dx must add up (+=) the contributions of every window that "
             "covers an input, not overwrite them (=)": ow[0],
             "overwrites where windows overlap (dx_pad[...] = ... instead of +=): dx must add up the "
@@ -218,6 +278,20 @@ def _windows_to(dout: np.ndarray, x: np.ndarray, size: int, stride: int, pick: C
                     else:
                         dx[n, c, i * stride + u, j * stride + v] = dout[n, c, i, j]
     return dx
+
+
+def _one_per_window(got: object, dout: np.ndarray, size: int, stride: int) -> bool:
+    """Each (non-overlapping) window of the learner's dx holds exactly dout[n, c, i, j], in one place."""
+    try:
+        g = host(got)
+    except (TypeError, ValueError):
+        return False
+    for i in range(dout.shape[2]):
+        for j in range(dout.shape[3]):
+            win = g[:, :, i * stride:i * stride + size, j * stride:j * stride + size].reshape(*g.shape[:2], -1)
+            if not np.allclose(win.sum(axis=2), dout[:, :, i, j]) or np.any((win != 0).sum(axis=2) > 1):
+                return False
+    return True
 
 
 def _avg(dout: np.ndarray, x_shape: tuple, size: int, stride: int) -> np.ndarray:
@@ -267,6 +341,11 @@ def check_maxpool_backward(maxpool_backward: Callable, cases: Sequence | None = 
             first["overwrites instead of adding: with overlapping windows (stride < size) one input can be the "
                   "maximum of several windows — add (+=) their gradients"] = _windows_to(dout, x, size, stride,
                                                                                          argmax, False)
+        if stride >= size and not close(got, ref) and not any(v is not None and close(got, v) for v in first.values()) \
+                and _one_per_window(got, dout, size, stride):
+            fail(f"dx from {name} sends each window's gradient to one input of the window, but not always to "
+                 "the maximum — the wrong position: take the window's argmax and turn it into a row and a column "
+                 "with np.unravel_index(np.argmax(window), window.shape)", case)
         judge(got, ref, f"dx from {name}", case, show, first=first)
     ok(f"{name} looks correct")
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import io
+import linecache
 import os
 import re
 import tempfile
@@ -144,8 +145,10 @@ def run_inprocess(assignment: str, entry: Entry | None) -> Verdict:
         cell_error = None
         for gid, s in p.answers.items():
             code = entry.source if gid == cell else s
+            name = f"<answer {gid}>"
+            linecache.cache[name] = (len(code), None, code.splitlines(True), name)  # as IPython does for a cell
             try:
-                exec(compile(code, f"<answer {gid}>", "exec"), ns)  # noqa: S102
+                exec(compile(code, name, "exec"), ns)  # noqa: S102
             except Exception as exc:  # noqa: BLE001 - the learner's cell raised
                 if gid == cell:
                     cell_error = exc

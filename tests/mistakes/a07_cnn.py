@@ -63,13 +63,13 @@ MISTAKES = [
     E("conv_forward", "flipped kernel", CF(WIN + "                    out[n, f, i, j] = np.sum(win * W[f, :, ::-1, ::-1]) + b[f]\n"),
       "flips the kernel"),
     E("conv_forward", "matrix product instead of ⊙", CF(WIN + "                    out[n, f, i, j] = np.sum(win @ W[f]) + b[f]\n"),
-      ""),
+      "matrix product"),
     E("conv_forward", "bias added per channel", CF(WIN + "                    out[n, f, i, j] = np.sum(win * W[f] + b[f])\n"),
       "bias"),
     E("conv_forward", "output size without // ", CF(OK_F, head=HEAD.replace("// stride + 1", "/ stride + 1")), "integer"),
     E("conv_forward", "window one too small", CF(
         "                    win = xp[n, :, i * stride:i * stride + kh - 1, j * stride:j * stride + kw - 1]\n"
-        "                    out[n, f, i, j] = np.sum(win * W[f, :, :-1, :-1]) + b[f]\n"), ""),
+        "                    out[n, f, i, j] = np.sum(win * W[f, :, :-1, :-1]) + b[f]\n"), "one row and one column too small"),
     E("conv_backward", "= instead of += in dW", CB(RC + "                    dW[f] = dout[n, f, i, j] * xp[n, :, r, c]\n"
                                                    "                    dxp[n, :, r, c] += dout[n, f, i, j] * W[f]\n"),
       "+=", pipeline=True),
@@ -88,7 +88,7 @@ MISTAKES = [
       "flipped"),
     E("conv_backward", "dx and dW swapped roles", CB(RC + "                    dW[f] += dout[n, f, i, j] * W[f]\n"
                                                      "                    dxp[n, :, r, c] += dout[n, f, i, j] * xp[n, :, r, c]\n"),
-      ""),
+      "roles are swapped"),
     E("conv_backward", "db as a mean", CB(OK_B, head=BHEAD.replace("dout.sum(axis=(0, 2, 3))", "dout.mean(axis=(0, 2, 3))")),
       "too small"),
     E("conv_backward", "returns (dW, dx, db)", CB(OK_B, tail="    return dW, dxp[:, :, pad:pad + H, pad:pad + Wd], db\n"),
