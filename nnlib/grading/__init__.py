@@ -1,0 +1,34 @@
+"""The checks behind the course's exercises, one module per assignment (``a01_perceptron`` … ``a07_cnn``).
+
+Every ``check_*`` function runs a learner's code on cases, compares it with nnlib's reference, and either
+prints one line starting with ✓ or raises :class:`GradingError` (an ``AssertionError``) whose text names
+the likely mistake.  Called with no ``cases`` a check uses its public cases; the graded (hidden) cases
+live in the hidden test cells of the instructor's source notebooks and are passed explicitly.
+
+Self-study, without nbgrader::
+
+    from nnlib.grading import check_backprop
+    check_backprop(backprop)          # ✓ backprop looks correct ...
+
+In a test cell, ``require("backprop")`` turns a missing definition into a message that says so.  The same
+checks run in the trusted grader (``python -m nnlib.instructor grade``) against the learner's code in a
+sandboxed worker; see docs/instructor.md for what runs where.
+"""
+
+from nnlib.grading._core import GradingError, require
+from nnlib.grading.a01_perceptron import check_perceptron_predict, check_perceptron_rule, check_perceptron_train
+from nnlib.grading.a02_xor import check_gate, check_xor_network
+from nnlib.grading.a03_gradient_descent import (check_gd_step, check_gradient_descent, check_numerical_derivative,
+                                                check_numerical_gradient)
+from nnlib.grading.a04_derivatives import check_derivative
+from nnlib.grading.a05_backprop import check_backprop
+from nnlib.grading.a06_sgd import (check_adam, check_momentum, check_sgd_epoch, check_softmax_cross_entropy,
+                                   check_update_mini_batch)
+from nnlib.grading.a07_cnn import check_conv_backward, check_conv_forward, check_layer_backward, check_maxpool_backward
+
+__all__ = ["GradingError", "require", "check_perceptron_predict", "check_perceptron_rule", "check_perceptron_train",
+           "check_gate", "check_xor_network", "check_numerical_derivative", "check_numerical_gradient",
+           "check_gd_step", "check_gradient_descent", "check_derivative", "check_backprop",
+           "check_update_mini_batch", "check_sgd_epoch", "check_momentum", "check_adam",
+           "check_softmax_cross_entropy", "check_conv_forward", "check_conv_backward", "check_maxpool_backward",
+           "check_layer_backward"]

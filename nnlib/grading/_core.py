@@ -1,0 +1,373 @@
+"""Plumbing shared by every exercise check: calling the learner's function, comparing, and the message.
+
+A check calls the learner's code only through :func:`invoke`.  The same check runs in two places:
+
+* **in the notebook** (self-check, self-study): ``fn`` is the learner's own function.  ``invoke`` watches
+  the call (``sys.setprofile``) and refuses an answer that reaches nnlib's own implementation of what the
+  exercise asks for, or an automatic-differentiation library;
+* **in the trusted grader** (``nnlib.instructor``): ``fn`` is a :class:`Remote` proxy; the learner's code
+  runs in a sandboxed worker where those implementations do not exist at all, and only plain data comes
+  back.  The scores that count are computed here, never in the learner's interpreter.
+
+Either way a failure is a :class:`GradingError` whose text is the message the learner reads first.
+Messages are plain Unicode (no LaTeX) wrapped to :data:`WIDTH` columns so they fit nbgrader's Validate
+dialog, ``nbgrader validate`` and the feedback page.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import textwrap
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from nnlib import gradcheck as G
+
+WIDTH = 88
+_NNLIB_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_AUTODIFF = ("torch", "jax", "jaxlib", "tensorflow", "autograd", "mxnet", "paddle")
+NOT_ALLOWED = "[not allowed]"  # marks the worker's import/attribute errors for a name an answer may not use
+
+
+class GradingError(AssertionError):
+    """A check failed; the text says what is wrong and, where it can, why."""
+
+
+def wrap(text: str) -> str:
+    """Wrap every paragraph of ``text`` to WIDTH columns, keeping indentation of continuation lines."""
+    out = []
+    for line in text.split("\n"):
+        if len(line) <= WIDTH:
+            out.append(line)
+            continue
+        indent = re.match(r"\s*", line).group(0)
+        out += textwrap.wrap(line, WIDTH, subsequent_indent=indent + "  ", break_on_hyphens=False,
+                             break_long_words=True)
+    return "\n".join(out)
+
+
+def fail(msg: str, case: str | None = None) -> None:
+    """Raise GradingError(msg) with the case it failed on."""
+    text = msg if case is None else f"{msg}\n  (test case: {case})"
+    raise GradingError(wrap(text))
+
+
+class _Sink(threading.local):
+    write: Callable[[str], Any] | None = None
+
+
+SINK = _Sink()  # the trusted grader collects each test cell's lines here (one sink per thread)
+
+
+def say(text: str) -> None:
+    if SINK.write is not None:
+        SINK.write(text + "\n")
+    else:
+        print(text)
+
+
+def ok(msg: str) -> None:
+    say(wrap(f"✓ {msg}"))
+
+
+def fname(fn: Any, default: str) -> str:
+    if isinstance(fn, Remote):
+        return fn.name
+    name = getattr(fn, "__name__", None) if callable(fn) else None
+    return name if isinstance(name, str) and name.isidentifier() and name != "<lambda>" else default
+
+
+def vals(a: Any, show: bool) -> str:
+    if not show:
+        return ""
+    return np.array2string(np.asarray(a), precision=6, suppress_small=True, separator=", ")
+
+
+# ---------------------------------------------------------------- require
+
+
+def require(name: str | Sequence[str], namespace: Mapping[str, Any] | None = None) -> Any:
+    """Return the object(s) called ``name`` from ``namespace`` (default: the caller's globals).
+
+    Missing → GradingError "`name` is not defined: the cell above did not run ...".  In the trusted grader
+    ``require`` is replaced by one that asks the sandboxed worker (and names the error its cell raised).
+    """
+    ns = namespace if namespace is not None else sys._getframe(1).f_globals
+    names = [name] if isinstance(name, str) else list(name)
+    found = []
+    for n in names:
+        if n not in ns:
+            fail(f"`{n}` is not defined: the cell above did not run or timed out — run it, then this test "
+                 f"(if it ran, it stopped with an error before defining `{n}`)")
+        found.append(ns[n])
+    return found[0] if isinstance(name, str) else tuple(found)
+
+
+# ---------------------------------------------------------------- the remote side (trusted grader)
+
+
+class StudentException(Exception):
+    """An exception raised by the learner's code, described by the sandboxed worker (plain data only)."""
+
+    def __init__(self, type_name: str, message: str, line: str = "", lineno: int | None = None,
+                 cell: str | None = None):
+        super().__init__(f"{type_name}: {message}")
+        self.type_name, self.message, self.line, self.lineno, self.cell = type_name, message, line, lineno, cell
+
+
+class Remote:
+    """Stands for a learner's object that lives in the sandboxed worker (see nnlib.instructor.runner).
+
+    Calling it sends the arguments (arrays, numbers, networks, named fixture functions) to the worker and
+    returns plain data.  Arrays passed in are updated afterwards with what the learner's code left in them,
+    so a check sees in-place changes exactly as it would in the notebook.
+    """
+
+    def __init__(self, name: str, call: Callable[..., Any], value: Any = None, is_callable: bool = True):
+        self.name, self._call, self.value, self.is_callable = name, call, value, is_callable
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call(self.name, args, kwargs)
+
+    def __repr__(self) -> str:
+        return f"<the learner's {self.name}>"
+
+
+def plain_value(obj: Any) -> Any:
+    """The value of a non-callable answer (weights for a gate, ...): a Remote's data or obj itself."""
+    return obj.value if isinstance(obj, Remote) else obj
+
+
+# ---------------------------------------------------------------- calling the learner's function
+
+
+class _Guard:
+    """Records calls from the learner's code into nnlib (other than ``allowed``) or an autodiff library."""
+
+    def __init__(self, allowed: Iterable[Any], entry_code: Any):
+        self.allowed = set()
+        for obj in allowed:
+            self.allowed |= _codes(obj)
+        self.entry = entry_code
+        self.hits: list[str] = []
+
+    def __call__(self, frame: Any, event: str, arg: Any) -> None:
+        if event != "call":
+            return
+        code = frame.f_code
+        fn = code.co_filename
+        if fn.startswith(_NNLIB_DIR):
+            if code in self.allowed or fn.endswith((f"grading{os.sep}provided.py", f"grading{os.sep}fixtures.py")):
+                return
+            caller = frame.f_back
+            if caller is not None and caller.f_code is not self.entry and caller.f_code.co_filename.startswith(
+                    _NNLIB_DIR):
+                return  # nnlib calling itself (inside an allowed function)
+            mod = os.path.relpath(fn, os.path.dirname(_NNLIB_DIR)).replace(os.sep, ".")[:-3]
+            self.hits.append(f"{mod}.{code.co_qualname if hasattr(code, 'co_qualname') else code.co_name}")
+        elif any(f"{os.sep}{pkg}{os.sep}" in fn for pkg in _AUTODIFF) and "site-packages" in fn:
+            pkg = next(p for p in _AUTODIFF if f"{os.sep}{p}{os.sep}" in fn)
+            self.hits.append(pkg)
+
+
+def _codes(obj: Any) -> set:
+    out = set()
+    if isinstance(obj, type):
+        for v in vars(obj).values():
+            out |= _codes(getattr(v, "__func__", v))
+        for base in obj.__mro__[1:]:
+            if base is not object:
+                out |= _codes(base)
+    elif hasattr(obj, "__code__"):
+        out.add(obj.__code__)
+    elif isinstance(obj, property):
+        for f in (obj.fget, obj.fset):
+            if f is not None:
+                out.add(f.__code__)
+    return out
+
+
+def delegation_message(what: str, asks: str, allowed: str) -> str:
+    return (f"{asks} calls {what}, which this exercise does not allow: it asks you to write that computation "
+            f"yourself (nnlib's own version is the reference your answer is compared with). "
+            f"You may use: {allowed}.")
+
+
+def invoke(fn: Any, name: str, *args: Any, allowed: Iterable[Any] = (), allowed_text: str = "NumPy",
+           **kwargs: Any) -> Any:
+    """Call the learner's ``fn(*args, **kwargs)``: translate its errors, refuse delegation.
+
+    ``allowed``: nnlib functions/classes the exercise provides (everything else in nnlib is off limits
+    while the learner's code runs); ``allowed_text`` lists them in the message.
+    """
+    if isinstance(fn, Remote):
+        if not fn.is_callable:
+            fail(f"`{name}` should be a function, got {fn.value!r}"[:300])
+        try:
+            return fn(*args, **kwargs)
+        except StudentException as exc:
+            _raise_student(exc, name)
+    if not callable(fn):
+        fail(f"`{name}` should be a function, got {type(fn).__name__}")
+    from nnlib.grading import fixtures, provided
+
+    guard = _Guard([*allowed, provided, *provided.ALL, *fixtures.ALL], _entry_code)
+    old = sys.getprofile()
+    try:
+        result = _entry(guard, fn, args, kwargs)
+    except NotImplementedError:
+        fail(f"`{name}` is not implemented yet: replace `raise NotImplementedError()` with your code, run its "
+             "cell, then this test")
+    except GradingError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the learner's error, explained
+        if guard.hits:
+            fail(delegation_message(_pretty(guard.hits[0]), f"`{name}`", allowed_text))
+        _raise_student(describe_local(exc), name)
+    finally:
+        sys.setprofile(old)
+    if guard.hits:
+        fail(delegation_message(_pretty(guard.hits[0]), f"`{name}`", allowed_text))
+    return result
+
+
+def _entry(guard: _Guard, fn: Any, args: tuple, kwargs: dict) -> Any:
+    sys.setprofile(guard)
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        sys.setprofile(None)
+
+
+_entry_code = _entry.__code__
+
+
+def _pretty(hit: str) -> str:
+    if hit in _AUTODIFF:
+        return f"the automatic-differentiation library `{hit}`"
+    return f"nnlib's own `{hit.removesuffix('.__init__')}`"
+
+
+def describe_local(exc: BaseException) -> StudentException:
+    """Describe an exception raised in the learner's code (the innermost frame that is not library code)."""
+    tb = exc.__traceback__
+    line, lineno = "", None
+    import linecache
+
+    while tb is not None:
+        f = tb.tb_frame.f_code.co_filename
+        if not (f.startswith(_NNLIB_DIR) or "site-packages" in f or f.startswith(sys.prefix)):
+            lineno = tb.tb_lineno
+            line = linecache.getline(f, lineno).strip()
+        tb = tb.tb_next
+    return StudentException(type(exc).__name__, str(exc), line, lineno)
+
+
+_MATMUL = re.compile(r"matmul: Input operand (\d) has a mismatch in its core dimension (\d), with gufunc signature "
+                     r"[^(]*\(size (\d+) is different from (\d+)\)")
+_BCAST = re.compile(r"operands could not be broadcast together with shapes ([^ ]+) ([^ ]+)")
+_DOT = re.compile(r"shapes \(([^)]*)\) and \(([^)]*)\) not aligned")
+
+
+def explain(type_name: str, message: str) -> str:
+    """What a NumPy error means, in words."""
+    m = _MATMUL.search(message)
+    if m:
+        return (f"a matrix product A @ B needs as many columns in A as rows in B; here one side has {m.group(4)} "
+                f"and the other {m.group(3)} — check which factor should be transposed (wᵀ δ, δ aᵀ) and the order "
+                f"of the factors")
+    m = _DOT.search(message)
+    if m:
+        return (f"np.dot of shapes ({m.group(1)}) and ({m.group(2)}): the inner dimensions must agree — check "
+                f"which factor should be transposed and the order of the factors")
+    m = _BCAST.search(message)
+    if m:
+        return (f"arrays of shapes {m.group(1)} and {m.group(2)} were combined elementwise (+, −, ⊙) but their "
+                f"shapes do not match — is a matrix product (@) meant here, or is one of them transposed?")
+    if type_name == "NameError":
+        return f"{message} — define it in your cell (or run the cell that defines it)"
+    if type_name == "MemoryError":
+        return "the computation ran out of memory"
+    if type_name in ("RecursionError",):
+        return "infinite recursion"
+    if type_name == "TimeoutError":
+        return message
+    return ""
+
+
+def _raise_student(exc: StudentException, name: str) -> None:
+    if exc.type_name == "NotImplementedError":
+        fail(f"`{name}` is not implemented yet: replace `raise NotImplementedError()` with your code, run its "
+             "cell, then this test")
+    if exc.type_name in ("ImportError", "ModuleNotFoundError", "AttributeError") and NOT_ALLOWED in exc.message:
+        fail(exc.message.replace(NOT_ALLOWED, "").strip().replace("{asks}", f"`{name}`"))
+    where = f" at `{exc.line}`" if exc.line else ""
+    if exc.lineno and exc.line:
+        where += f" (line {exc.lineno})"
+    meaning = explain(exc.type_name, exc.message)
+    msg = f"`{name}` raised {exc.type_name}{where}: {exc.message}"
+    if meaning:
+        msg += f"\n  That means: {meaning}."
+    fail(msg)
+
+
+# ---------------------------------------------------------------- comparing
+
+
+def host(a: Any) -> np.ndarray:
+    from nnlib import backend as B
+
+    return np.asarray(B.to_host(a), dtype=np.float64)
+
+
+def close(a: Any, b: Any, tol: float = 1e-7) -> bool:
+    try:
+        a, b = host(a), host(b)
+    except (TypeError, ValueError):
+        return False
+    return a.shape == b.shape and bool(np.all(np.isfinite(a))) and G.rel_error(a, b) < tol
+
+
+def judge(cand: Any, ref: Any, name: str, case: str, show: bool = True, batch_size: int | None = None,
+          suspects: Mapping[str, Any] | None = None, custom: Mapping[str, Any] | None = None,
+          tol: float | None = None, first: Mapping[str, Any] | None = None, gradient: bool = True) -> G.Diagnosis:
+    """Compare ``cand`` with ``ref``; on a mismatch raise the most specific message.
+
+    ``first``: {message: wrong array} tried before gradcheck.diagnose (exercise-specific mistakes whose
+    generic diagnosis would be misleading); ``custom``: tried when diagnose finds no named mistake.
+    ``gradient=False``: ``cand`` is not a gradient — no gradient vocabulary in the fallback message.
+    """
+    t = tol or 1e-7
+    if close(cand, ref, t):
+        return G.diagnose(cand, ref, name, tol=tol)
+    for table in (first or {}),:
+        for msg, wrong in table.items():
+            if wrong is not None and close(cand, wrong, t) and not close(wrong, ref, t):
+                fail(f"{name} {msg}.", case)
+    if not gradient:
+        try:
+            c = host(cand)
+        except (TypeError, ValueError):
+            fail(f"{name} should be an array of numbers, got {type(cand).__name__}", case)
+        r = host(ref)
+        if c.shape != r.shape:
+            fail(f"{name} has shape {c.shape}, expected {r.shape}", case)
+        if not np.all(np.isfinite(c)):
+            fail(f"{name} contains NaN or inf", case)
+        if show:
+            fail(f"{name} is wrong: got {vals(c, True)}, expected {vals(r, True)}", case)
+        fail(f"{name} is wrong (largest difference {float(np.max(np.abs(c - r))):.3g})", case)
+    d = G.diagnose(cand, ref, name, batch_size=batch_size, suspects=suspects, show_values=show, tol=tol)
+    if d.ok:
+        return d
+    if d.kind in ("wrong", "scale", "shape", "zeros") and custom:
+        for msg, wrong in custom.items():
+            if wrong is not None and close(cand, wrong, t) and not close(wrong, ref, t):
+                fail(f"{name} {msg}.", case)
+    fail(str(d), case)
+    return d

@@ -1,0 +1,274 @@
+"""Assignment 6 — SGD (``update_mini_batch``, ``sgd_epoch``), momentum, Adam, softmax cross-entropy.
+
+``update_mini_batch`` gets a net that carries ``backprop`` (provided) but no ``update_mini_batch``;
+``sgd_epoch`` gets one that also carries ``update_mini_batch``.  Momentum and Adam messages speak of
+velocities and moments, not of backprop.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from nnlib import activations as A
+from nnlib import losses
+from nnlib.grading import provided_sgd
+from nnlib.grading._core import close, fail, fname, host, invoke, judge, ok
+from nnlib.grading.provided import Net
+
+ALLOWED_SGD = [provided_sgd.backprop]
+ALLOWED_EPOCH = [provided_sgd.backprop, provided_sgd.update_mini_batch]
+ALLOWED_SOFTMAX = [A.softmax]
+UPDATE_CASES = [([4, 4, 4], 2, 4, 0.5), ([3, 4, 2], 2, 5, 0.5), ([4, 3, 5, 2], 3, 7, 3.0)]
+EPOCH_CASES = [([3, 4, 2], 4, 11, 4, 1.0), ([2, 3, 2], 5, 8, 2, 0.5)]
+MOMENTUM_CASES = [((3, 2), 0, 0.1, 0.9, 4), ((5,), 1, 0.5, 0.5, 3)]
+ADAM_CASES = [((3, 2), 0, 0.01, 0.9, 0.999, 4), ((4,), 1, 0.1, 0.8, 0.99, 3)]
+SOFTMAX_CASES = [((4, 3), 5, 2.0), ((6, 5), 6, 2.0), ((3, 4), 7, 1000.0)]
+
+
+def _network(sizes: Sequence[int], seed: int) -> Any:
+    from nnlib.network import Network
+
+    return Network(list(sizes), seed=seed)
+
+
+def _batch(sizes: Sequence[int], m: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(seed + 500)
+    return [(rng.standard_normal((sizes[0], 1)), rng.random((sizes[-1], 1))) for _ in range(m)]
+
+
+def _changes(net: Any, w0: list, b0: list) -> tuple[list, list]:
+    return [host(w) - v for w, v in zip(net.weights, w0)], [host(b) - v for b, v in zip(net.biases, b0)]
+
+
+def _compare(net: Any, ref: Any, w0: list, b0: list, case: str, show: bool, m: int | None,
+             mistakes: dict[str, Any]) -> None:
+    if len(net.weights) != len(w0) or len(net.biases) != len(b0):
+        fail(f"net.weights / net.biases should still hold {len(w0)} arrays each, one per layer", case)
+    try:
+        dw, db = _changes(net, w0, b0)
+    except (TypeError, ValueError):
+        fail("net.weights and net.biases should stay lists of arrays shaped like before", case)
+    rw, rb = _changes(ref, w0, b0)
+    if all(not np.any(v) for v in dw + db):
+        fail("the network is unchanged: update net.weights and net.biases in place (net.weights[l] -= ... or "
+             "assign new lists to net.weights and net.biases)", case)
+    for msg, other in mistakes.items():
+        if other is None:
+            continue
+        ow, ob = _changes(other, w0, b0)
+        if all(close(a, b) for a, b in zip(dw + db, ow + ob)) and not all(close(a, b) for a, b in zip(ow + ob,
+                                                                                                         rw + rb)):
+            fail(f"the step {msg}.", case)
+    for l in reversed(range(len(rw))):
+        for what, cand, refv in (("weights", dw, rw), ("biases", db, rb)):
+            judge(cand[l], refv[l], f"the change of net.{what}[{l}]", case, show, batch_size=m)
+
+
+def _step_each(ref: Any, batch: list, eta: float, w0: list, b0: list) -> Any:
+    r = copy.deepcopy(ref)
+    r.weights, r.biases = [w.copy() for w in w0], [b.copy() for b in b0]
+    for x, y in batch:  # one step per example, each with η/m: the weights change inside the loop
+        r.update_mini_batch([(x, y)], eta / len(batch))
+    return r
+
+
+def check_update_mini_batch(update_mini_batch: Callable, cases: Sequence | None = None,
+                            show_values: bool = True) -> None:
+    """``update_mini_batch(net, mini_batch, eta)``: w ← w − (η/m) Σ_x ∇C_x, b likewise, **in place**.
+
+    ``mini_batch`` is Nielsen's list of m pairs (x, y) of columns.  ``cases``: list of (sizes, seed, m, eta).
+    """
+    name = fname(update_mini_batch, "update_mini_batch")
+    for sz, seed, m, eta in (UPDATE_CASES if cases is None else cases):
+        ref = _network(sz, int(seed))
+        net = Net(sz, ref.weights, ref.biases, methods=("backprop",))
+        batch = _batch(sz, int(m), int(seed))
+        case = f"{name}(net, mini_batch, eta={eta}) for a network of sizes {list(sz)} and a minibatch of m = {m}"
+        w0, b0 = [host(w).copy() for w in net.weights], [host(b).copy() for b in net.biases]
+        ref.update_mini_batch(batch, eta)
+        out = invoke(update_mini_batch, name, net, [(x.copy(), y.copy()) for x, y in batch], float(eta),
+                     allowed=ALLOWED_SGD, allowed_text="NumPy and net.backprop")
+        unchanged = all(np.array_equal(host(w), v) for w, v in zip(net.weights, w0)) and \
+            all(np.array_equal(host(b), v) for b, v in zip(net.biases, b0))
+        if unchanged and out is not None:
+            fail(f"{name} returned a result but left net unchanged: the step must change net.weights and "
+                 "net.biases in place (the caller keeps using the same net), and return nothing", case)
+        first_only = copy.deepcopy(ref)
+        first_only.weights, first_only.biases = [w.copy() for w in w0], [b.copy() for b in b0]
+        first_only.update_mini_batch(batch[-1:], eta / m)
+        summed = copy.deepcopy(ref)
+        summed.weights, summed.biases = [w.copy() for w in w0], [b.copy() for b in b0]
+        summed.update_mini_batch(batch, eta * m)
+        _compare(net, ref, w0, b0, case, show_values, int(m), {
+            "equals the step for the last example alone (scaled by η/m): the gradients of the examples must be "
+            "added up before the step": first_only,
+            "updates the weights inside the loop over the examples: add up the m gradients first (with the "
+            "weights fixed), then take one step with their mean": _step_each(ref, batch, eta, w0, b0),
+            f"is {m}× too large: it uses the sum of the gradients; the rule divides by m, w ← w − (η/m) Σ ∇C_x":
+                summed,
+        })
+    ok(f"{name} looks correct")
+
+
+def check_sgd_epoch(sgd_epoch: Callable, cases: Sequence | None = None, show_values: bool = True) -> None:
+    """``sgd_epoch(net, training_data, mini_batch_size, eta)``: one pass over consecutive minibatches, no shuffle.
+
+    ``cases``: list of (sizes, seed, n, mini_batch_size, eta).
+    """
+    name = fname(sgd_epoch, "sgd_epoch")
+    for sz, seed, n, bs, eta in (EPOCH_CASES if cases is None else cases):
+        n, bs = int(n), int(bs)
+        ref0 = _network(sz, int(seed))
+        net = Net(sz, ref0.weights, ref0.biases, methods=("backprop", "update_mini_batch"))
+        data = _batch(sz, n, int(seed))
+        case = f"{name}(net, training_data, mini_batch_size={bs}, eta={eta}) for sizes {list(sz)} and {n} examples"
+        w0, b0 = [host(w).copy() for w in net.weights], [host(b).copy() for b in net.biases]
+
+        def run(batches: list, _ref0: Any = ref0, _eta: float = eta) -> Any:
+            r = copy.deepcopy(_ref0)
+            for mb in batches:
+                r.update_mini_batch(mb, _eta)
+            return r
+
+        ref = run([data[k:k + bs] for k in range(0, n, bs)])
+        mistakes = {
+            "skips the last, shorter minibatch: range(0, n, mini_batch_size) also yields the start of the "
+            "remainder": run([data[k:k + bs] for k in range(0, n - bs + 1, bs)]) if n % bs else None,
+            "takes one step on the whole training set: split it into minibatches of mini_batch_size examples "
+            "and take one step per minibatch": run([data]),
+            "takes only the first minibatch: loop over all of them": run([data[:bs]]),
+            "uses overlapping minibatches (a step of 1 between their starts): step through the data "
+            "mini_batch_size at a time": run([data[k:k + bs] for k in range(0, n)]),
+        }
+        invoke(sgd_epoch, name, net, [(x.copy(), y.copy()) for x, y in data], bs, float(eta),
+               allowed=ALLOWED_EPOCH, allowed_text="NumPy, net.update_mini_batch and net.backprop")
+        _compare(net, ref, w0, b0, case, show_values, None, mistakes)
+    ok(f"{name} looks correct")
+
+
+def check_momentum(momentum_step: Callable, cases: Sequence | None = None, show_values: bool = True) -> None:
+    """``momentum_step(w, v, grad, eta, mu)`` → (w_new, v_new):  v ← μ v − η g;  w ← w + v.
+
+    ``cases``: list of (shape, seed, eta, mu, steps).
+    """
+    name = fname(momentum_step, "momentum_step")
+    show = show_values
+    for shape, seed, eta, mu, steps in (MOMENTUM_CASES if cases is None else cases):
+        rng = np.random.default_rng(int(seed))
+        shape = tuple(shape)
+        w, v = rng.standard_normal(shape), np.zeros(shape)
+        for t in range(int(steps)):
+            g = rng.standard_normal(shape)
+            case = f"{name}(w, v, grad, eta={eta}, mu={mu}), step {t + 1} from v = 0, w of shape {shape}"
+            w_in, v_in = w.copy(), v.copy()
+            out = invoke(momentum_step, name, w_in, v_in, g.copy(), float(eta), float(mu))
+            if not isinstance(out, (tuple, list)) or len(out) != 2:
+                fail(f"{name} should return the pair (w_new, v_new)", case)
+            v_ref = mu * v - eta * g
+            w_ref = w + v_ref
+            judge(out[1], v_ref, f"v_new from {name}", case, show, gradient=False, first={
+                "ignores the old velocity: v ← μ v − η g keeps a fraction μ of it": -eta * g if np.any(v) else None,
+                "adds the gradient: the velocity moves downhill, v ← μ v − η g": mu * v + eta * g,
+                "scales the gradient by (1 − μ) as well: this course's momentum is v ← μ v − η g":
+                    mu * v - (1 - mu) * eta * g,
+            })
+            judge(out[0], w_ref, f"w_new from {name}", case, show, gradient=False, first={
+                "moves w with the old velocity: compute v_new first, then w ← w + v_new": w + v,
+                "subtracts the velocity: v already points downhill, so w ← w + v": w - v_ref,
+            })
+            w, v = w_ref, v_ref
+    ok(f"{name} looks correct")
+
+
+def check_adam(adam_step: Callable, cases: Sequence | None = None, show_values: bool = True) -> None:
+    """``adam_step(w, grad, m, v, t, eta, beta1, beta2, eps)`` → (w_new, m_new, v_new), with bias correction.
+
+    ``cases``: list of (shape, seed, eta, beta1, beta2, steps).
+    """
+    name = fname(adam_step, "adam_step")
+    show = show_values
+    eps = 1e-8
+    for shape, seed, eta, b1, b2, steps in (ADAM_CASES if cases is None else cases):
+        rng = np.random.default_rng(int(seed))
+        shape = tuple(shape)
+        w, m, v = rng.standard_normal(shape), np.zeros(shape), np.zeros(shape)
+        for t in range(1, int(steps) + 1):
+            g = rng.standard_normal(shape)
+            case = f"{name}(w, grad, m, v, t={t}, eta={eta}, beta1={b1}, beta2={b2}, eps=1e-8), w of shape {shape}"
+            out = invoke(adam_step, name, w.copy(), g.copy(), m.copy(), v.copy(), t, float(eta), float(b1),
+                         float(b2), eps)
+            if not isinstance(out, (tuple, list)) or len(out) != 3:
+                fail(f"{name} should return the triple (w_new, m_new, v_new)", case)
+            m_ref = b1 * m + (1 - b1) * g
+            v_ref = b2 * v + (1 - b2) * g * g
+            mh, vh = m_ref / (1 - b1 ** t), v_ref / (1 - b2 ** t)
+            w_ref = w - eta * mh / (np.sqrt(vh) + eps)
+            judge(out[1], m_ref, f"m_new from {name}", case, show, gradient=False, first={
+                "returns the bias-corrected m̂ as the new m: keep the running mean m and use m̂ only in the step":
+                    mh if t > 0 else None})
+            judge(out[2], v_ref, f"v_new from {name}", case, show, gradient=False, first={
+                "averages g instead of g²: v is the running mean of the squared gradient": b2 * v + (1 - b2) * g,
+                "returns the bias-corrected v̂ as the new v: keep the running mean v and use v̂ only in the step":
+                    vh})
+            judge(out[0], w_ref, f"w_new from {name}", case, show, tol=1e-6, gradient=False, first={
+                "skips the bias correction m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ)": w - eta * m_ref / (np.sqrt(v_ref) + eps),
+                "divides by v̂ instead of √v̂": w - eta * mh / (vh + eps),
+                "has the wrong sign: Adam steps against the gradient, w − η m̂/(√v̂ + ε)":
+                    w + eta * mh / (np.sqrt(vh) + eps),
+            })
+            w, m, v = w_ref, m_ref, v_ref
+    ok(f"{name} looks correct")
+
+
+def check_softmax_cross_entropy(fn: Callable, cases: Sequence | None = None, show_values: bool = True) -> None:
+    """``softmax_cross_entropy(z, y)`` → (loss, dz): mean over the rows of z (m, k) with integer labels y (m,).
+
+    loss = (1/m) Σ_i [logsumexp(z_i) − z_i,y_i] and dz = (softmax(z) − onehot(y)) / m; stable for large z.
+    ``cases``: list of ((m, k), seed, scale).
+    """
+    name = fname(fn, "softmax_cross_entropy")
+    show = show_values
+    for (m, k), seed, scale in (SOFTMAX_CASES if cases is None else cases):
+        rng = np.random.default_rng(int(seed))
+        z, y = rng.standard_normal((m, k)) * scale, rng.integers(0, k, size=m)
+        label = "large logits (|z| ~ 1000)" if scale >= 100 else "random logits"
+        case = f"{name}(z, y) with z of shape {z.shape} ({label}) and y of shape {y.shape}"
+        out = invoke(fn, name, z.copy(), y.copy(), allowed=ALLOWED_SOFTMAX, allowed_text="NumPy and softmax")
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            fail(f"{name} should return the pair (loss, dz)", case)
+        ref_loss, ref_dz = losses.softmax_cross_entropy(z, y)
+        try:
+            arr = np.asarray(out[0], dtype=np.float64).reshape(-1)
+            loss = float(arr[0]) if arr.size == 1 else None
+        except (TypeError, ValueError):
+            loss = None
+        if loss is None:
+            fail(f"the loss from {name} should be one number (the mean over the batch), got {np.shape(out[0])}",
+                 case)
+        if not np.isfinite(loss):
+            fail(f"the loss from {name} is {loss}: exp overflowed — subtract each row's max from z before exp "
+                 "(softmax(z) = softmax(z − max z))", case)
+        if abs(loss - ref_loss) > 1e-7 * max(1.0, abs(ref_loss)):
+            shown = f" (got {loss:.6g}, expected {ref_loss:.6g})" if show else ""
+            if abs(loss - m * ref_loss) < 1e-7 * max(1.0, m * abs(ref_loss)):
+                fail(f"the loss from {name} is {m}× too large: it is summed over the {m} examples where the "
+                     f"mean is expected{shown}", case)
+            if abs(loss + ref_loss) < 1e-7 * max(1.0, abs(ref_loss)):
+                fail(f"the loss from {name} has the wrong sign: L = −(1/m) Σ_i ln softmax(z_i)[y_i] ≥ 0{shown}", case)
+            fail(f"the loss from {name} is wrong{shown}: −(1/m) Σ_i ln softmax(z_i)[y_i]", case)
+        onehot = np.eye(k)[y]
+        sm = A.softmax(z)
+        dz = host(out[1]) if out[1] is not None else None
+        if dz is not None and dz.shape == ref_dz.shape and not np.all(np.isfinite(dz)):
+            fail(f"dz from {name} contains NaN or inf: exp overflowed — subtract each row's max from z first", case)
+        judge(out[1], ref_dz, f"dz from {name}", case, show, batch_size=m, first={
+            "is softmax(z)/m: subtract the one-hot targets, dz = (softmax(z) − onehot(y)) / m": sm / m,
+            "is (z − onehot(y))/m: subtract the targets from softmax(z), not from z": (z - onehot) / m,
+            f"is divided by m twice ((softmax(z) − onehot(y)) / m²): divide by m = {m} once":
+                (sm - onehot) / m / m,
+        })
+    ok(f"{name} looks correct (loss and gradient, stable for large logits)")
