@@ -334,6 +334,7 @@ def grade(course_dir, assignment: str, submissions, opts: Options | None = None)
         def on_sigint(signum, frame):  # first ^C: stop; a second one interrupts for real
             interrupted.set()
             sandbox.STOP.set()
+            sandbox.kill_all()  # now: the main thread may be waiting on a job that would run for minutes
             signal.signal(signal.SIGINT, signal.default_int_handler)
             print("\ninterrupted: cancelling the queue, ending running jobs, keeping what finished …",
                   file=sys.stderr)
