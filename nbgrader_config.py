@@ -30,7 +30,7 @@ c.ExecutePreprocessor.kernel_name = "python3"
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 60
 
-# Release notebooks carry no outputs; "### BEGIN SOLUTION" blocks become this stub.
+# Release notebooks carry no outputs; the solution blocks of solutions/ become this stub.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.enforce_metadata = True
 

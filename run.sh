@@ -29,6 +29,10 @@ root_flag=()
 mode="${1:-$DEFAULT_MODE}"
 [ $# -gt 0 ] && shift
 [ "$mode" = lab ] && [ -n "$STUDENT_ONLY" ] && mode=student
+if [ "$mode" = test ] && [ -n "$STUDENT_ONLY" ]; then
+  echo "run.sh: the tests are not part of the student distribution" >&2
+  exit 2
+fi
 
 exchange() {  # nbgrader's exchange inside the course (c.Exchange.root in nbgrader_config.py)
   mkdir -p exchange

@@ -350,3 +350,112 @@ def test_late_submission_gets_nbgraders_penalty(tmp_path, monkeypatch):
         assert late.notebooks[0].late_submission_penalty == MAX
         assert early.notebooks[0].late_submission_penalty is None and early.late_submission_penalty == 0.0
         assert gb.find_assignment(A).duedate == dt.datetime(2026, 3, 1, 12, 0)
+
+
+# -- class report, LMS export, Dask --------------------------------------------------------------------------------
+def test_class_report_and_lms_export(tmp_path):
+    course = make_course(tmp_path)
+    for s, kind in (("c1", "good"), ("c2", "wrong"), ("c3", "blank"), ("c4", "wrong")):
+        add_sub(course / "subs", s, kind)
+    grade_here(course)
+    out = course / "grading" / A
+    with open(out / "class.csv", newline="") as fh:
+        table = list(csv.DictReader(fh))
+    assert [r["student"] for r in table] == ["c1", "c2", "c3", "c4"]
+    tests = ["test_predict", "test_predict_hidden", "test_perceptron_update", "test_perceptron_update_hidden",
+             "test_train_perceptron", "test_train_perceptron_hidden"]
+    assert list(table[0]) == ["student", "score", "max_score", "status", *tests]
+    assert [r["test_predict"] for r in table] == ["2", "0", "0", "0"]
+    assert [r["test_perceptron_update"] for r in table] == ["2", "2", "0", "2"]
+    assert [r["score"] for r in table] == ["9", "6", "0", "6"]
+    md = (out / "class.md").read_text()
+    assert "| test_predict | 2 | 1/4 (25 %) |" in md
+    mistakes = md.split("## most common mistakes", 1)[1].strip().splitlines()
+    assert mistakes[0].startswith("- 50 % (2/4): ") and "test_predict" in mistakes[0], md  # c2 and c4's mistake
+    assert any(line.startswith("- 25 % (1/4): `predict` is not implemented") for line in mistakes), md
+    assert all("(test case" not in line for line in mistakes)
+
+    dest = tmp_path / "lms.csv"
+    r = subprocess.run([sys.executable, "-m", "nnlib.instructor", "export", "--course", str(course), "--to", str(dest),
+                        "--assignment", A], cwd=str(course), env=env_for(tmp_path), capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    with open(dest, newline="") as fh:
+        rows = {row["student_id"]: row for row in csv.DictReader(fh)}
+    assert set(rows) == {"c1", "c2", "c3", "c4"}
+    assert [float(rows[s]["score"]) for s in ("c1", "c2", "c3", "c4")] == [9.0, 6.0, 0.0, 6.0]
+    assert {float(row["max_score"]) for row in rows.values()} == {MAX}
+
+
+def test_dask_localcluster_grades_like_the_local_pool(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    from nnlib.instructor import batch
+
+    course = make_course(tmp_path)
+    for s, kind in (("d1", "good"), ("d2", "wrong"), ("d3", "blank")):
+        add_sub(course / "subs", s, kind)
+    local = {r.student: (r.score, r.status, {k: c["points"] for k, c in r.cells.items()}) for r in grade_here(course)}
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as lc, \
+            distributed.Client(lc) as client:
+        res = batch.grade(course, A, course / "subs",
+                          batch.Options(progress=False, feedback=False, force=True, dask=client))
+    remote = {r.student: (r.score, r.status, {k: c["points"] for k, c in r.cells.items()}) for r in res}
+    assert remote == local
+    assert [local[s][0] for s in ("d1", "d2", "d3")] == [MAX, MAX - 3, 0.0]
+
+
+# -- the student distribution --------------------------------------------------------------------------------------
+def test_publish_ships_no_solution_hidden_test_or_history(tmp_path):
+    from nnlib.instructor import publish
+
+    dist = tmp_path / "dist"
+    r = subprocess.run([sys.executable, "-m", "nnlib.instructor", "publish", str(dist), "--course", str(ROOT)],
+                       cwd=str(ROOT), env=env_for(tmp_path), capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    top = {p.name for p in dist.iterdir()}
+    for gone in ("solutions", "tests", ".git", "grading", "gradebook.db", "submitted", "autograded", "feedback",
+                 "exchange", ".ci"):
+        assert gone not in top, gone
+    assert {"course", "exercises", "nnlib", "run.sh", "README.md", "nbgrader_config.py"} <= top
+    grep = subprocess.run(["grep", "-rlE", "BEGIN SOLUTION|BEGIN HIDDEN TESTS|END SOLUTION", str(dist)],
+                          capture_output=True, text=True)
+    assert grep.stdout == "", grep.stdout
+    assignments = sorted(p.name for p in (ROOT / "solutions").iterdir() if any(p.glob("*.ipynb")))
+    assert sorted(p.name for p in (dist / "exercises").iterdir()) == assignments
+    n_solution_cells = 0
+    for a in assignments:
+        src = nbformat.read(str(ROOT / "solutions" / a / f"{a}.ipynb"), as_version=4)
+        pub = nbformat.read(str(dist / "exercises" / a / f"{a}.ipynb"), as_version=4)
+        solved = {c.metadata["nbgrader"]["grade_id"]: c.source for c in src.cells
+                  if (c.metadata.get("nbgrader") or {}).get("solution")}
+        for c in pub.cells:
+            m = c.metadata.get("nbgrader") or {}
+            if m.get("solution"):
+                n_solution_cells += 1
+                assert "YOUR CODE HERE" in c.source or "YOUR ANSWER HERE" in c.source, (a, m["grade_id"])
+                assert c.source != solved[m["grade_id"]]
+            assert not c.get("outputs"), (a, "a published notebook carries outputs")
+    assert n_solution_cells >= len(assignments)
+    assert publish.check(dist) == []
+    run = (dist / "run.sh").read_text()
+    assert 'DEFAULT_MODE="student"' in run and 'STUDENT_ONLY="1"' in run
+    assert (dist / "README.md").read_text().startswith("# nnlib — the student distribution")
+    t = subprocess.run(["bash", str(dist / "run.sh"), "test"], env={**env_for(tmp_path), "NNLIB_VENV": sys.prefix,
+                       "NNLIB_SKIP_INSTALL": "1"}, capture_output=True, text=True, timeout=60)
+    assert t.returncode == 2 and "not part of the student distribution" in t.stderr
+
+
+def test_publish_refuses_a_leak_and_leaves_nothing(tmp_path):
+    from nnlib.instructor import publish
+
+    course = make_course(tmp_path)
+    for f in ("run.sh", "README.md"):
+        shutil.copy(ROOT / f, course / f)
+    (course / "course").mkdir()
+    (course / "course" / "notes.md").write_text("copied from the key:\n### BEGIN SOLUTION\nz = w @ x\n")
+    dist = tmp_path / "dist"
+    with pytest.raises(publish.PublishError, match=r"course/notes.md: holds 'BEGIN SOLUTION'"):
+        publish.publish(course, dist, out=lambda *a: None)
+    assert not dist.exists()
+    with pytest.raises(publish.PublishError, match="inside the course"):
+        publish.publish(course, course / "dist", out=lambda *a: None)
