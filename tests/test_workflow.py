@@ -459,3 +459,20 @@ def test_publish_refuses_a_leak_and_leaves_nothing(tmp_path):
     assert not dist.exists()
     with pytest.raises(publish.PublishError, match="inside the course"):
         publish.publish(course, course / "dist", out=lambda *a: None)
+
+
+def test_stale_scratch_removal_touches_only_dead_graders_dirs(tmp_path, monkeypatch):
+    import tempfile
+
+    from nnlib.instructor import job
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    names = {"dead": "nnlib-grade-99999999-abc", "live": f"nnlib-grade-{os.getppid()}-abc",
+             "mine": f"nnlib-grade-{os.getpid()}-abc", "foreign": "nnlib-grade-y751ccf6", "other": "unrelated-1-x"}
+    for n in names.values():
+        (tmp_path / n).mkdir()
+        (tmp_path / n / "solution.ipynb").write_text("{}")
+    assert job.remove_stale_scratch() == [names["dead"]]
+    assert sorted(os.listdir(tmp_path)) == sorted(n for k, n in names.items() if k != "dead")
+    d = job.scratch_dir()
+    assert os.path.basename(d).startswith(f"nnlib-grade-{os.getpid()}-") and os.stat(d).st_mode & 0o777 == 0o700
