@@ -27,7 +27,8 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 A = "a01_perceptron"
 TOKEN = "nnlib-workflow-token"
 PAYLOAD = ("xss-marker <img src=x onerror=\"document.title='PWNED';alert('PWNED')\"> "
-           "<script>document.title='PWNED';console.log('PWNED');alert('PWNED')</script>")
+           "<script>document.title='PWNED';console.log('PWNED');alert('PWNED')</script> "
+           "[a markdown link](javascript:alert('PWNED'))")  # not a tag: only nbconvert's sanitiser removes it
 
 pytestmark = pytest.mark.slow
 
@@ -169,6 +170,8 @@ def test_fresh_clone_lab_formgrader_hostile_submission_and_student_mode(tmp_path
                 assert not seen, f"{where}: a learner's script ran: {seen}"
                 assert page.evaluate("[...document.querySelectorAll('img[onerror]')].length") == 0
                 assert page.evaluate("[...document.scripts].filter(s => s.textContent.includes('PWNED')).length") == 0
+                assert page.evaluate("[...document.querySelectorAll('a[href]')].filter(a => "
+                                     "a.href.trim().toLowerCase().startsWith('javascript:')).length") == 0, where
                 page.close()
             # instructor lab: the Create Assignment panel exists (so its absence below means something)
             page = b.new_page(viewport={"width": 1400, "height": 1000})
