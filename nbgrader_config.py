@@ -34,6 +34,7 @@ c.LimitOutput.max_traceback = 60
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.enforce_metadata = True
 
-# The formgrader and the feedback HTML render learners' notebooks: their HTML is sanitised (no script of a learner
-# runs in the instructor's browser).
+# Feedback HTML (nbgrader generate_feedback) renders learners' notebooks: sanitised, so no learner markup runs in a
+# browser.  The formgrader's own exporter takes the Jupyter server's config instead: run.sh lab passes
+# --HTMLExporter.sanitize_html=True (add it to your jupyter_server_config when you start the lab another way).
 c.HTMLExporter.sanitize_html = True
