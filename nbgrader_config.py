@@ -35,6 +35,6 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 c.ClearSolutions.enforce_metadata = True
 
 # Feedback HTML (nbgrader generate_feedback) renders learners' notebooks: sanitised, so no learner markup runs in a
-# browser.  The formgrader's own exporter takes the Jupyter server's config instead: run.sh lab passes
-# --HTMLExporter.sanitize_html=True (add it to your jupyter_server_config when you start the lab another way).
+# browser.  The formgrader does not read this setting (and its template renders markdown unsanitised): the grader
+# makes the autograded notebook safe itself (nnlib/instructor/autograded.py), tests/test_workflow_browser.py checks.
 c.HTMLExporter.sanitize_html = True

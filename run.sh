@@ -43,10 +43,7 @@ case "$mode" in
   lab)
     pip_install -e ".[course]"
     exchange
-    # the formgrader renders learners' notebooks with the server's HTMLExporter config (not nbgrader_config.py):
-    # sanitised, so no learner markup (a javascript: link, say) reaches the instructor's browser as live HTML
-    exec "$VENV/bin/jupyter" lab "${root_flag[@]}" --ServerApp.root_dir="$PWD" --HTMLExporter.sanitize_html=True \
-      "$@" course/01_perceptron.ipynb
+    exec "$VENV/bin/jupyter" lab "${root_flag[@]}" --ServerApp.root_dir="$PWD" "$@" course/01_perceptron.ipynb
     ;;
   student)
     pip_install -e ".[course]"
