@@ -502,3 +502,45 @@ def test_learner_markdown_renders_no_script_url(md):
         plain = re.sub(r"[\s\x00-\x1f]", "", html.unescape(html.unescape(url))).lower()
         assert not plain.startswith(("javascript:", "vbscript:", "data:")), (md, url)
     assert escape_markdown("[ok](https://example.org) a && b") == "[ok](https://example.org) a && b"
+
+
+def test_release_never_overwrites_a_learners_edit(tmp_path):
+    from nnlib.instructor.release import release
+
+    course = make_course(tmp_path)
+    msgs: list[str] = []
+    release(course, [A], out=msgs.append)
+    assert msgs == [f"released {A} -> {course / 'exercises' / A}"]
+    nb_path = course / "exercises" / A / f"{A}.ipynb"
+    fresh = nb_path.read_text()
+    release(course, [A], out=msgs.append)  # unchanged: nothing to keep
+    assert not list(nb_path.parent.glob("*.mine-*")) and nb_path.read_text() == fresh
+    nb = nbformat.reads(fresh, as_version=4)
+    nb.cells.append(nbformat.v4.new_markdown_cell("my notes, an hour of work"))
+    nbformat.write(nb, str(nb_path))
+    r = subprocess.run([sys.executable, "-m", "nnlib.instructor", "release", "--course", str(course), "--assignment",
+                        A], cwd=str(course), env=env_for(tmp_path), capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    kept = list(nb_path.parent.glob(f"{A}.mine-*.ipynb"))
+    assert len(kept) == 1 and "an hour of work" in kept[0].read_text()
+    assert nb_path.read_text() == fresh
+    assert "kept your edited" in r.stdout and kept[0].name in r.stdout, r.stdout
+
+
+def test_exchange_is_inside_the_course_for_nbgrader_and_doctor(tmp_path, monkeypatch):
+    from nbgrader.apps.baseapp import NbGrader
+    from nbgrader.exchange.default.exchange import Exchange
+
+    from nnlib.instructor.course import load_config
+    from nnlib.instructor.doctor import check_exchange, exchange_root
+
+    course = make_course(tmp_path)
+    monkeypatch.chdir(course)
+    app = NbGrader()
+    app.load_config_file()
+    nbgraders = Exchange(config=app.config).root
+    assert nbgraders == str(course / "exchange")
+    assert exchange_root(load_config(course)) == nbgraders
+    assert not check_exchange(load_config(course)).ok
+    (course / "exchange").mkdir()
+    assert check_exchange(load_config(course)).ok

