@@ -3,10 +3,16 @@
 Instructor workflow (from the repo root):
     python solutions/build/build_assignments.py --release   # sources → solutions/, student release → exercises/
     nbgrader collect / nbgrader autograde a05_backprop       # submitted/, autograded/, gradebook.db stay local
-Exchange: set c.Exchange.root in your own ~/.jupyter/nbgrader_config.py if you use nbgrader's exchange.
+Exchange: nbgrader's exchange (release_assignment, fetch, submit) lives inside the course, in exchange/ next to this
+file (run.sh creates it; it is not tracked).  Change c.Exchange.root below for a shared multi-user exchange.
 """
 
+import os
+
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
+
+COURSE_ROOT = os.path.dirname(os.path.abspath(__file__))
+c.Exchange.root = os.path.join(COURSE_ROOT, "exchange")
 
 c.CourseDirectory.course_id = "nnlib"
 c.CourseDirectory.source_directory = "solutions"
@@ -24,9 +30,11 @@ c.ExecutePreprocessor.kernel_name = "python3"
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 60
 
-# Release notebooks carry no outputs; "### BEGIN SOLUTION" blocks become this stub.
+# Release notebooks carry no outputs; the solution blocks of solutions/ become this stub.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.enforce_metadata = True
 
-# The formgrader and the feedback show notebooks that learners wrote: never let their HTML run script there.
+# Feedback HTML (nbgrader generate_feedback) renders learners' notebooks: sanitised, so no learner markup runs in a
+# browser.  The formgrader does not read this setting (and its template renders markdown unsanitised): the grader
+# makes the autograded notebook safe itself (nnlib/instructor/autograded.py), tests/test_workflow_browser.py checks.
 c.HTMLExporter.sanitize_html = True

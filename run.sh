@@ -1,22 +1,56 @@
 #!/usr/bin/env bash
-# The two set-up commands of the nnlib course (see README.md):
-#   bash run.sh lab    install everything into .venv and open the course in JupyterLab
-#   bash run.sh test   install everything (+ test tools, + Chromium when root) and run the whole test suite
+# The set-up commands of the nnlib course (see README.md and docs/workflow.md):
+#   bash run.sh lab      install everything into .venv and open the course in JupyterLab (instructor: formgrader)
+#   bash run.sh student  the same for a learner: no formgrader, no Create Assignment panel
+#   bash run.sh test     install everything (+ test tools, + Chromium when root) and run the whole test suite
+# Extra arguments go to jupyter lab / pytest (e.g. bash run.sh lab --port=8890 --no-browser).
+# NNLIB_VENV=DIR uses another virtualenv; NNLIB_SKIP_INSTALL=1 skips the pip step (an environment already set up).
 set -euo pipefail
 cd "$(dirname "$0")"
 
+DEFAULT_MODE=""     # `python -m nnlib.instructor publish` sets this to student in a student distribution
+STUDENT_ONLY=""     # ... and this to 1: there, `lab` is the student mode too
+
 PY=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then
-  "$PY" -m venv .venv
+VENV=${NNLIB_VENV:-.venv}
+case "$VENV" in /*) ;; *) VENV="$PWD/$VENV" ;; esac
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PY" -m venv "$VENV"
 fi
-pip_install() { .venv/bin/python -m pip install --quiet --disable-pip-version-check "$@"; }
+# nbgrader runs alembic (and jupyter its own tools) from PATH: the venv's bin comes first
+export PATH="$VENV/bin:$PATH"
+pip_install() {
+  [ -n "${NNLIB_SKIP_INSTALL:-}" ] && return 0
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$@"
+}
 root_flag=()
 [ "$(id -u)" = 0 ] && root_flag=(--allow-root)
 
-case "${1:-}" in
+mode="${1:-$DEFAULT_MODE}"
+[ $# -gt 0 ] && shift
+[ "$mode" = lab ] && [ -n "$STUDENT_ONLY" ] && mode=student
+if [ "$mode" = test ] && [ -n "$STUDENT_ONLY" ]; then
+  echo "run.sh: the tests are not part of the student distribution" >&2
+  exit 2
+fi
+
+exchange() {  # nbgrader's exchange inside the course (c.Exchange.root in nbgrader_config.py)
+  mkdir -p exchange
+  chmod a+rwx,+t exchange
+}
+
+case "$mode" in
   lab)
     pip_install -e ".[course]"
-    exec .venv/bin/jupyter lab "${root_flag[@]}" --ServerApp.root_dir="$PWD" course/01_perceptron.ipynb
+    exchange
+    exec "$VENV/bin/jupyter" lab "${root_flag[@]}" --ServerApp.root_dir="$PWD" "$@" course/01_perceptron.ipynb
+    ;;
+  student)
+    pip_install -e ".[course]"
+    exchange
+    # a course-local Jupyter config: the formgrader and Create Assignment plugins are disabled there
+    export JUPYTER_CONFIG_DIR="$PWD/jupyter-student"
+    exec "$VENV/bin/jupyter" lab "${root_flag[@]}" --ServerApp.root_dir="$PWD" "$@" course/01_perceptron.ipynb
     ;;
   test)
     pip_install -e ".[course,dev]"
@@ -31,13 +65,12 @@ case "${1:-}" in
     # pytest runs 2 workers on 2 cores: one BLAS thread each avoids oversubscription (several-fold slowdowns)
     export NNLIB_QUICK=1 MPLBACKEND=Agg OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
     echo "== ruff"
-    .venv/bin/ruff check .
+    "$VENV/bin/ruff" check .
     echo "== pytest"
-    shift
-    exec .venv/bin/python -m pytest -n 2 -p no:cacheprovider "$@"
+    exec "$VENV/bin/python" -m pytest -n 2 -p no:cacheprovider "$@"
     ;;
   *)
-    echo "usage: bash run.sh lab | bash run.sh test [pytest args]" >&2
+    echo "usage: bash run.sh lab | bash run.sh student | bash run.sh test [pytest args]" >&2
     exit 2
     ;;
 esac

@@ -1,12 +1,21 @@
-"""Grading throughput of ``python -m nnlib.instructor grade`` (sandboxed nbgrader autograde + feedback).
+"""Grading throughput of a class: 100 synthetic submissions of one assignment on three executors.
 
-Measures, on a throw-away copy of the course (nbgrader_config.py + solutions/), never the real repo:
+On a throw-away copy of the course (nbgrader_config.py + solutions/), never the real repo, a class of ``--students``
+submissions (half correct, a third with one of the assignment's classic mistakes, the rest blank — the release
+notebook as handed out) is graded by ``nnlib.instructor.grade`` (sandboxed workers where available, no feedback
+HTML) three times with ``force``:
 
-1. seconds to autograde one student's whole course: every assignment in solutions/, the solution notebooks
-   submitted as the student's work (so the expected score is full marks), one ``grade`` run per assignment;
-2. serial vs parallel: 20 synthetic students on one assignment with --jobs 1 and then --jobs 2 (--force).
+1. the local pool with 1 worker (the baseline),
+2. the local pool with 2 workers,
+3. a Dask ``LocalCluster`` of 2 worker processes (1 thread each): the jobs travel as data to Dask workers,
+   the results come back as data and this process merges them (the only gradebook writer).
 
-    .venv/bin/python bench/grading_bench.py [--assignment a05_backprop] [--students 20] [--skip-course]
+An untimed warm-up run creates the gradebook first.  Each timed run's wall time is end to end (release
+regeneration, every job, every merge into the gradebook, the class report); the fixed set-up is measured by a run
+with nothing to grade and subtracted for the "grading only" figures.  Printed:
+submissions/s and the ratio to the 1-worker pool, plus a check that every executor gave the same scores.
+
+    PYTHONPATH=. .venv/bin/python bench/grading_bench.py [--assignment a05_backprop] [--students 100]
 """
 
 from __future__ import annotations
@@ -21,71 +30,92 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+os.environ["PYTHONPATH"] = os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from nnlib import instructor  # noqa: E402
-
-
-def copy_course(dst: Path) -> Path:
-    dst.mkdir(parents=True)
-    shutil.copyfile(REPO / "nbgrader_config.py", dst / "nbgrader_config.py")
-    course = instructor.load_course(REPO)
-    shutil.copytree(course.source, dst / course.source.relative_to(REPO),
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-    return dst
+# a classic mistake per assignment: (text in the solution, its replacement)
+MISTAKES = {
+    "a05_backprop": [("delta = (activations[-1] - y) * sigmoid_prime(zs[-1])", "delta = (activations[-1] - y)")],
+    "a01_perceptron": [("    z = w[0]", "    z = 0 * w[0]")],
+}
 
 
-def submit(course: Path, folder: Path, assignment: str, students: list[str]) -> None:
-    src = instructor.load_course(course).source / assignment
-    for s in students:
-        shutil.copytree(src, folder / s / assignment, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+def make_class(root: Path, assignment: str, n: int) -> tuple[Path, dict[str, str]]:
+    import nbformat
+
+    course = root / "course"
+    course.mkdir(parents=True)
+    shutil.copyfile(REPO / "nbgrader_config.py", course / "nbgrader_config.py")
+    shutil.copytree(REPO / "solutions", course / "solutions", ignore=shutil.ignore_patterns("__pycache__"))
+    solved = nbformat.read(str(REPO / "solutions" / assignment / f"{assignment}.ipynb"), as_version=4)
+    blank = nbformat.read(str(REPO / "exercises" / assignment / f"{assignment}.ipynb"), as_version=4)
+    wrong = nbformat.from_dict(solved)
+    for c in wrong.cells:
+        for old, new in MISTAKES.get(assignment, []):
+            c.source = c.source.replace(old, new)
+    kinds = {}
+    for i in range(n):
+        kind = "correct" if i % 6 < 3 else "wrong" if i % 6 < 5 else "blank"
+        student = f"student{i:03d}"
+        d = course / "subs" / student / assignment
+        d.mkdir(parents=True)
+        nbformat.write({"correct": solved, "wrong": wrong, "blank": blank}[kind], str(d / f"{assignment}.ipynb"))
+        kinds[student] = kind
+    return course, kinds
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def run(course: Path, assignment: str, **kw) -> tuple[float, dict]:
+    from nnlib.instructor import batch
+
+    opts = batch.Options(progress=False, feedback=False, force=kw.pop("force", True), **kw)
+    t0 = time.perf_counter()
+    res = batch.grade(course, assignment, course / "subs", opts)
+    return time.perf_counter() - t0, {r.student: (r.score, r.status) for r in res}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--assignment", default="a05_backprop")
-    ap.add_argument("--students", type=int, default=20)
-    ap.add_argument("--skip-course", action="store_true")
-    ap.add_argument("--skip-parallel", action="store_true")
+    ap.add_argument("--students", type=int, default=100)
     a = ap.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="nnlib-grading-bench-"))
-    ok, why = instructor.sandbox_support()
-    print(f"cpus: {os.cpu_count()}  sandbox: {ok} ({why})")
+    import distributed
+
+    from nnlib.instructor import sandbox
+
+    tmp = Path(tempfile.mkdtemp(prefix="nnlib-gradebench-"))
     try:
-        course = copy_course(tmp / "course")
-        names = instructor.list_assignments(instructor.load_course(course))
-        if not a.skip_course:
-            subs = tmp / "one-student"
-            total = 0.0
-            print(f"\n1) one student, whole course ({len(names)} assignments, --jobs 1)")
-            for name in names:
-                submit(course, subs, name, ["alice"])
-                t0 = time.monotonic()
-                (r,) = instructor.grade(course, name, subs, instructor.Options(jobs=1, progress=False, force=True))
-                dt = time.monotonic() - t0
-                total += dt
-                print(f"   {name:24s} {r.score:g}/{r.max_score:g} {r.status:8s} grading {r.seconds:5.1f}s "
-                      f"(incl. release+template: {dt:5.1f}s)")
-                shutil.rmtree(subs)
-            print(f"   TOTAL: {total:.1f}s for one student's whole course")
-        if not a.skip_parallel:
-            subs = tmp / "class"
-            students = [f"s{i:02d}" for i in range(a.students)]
-            submit(course, subs, a.assignment, students)
-            print(f"\n2) {len(students)} students x {a.assignment}")
-            times = {}
-            for jobs in (1, 2):
-                t0 = time.monotonic()
-                res = instructor.grade(course, a.assignment, subs,
-                                       instructor.Options(jobs=jobs, progress=False, force=True))
-                times[jobs] = time.monotonic() - t0
-                bad = [r.student for r in res if r.status != "ok" or r.score != r.max_score]
-                per = sum(r.seconds for r in res) / len(res)
-                print(f"   --jobs {jobs}: {times[jobs]:6.1f}s wall ({times[jobs] / len(res):.2f}s/student, "
-                      f"{per:.1f}s per grading job){'  NOT FULL MARKS: ' + ', '.join(bad) if bad else ''}")
-            print(f"   speed-up --jobs 2 vs --jobs 1: {times[1] / times[2]:.2f}x")
+        course, kinds = make_class(tmp, a.assignment, a.students)
+        n = len(kinds)
+        print(f"{a.assignment}: {n} submissions ({sum(k == 'correct' for k in kinds.values())} correct, "
+              f"{sum(k == 'wrong' for k in kinds.values())} with a mistake, "
+              f"{sum(k == 'blank' for k in kinds.values())} blank); sandbox: {sandbox.namespaces_available()[0]}; "
+              f"{os.cpu_count()} CPUs")
+        runs = {}
+        run(course, a.assignment, jobs=2)  # warm-up, not timed: creates the gradebook and its student rows
+        fixed, again = run(course, a.assignment, jobs=1, force=False)
+        runs["local pool, 1 worker"] = run(course, a.assignment, jobs=1)
+        assert not again, "the unchanged class was graded again"
+        runs["local pool, 2 workers"] = run(course, a.assignment, jobs=2)
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) \
+                as cluster, distributed.Client(cluster) as client:
+            client.run(lambda: __import__("nnlib.instructor.job"))  # import once per worker, outside the timing
+            runs["Dask LocalCluster, 2 workers"] = run(course, a.assignment, dask=client)
+        base_t, base_scores = runs["local pool, 1 worker"]
+        print(f"fixed set-up of a run (release regeneration, gradebook, class report): {fixed:.1f} s")
+        print(f"{'executor':32s} {'wall s':>8s} {'subs/s':>8s} {'ratio':>6s}   "
+              f"{'grading-only subs/s':>20s} {'ratio':>6s}")
+        for name, (t, scores) in runs.items():
+            assert scores == base_scores, f"{name}: scores differ from the 1-worker pool"
+            only, base_only = max(t - fixed, 1e-9), max(base_t - fixed, 1e-9)
+            print(f"{name:32s} {t:8.1f} {n / t:8.2f} {base_t / t:6.2f}   {n / only:20.2f} {base_only / only:6.2f}")
+        by_kind = {k: sorted({base_scores[s][0] for s in kinds if kinds[s] == k})
+                   for k in ("correct", "wrong", "blank")}
+        print(f"scores by kind (identical on every executor): {by_kind}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -18,15 +18,18 @@ import nbformat
 from nnlib.instructor.runner import NotebookResult, _meta, _src, is_test
 
 _TAG = re.compile(r"<[^>]*>|<!--.*?-->", re.S)
-
-
-_SCHEME = re.compile(r"(?i)\b(java\s*script|vb\s*script|data)\s*:")
+_ENTITY = re.compile(r"&(#?[A-Za-z0-9]+;)")
+_SCHEME = re.compile(r"\b(java\s*script|vb\s*script|data)(\s*):", re.I)  # browsers drop tabs/newlines in URLs
 
 
 def escape_markdown(text: str) -> str:
-    """Learner-written markdown with every HTML tag shown as text (markdown formatting still renders) and no
-    link that runs script (``[x](javascript:...)`` becomes text)."""
-    return _SCHEME.sub(lambda m: m.group(1) + " :", _TAG.sub(lambda m: html.escape(m.group(0)), text))
+    """Learner-written markdown with every HTML tag shown as text (markdown formatting still renders), and no
+    script URL: a markdown link is not a tag, and nbgrader's formgrader template renders markdown without
+    nbconvert's sanitiser, so ``[x](javascript:…)`` would be a live link.  Entity references are broken first
+    (``jav&#97;script:`` would decode to one), then the script schemes are renamed (``javascript-blocked:``)."""
+    text = _ENTITY.sub("&\u200b\\1", text)  # a zero-width space: no entity, however many times it is decoded
+    text = _TAG.sub(lambda m: html.escape(m.group(0)), text)
+    return _SCHEME.sub(lambda m: f"{m.group(1)}-blocked{m.group(2)}:", text)
 
 
 def _stream(text: str) -> Any:

@@ -334,6 +334,7 @@ def grade(course_dir, assignment: str, submissions, opts: Options | None = None)
         def on_sigint(signum, frame):  # first ^C: stop; a second one interrupts for real
             interrupted.set()
             sandbox.STOP.set()
+            sandbox.kill_all()  # now: the main thread may be waiting on a job that would run for minutes
             signal.signal(signal.SIGINT, signal.default_int_handler)
             print("\ninterrupted: cancelling the queue, ending running jobs, keeping what finished …",
                   file=sys.stderr)
@@ -395,6 +396,12 @@ def grade(course_dir, assignment: str, submissions, opts: Options | None = None)
             if old is not None:
                 signal.signal(signal.SIGINT, old)
         _summary(batch, rows)
+        from nnlib.instructor.report import class_report
+
+        try:  # per-test columns and the class's most common mistakes: grading/<A>/class.csv, class.md
+            class_report(course, assignment)
+        except Exception as exc:  # noqa: BLE001 - a report problem never loses grades
+            print(f"warning: no class report: {type(exc).__name__}: {exc}", file=sys.stderr)
         if opts.feedback and results:
             feedback(course, assignment, [r.student for r in results])
         batch.unchanged, batch.skipped, batch.interrupted = unchanged, skipped, interrupted.is_set()

@@ -1,4 +1,5 @@
-"""``python -m nnlib.instructor grade | release | doctor`` (see docs/instructor.md)."""
+"""``python -m nnlib.instructor grade | release | publish | export | report | doctor`` (docs/instructor.md,
+docs/workflow.md)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
-    from nnlib.instructor import batch, doctor, release
+    from nnlib.instructor import batch, publish, report
+    from nnlib.instructor.doctor import doctor as run_doctor  # the package's `doctor`/`release` are the functions
+    from nnlib.instructor.release import release as run_release
 
     sys.modules.setdefault("rfc3987_syntax", None)  # nbformat's jsonschema: skip a 1 s grammar compile
     p = argparse.ArgumentParser(prog="python -m nnlib.instructor",
-                                description="Instructor tools: trusted grading, release, doctor.")
+                                description="Instructor tools: trusted grading, release, publish, export, doctor.")
     sub = p.add_subparsers(dest="cmd", required=True)
     g = sub.add_parser("grade", help="grade a folder of submissions (learner code in sandboxed workers)")
     g.add_argument("--course", default=".", help="course root (holds nbgrader_config.py)")
@@ -34,6 +37,20 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("release", help="generate exercises/ (release) from solutions/ (source)")
     r.add_argument("--course", default=".")
     r.add_argument("--assignment", action="append")
+    pb = sub.add_parser("publish", help="write the student distribution (no solutions/, tests/, history, grades)")
+    pb.add_argument("dir", help="destination directory (outside the course)")
+    pb.add_argument("--course", default=".")
+    pb.add_argument("--force", action="store_true", help="replace a non-empty destination")
+    pb.add_argument("--git", action="store_true", help="make the destination a fresh git repository (one commit)")
+    ex = sub.add_parser("export", help="grades for an LMS: nbgrader export (CSV plugin)")
+    ex.add_argument("--course", default=".")
+    ex.add_argument("--to", default=None, help="output file (default grading/export.csv)")
+    ex.add_argument("--assignment", action="append", help="only these assignments (repeat)")
+    ex.add_argument("--student", action="append", help="only these students (repeat)")
+    ex.add_argument("--exporter", default=None, help="another nbgrader ExportPlugin (module.Class)")
+    rp = sub.add_parser("report", help="(re)write grading/<A>/class.csv and class.md from the gradebook")
+    rp.add_argument("--course", default=".")
+    rp.add_argument("--assignment", required=True)
     d = sub.add_parser("doctor", help="check the instructor's Jupyter/nbgrader stack and the sandbox")
     d.add_argument("--course", default=".")
     a = p.parse_args(argv)
@@ -56,7 +73,21 @@ def main(argv: list[str] | None = None) -> int:
         print("; ".join(parts) + f"\ngrades: {out / 'grades.csv'}  report: {out / 'report.md'}")
         return 130 if b.interrupted else 0
     if a.cmd == "release":
-        release.release(a.course, a.assignment)
+        run_release(a.course, a.assignment)
         return 0
-    checks = doctor.doctor(a.course)
+    if a.cmd == "publish":
+        try:
+            publish.publish(a.course, a.dir, force=a.force, git=a.git)
+        except publish.PublishError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        return 0
+    if a.cmd == "export":
+        print(f"exported: {report.export(a.course, a.to, a.assignment, a.student, a.exporter)}")
+        return 0
+    if a.cmd == "report":
+        for path in report.class_report(a.course, a.assignment):
+            print(path)
+        return 0
+    checks = run_doctor(a.course)
     return 0 if all(c.ok for c in checks) else 1

@@ -22,18 +22,26 @@ def scratch_dir() -> str:
 
 
 def remove_stale_scratch() -> list[str]:
-    """Remove scratch dirs of graders that are no longer running (a SIGKILLed run leaves them behind)."""
+    """Remove scratch dirs of graders that are no longer running (a SIGKILLed run leaves them behind).
+
+    Only dirs this code made (``nnlib-grade-<pid>-…``), owned by this user, whose grader process is gone: a dir
+    of another format or another user, or of a live grader, is never touched."""
     removed = []
     base = tempfile.gettempdir()
     for name in os.listdir(base):
         if not name.startswith(SCRATCH_PREFIX):
             continue
-        owner = name[len(SCRATCH_PREFIX):].split("-")[0]
-        if owner.isdigit() and int(owner) != os.getpid() and os.path.exists(f"/proc/{owner}"):
+        owner, sep, _ = name[len(SCRATCH_PREFIX):].partition("-")
+        path = os.path.join(base, name)
+        if not (owner.isdigit() and sep) or int(owner) == os.getpid() or os.path.exists(f"/proc/{owner}"):
             continue
-        if owner.isdigit() and int(owner) == os.getpid():
+        try:
+            st = os.lstat(path)
+        except OSError:
             continue
-        shutil.rmtree(os.path.join(base, name), ignore_errors=True)
+        if st.st_uid != os.geteuid() or not os.path.isdir(path) or os.path.islink(path):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
         removed.append(name)
     return removed
 

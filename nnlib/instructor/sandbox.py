@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -103,8 +104,10 @@ def enter(cfg: dict) -> None:
     """Isolate the current process (see the module doc).  Raises if any step fails: no half sandbox."""
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     _check(_lib().unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
+    alive_r, alive_w = os.pipe()  # the child sees EOF on alive_r once this process is gone
     pid = os.fork()  # the child is PID 1 of the new PID namespace; this process only waits for it
     if pid:
+        os.close(alive_r)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         _, status = os.waitpid(pid, 0)
         os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
@@ -140,6 +143,13 @@ def enter(cfg: dict) -> None:
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
+    # the kernel clears the parent-death signal when the uid changes: set it again, then check that the parent
+    # (which dies with the grader) did not go in between
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    os.close(alive_w)
+    if select.select([alive_r], [], [], 0)[0]:
+        os._exit(1)
+    os.close(alive_r)
     _prctl(PR_SET_NO_NEW_PRIVS, 1)
     os.environ.clear()
     os.environ.update(HOME="/tmp", TMPDIR="/tmp", MPLBACKEND="Agg", MPLCONFIGDIR="/tmp/.mpl", OMP_NUM_THREADS="1",
