@@ -26,6 +26,7 @@ prove that the library would run on a GPU.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
 from types import ModuleType
@@ -33,7 +34,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["use", "name", "xp", "to_device", "to_host", "seed", "host_rng", "is_array", "sigmoid_"]
+__all__ = ["use", "name", "xp", "to_device", "to_host", "seed", "host_rng", "is_array", "sigmoid_",
+           "quiet_overflow", "sigmoid_inplace_unguarded"]
 
 xp: Any = np  #: the current array module (numpy, cupy or strict)
 _name = "numpy"
@@ -133,42 +135,75 @@ def host_rng() -> np.random.Generator:
     return _host_rng
 
 
-# ---------------------------------------------------------------- fast-path hooks
-# An operation that the training hot loop (``Network._step_sigmoid``) calls thousands of times per epoch.
-# It has a generic version written with ``xp`` (it runs on every backend) and, on NumPy only, a faster
-# CPU version from SciPy; both compute the same numbers (tests/test_fastpaths.py checks them against each
-# other).  SciPy comes with scikit-learn, a dependency, but the fast version is optional.
+# ---------------------------------------------------------------- the logistic function
+# σ is the one operation of the training hot loop (``Network._step_sigmoid``) that is not a matrix product, so
+# it is computed here once, in place, with ``xp`` (it runs on every backend), by ONE formula at every array
+# size and on every device:
+#
+#     σ(z) = 1 / (1 + e^{−z}),   in four in-place passes: negate, exp, add 1, reciprocal.
+#
+# * accuracy: the only roundings are those of exp, of 1 + e^{−z} and of the reciprocal, so the relative error
+#   is a few units in the last place at every z ≥ −ln(largest float) (−709.78 in float64, −88.72 in float32);
+#   tests/test_edges.py checks ≤ 1e-12 on [−700, 700] in float64 against exact decimal arithmetic.  The former
+#   ½(1 + tanh(z/2)) cancels in 1 + tanh for z < 0: it lost relative precision below z ≈ −26 and returned 0
+#   from z ≈ −38;
+# * overflow: below −709.78 (float64) e^{−z} overflows to +inf and σ is exactly 0 (the true value is below
+#   5.6e-309).  That overflow is the intended result, so NumPy's warning for it is switched off around the
+#   passes (``quiet_overflow``; CuPy does not warn).  ``Network``'s hot loop opens that context once per
+#   call and uses ``sigmoid_inplace_unguarded`` (numpy's errstate costs ~1.4 µs, as much as two passes);
+# * speed: the constant 1 is a 0-d array of z's dtype kept per dtype: a Python float operand costs NumPy
+#   ~0.4 µs more per call (a scalar conversion), as much as the arithmetic at the 100–300 entries of a
+#   batch-10 step.  bench/sigmoid.py measures it against the former version.
+#
+# SciPy's ``expit`` is no longer used: it made SciPy (~143 MB) a runtime dependency, and below 768 entries
+# it gave different numbers from the formula used above that size.
 #
 # Not done, on purpose: fusing the SGD update into the gradient's GEMM with SciPy's BLAS
 # (sgemm with β = 1).  SciPy's wheels bundle their own OpenBLAS, with its own thread pool: alternating
 # NumPy's BLAS (forward) and SciPy's (update) in every step made the two pools spin against each other —
 # a 2-thread epoch at batch 100 took 27 s instead of 0.2 s on 2 cores (bench/RESULTS.md).
 
-try:
-    from scipy.special import expit as _expit
-except ImportError:  # pragma: no cover - scipy is installed with scikit-learn
-    _expit = None
+_ONES: dict[tuple[str, Any], Any] = {}
 
 
-_EXPIT_MAX_SIZE = 768  # below this many entries SciPy's expit is faster than the tanh formula (see sigmoid_)
+def _one(dtype: Any) -> Any:
+    """1 as a 0-d array of ``dtype`` on the current backend (kept per backend and dtype)."""
+    key = (_name, dtype)
+    one = _ONES.get(key)
+    if one is None:
+        one = _ONES[key] = xp.asarray(1.0, dtype=dtype)
+    return one
+
+
+def quiet_overflow() -> Any:
+    """A context in which NumPy neither warns nor raises on overflow or underflow (``np.errstate``).
+
+    For σ's e^{−z} → +inf below z = −709.78, whose result 1/(1 + inf) = 0 is the right one, and e^{−z} → 0
+    (σ = 1) for large z, even under ``np.seterr(all="raise")``.  Invalid operations and division by zero
+    still warn.  On CuPy a no-op context: GPU kernels never warn.
+    """
+    if _name in ("numpy", "strict"):
+        return np.errstate(over="ignore", under="ignore")
+    return contextlib.nullcontext()
+
+
+def sigmoid_inplace_unguarded(z: Any) -> Any:
+    """``sigmoid_`` without its ``quiet_overflow`` context: for callers that hold that context already."""
+    xp.negative(z, out=z)
+    xp.exp(z, out=z)
+    xp.add(z, _one(z.dtype), out=z)
+    xp.reciprocal(z, out=z)
+    return z
 
 
 def sigmoid_(z: Any) -> Any:
-    """z ← σ(z) = 1 / (1 + e^{−z}) in place; returns z.
+    """z ← σ(z) = 1 / (1 + e^{−z}) in place (z a floating array of the current backend); returns z.
 
-    On NumPy, SciPy's ``expit`` does it in one pass, and that is the faster way for small arrays.  The
-    generic version is the stable σ(z) = ½ (1 + tanh(z/2)) of ``activations.sigmoid``, computed in place
-    (four passes, no temporary); NumPy's tanh is vectorised (SIMD) and expit is not, so from about 700
-    entries on the four passes win (float32, measured: 300 entries 1.2 µs expit vs 2.3 µs; 3,000 entries
-    10.1 µs vs 3.9 µs).
+    Relative error of a few units in the last place for z ≥ −ln(largest float), exactly 0 below (e^{−z}
+    overflows to +inf, silently), the same numbers at every array size and on every backend.
     """
-    if _name == "numpy" and _expit is not None and z.dtype.kind == "f" and z.size < _EXPIT_MAX_SIZE:
-        return _expit(z, out=z)
-    z *= 0.5
-    xp.tanh(z, out=z)
-    z += 1.0
-    z *= 0.5
-    return z
+    with quiet_overflow():
+        return sigmoid_inplace_unguarded(z)
 
 
 def _from_env() -> None:
