@@ -73,7 +73,7 @@ class Network:
     def _columns(self, a: Any, where: str) -> Array:
         if not isinstance(a, B.xp.ndarray):
             a = B.to_device(a)
-        check_array(a, where, float_only=False)
+        check_array(a, where, float_only=False, finite=False)  # check_finite below, after the dtype
         if a.ndim == 1:
             a = a.reshape(-1, 1)
         if a.ndim != 2 or a.shape[0] != self.sizes[0]:
@@ -355,7 +355,7 @@ class Network:
                                  ) from None
         X = X if isinstance(X, B.xp.ndarray) else B.to_device(X)
         Y = Y if isinstance(Y, B.xp.ndarray) else B.to_device(Y)
-        check_array(X, where, ndim=2, float_only=False)
+        check_array(X, where, ndim=2, float_only=False, finite=False)  # check_finite below
         if X.shape[1] != n_in:
             raise ShapeError(f"{where}: inputs have {X.shape[1]} features but layer 1 has {n_in} neurons "
                              f"(X shape {tuple(X.shape)})")
