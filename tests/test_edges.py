@@ -317,3 +317,74 @@ def test_soft_targets_not_summing_to_one_get_the_general_gradient(backend_name):
     # probability rows still give softmax − y
     p = y / y.sum(1, keepdims=True)
     np.testing.assert_allclose(c.grad(z, p), s - p, rtol=1e-13, atol=1e-15)
+
+
+# ---------------------------------------------------------------- Nielsen's lists: fast stacking, reuse
+
+
+from nnlib.network import Network  # noqa: E402
+
+
+def _nielsen_lists(rng, n=40, dtype=np.float32):
+    eye = np.eye(3)
+    train = [(rng.random((5, 1)).astype(dtype), eye[k].reshape(3, 1)) for k in rng.integers(0, 3, n)]
+    test = [(rng.random((5, 1)).astype(dtype), int(k)) for k in rng.integers(0, 3, n // 2)]
+    return train, test
+
+
+def _slow_rows(data, n_out=3):
+    X = np.concatenate([x.reshape(1, -1) for x, _ in data])
+    Y = np.concatenate([np.eye(n_out)[[y]] if np.ndim(y) == 0 else y.reshape(1, -1) for _, y in data])
+    return X, Y
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_nielsen_lists_stack_to_the_same_rows(dtype, rng):
+    train, test = _nielsen_lists(rng)
+    net = Network([5, 4, 3], dtype=dtype, seed=0)
+    for data in (train, test):
+        X, Y = net._as_rows(data, "t")
+        Xs, Ys = _slow_rows(data)
+        assert X.dtype == dtype and Y.dtype == dtype and X.shape == (len(data), 5) and Y.shape == (len(data), 3)
+        np.testing.assert_array_equal(X, Xs.astype(dtype))
+        np.testing.assert_array_equal(Y, Ys.astype(dtype))
+    Xt = _slow_rows(test)[0]
+    assert net.evaluate(test) == int((net.feedforward(Xt.T).argmax(axis=0) == [y for _, y in test]).sum())
+
+
+def test_a_reused_conversion_follows_every_change_it_can_see(rng):
+    train, _ = _nielsen_lists(rng)
+    net = Network([5, 4, 3], seed=0)
+    X1, _ = net._as_rows(train, "t")
+    X2, _ = net._as_rows(train, "t")
+    assert X2 is X1  # the same list again: reused
+    train[7] = (np.full((5, 1), 0.5), train[7][1])  # a pair replaced
+    X3, _ = net._as_rows(train, "t")
+    assert X3 is not X1 and np.all(X3[7] == 0.5)
+    for x, _ in train:  # every array edited in place (the sampled rows see it)
+        x *= 2.0
+    X4, _ = net._as_rows(train, "t")
+    np.testing.assert_array_equal(X4, _slow_rows(train)[0])
+    train.append(train[0])  # a longer list
+    assert net._as_rows(train, "t")[0].shape == (41, 5)
+    net.forget_data()
+    assert "_rows_cache" not in net.__dict__
+
+
+@pytest.mark.parametrize("bad,fragment", [
+    (lambda d: d.__setitem__(3, (np.zeros((4, 1)), d[3][1])), r"\(5, 1\)"),
+    (lambda d: d.__setitem__(3, (d[3][0], 7)), r"label 7 is not in 0..2"),
+    (lambda d: d.__setitem__(3, (d[3][0], -1)), r"label -1 is not in 0..2"),
+    (lambda d: d.__setitem__(3, (d[3][0].astype(np.complex128), d[3][1])), r"floating-point inputs, got complex128"),
+])
+def test_bad_pairs_in_a_list_are_named(bad, fragment, rng):
+    train, _ = _nielsen_lists(rng)
+    bad(train)
+    with pytest.raises((ShapeError, TypeError), match=fragment):
+        Network([5, 4, 3], seed=0)._as_rows(train, "Network.SGD training_data")
+
+
+def test_integer_pixels_in_a_list_are_still_refused(rng):
+    data = [(np.ones((5, 1), dtype=np.int64), np.eye(3)[:, [0]]) for _ in range(4)]
+    with pytest.raises(TypeError, match="expected floating-point inputs"):
+        Network([5, 4, 3], seed=0)._as_rows(data, "t")
