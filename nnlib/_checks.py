@@ -52,15 +52,8 @@ def check_array(x: Any, where: str, ndim: int | None = None, float_only: bool = 
 def check_finite(x: Any, where: str) -> None:
     """Raise ``FloatingPointError`` naming ``where`` if ``x`` holds NaN or ±inf.
 
-    Speed: one reduction, x.sum(), is finite unless x holds NaN/inf (or the sum overflows); only then the
-    elementwise test runs (to count them, and to tell an overflowing sum of finite numbers apart).
+    (``isfinite`` then ``all``: faster than a finite-sum test, x.sum(), which NumPy does not vectorise as well.)
     """
-    if x.size == 0:
-        return
-    with B.quiet_overflow():
-        total = x.sum()
-    if bool(B.xp.isfinite(total)):
-        return
     if not bool(B.xp.isfinite(x).all()):
         n_bad = int((~B.xp.isfinite(x)).sum())
         raise FloatingPointError(f"{where}: input of shape {tuple(x.shape)} contains {n_bad} NaN/inf value(s)")
