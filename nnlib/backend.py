@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["use", "name", "xp", "to_device", "to_host", "seed", "host_rng", "is_array", "sigmoid_",
-           "quiet_overflow", "sigmoid_inplace_unguarded"]
+           "quiet_underflow", "sigmoid_and_prime_"]
 
 xp: Any = np  #: the current array module (numpy, cupy or strict)
 _name = "numpy"
@@ -138,29 +138,29 @@ def host_rng() -> np.random.Generator:
 
 # ---------------------------------------------------------------- the logistic function
 # σ is the one operation of the training hot loop (``Network._step_sigmoid``) that is not a matrix product, so
-# it is computed here once, in place, with ``xp`` (it runs on every backend), by ONE formula at every array
-# size and on every device:
+# it is computed here once, with ``xp`` (it runs on every backend), by ONE formula at every array size and on
+# every device:
 #
-#     σ(z) = 1 / (1 + e^{max(−z, −c)}),   c = ⌊−ln(smallest normal float)⌋ (708 in float64, 87 in float32),
+#     e = exp(min(z, c)),   σ(z) = e / (1 + e),   c = ⌊ln(largest float)⌋ (709 in float64, 88 in float32)
 #
-# in five in-place passes: negate, clamp, exp, add 1, reciprocal.
+# and, for the hot loop, σ'(z) = e / (1 + e)² = σ(z) / (1 + e) from the same two arrays.
 #
-# * accuracy: the only roundings are those of exp, of 1 + e^{−z} and of the reciprocal, so the relative error
-#   is a few units in the last place at every z ≥ −709.78 (float64; −88.72 in float32), and the clamp changes
-#   no result: for z > c, e^{−z} < e^{−c} is far below half an ulp of 1, so σ rounds to 1 either way.
-#   tests/test_edges.py checks ≤ 1e-12 on [−700, 700] in float64 against exact decimal arithmetic.  The former
-#   ½(1 + tanh(z/2)) cancels in 1 + tanh for z < 0: it lost relative precision below z ≈ −26 and returned 0
-#   from z ≈ −38;
-# * the clamp is for speed: without it, saturated units (z > 87 in float32) make exp return subnormal numbers
-#   or underflow, which x86 computes with microcode assists — a batch-100 step of a saturated [784, 30, 10]
-#   network took 1.3 ms instead of 0.19 ms;
-# * overflow: below −709.78 (float64) e^{−z} overflows to +inf and σ is exactly 0 (the true value is below
-#   5.6e-309).  That overflow is the intended result, so NumPy's warning for it is switched off around the
-#   passes (``quiet_overflow``; CuPy does not warn).  ``Network``'s hot loop opens that context once per
-#   call and uses ``sigmoid_inplace_unguarded`` (numpy's errstate costs ~1.4 µs, as much as two passes);
-# * speed: the constants are 0-d arrays of z's dtype kept per dtype: a Python float operand costs NumPy
-#   ~0.4 µs more per call (a scalar conversion), as much as the arithmetic at the 100–300 entries of a
-#   batch-10 step.  bench/sigmoid.py measures it against the former version.
+# * accuracy: the only roundings are those of exp, of 1 + e and of the division, so the relative error is a
+#   few units in the last place wherever σ(z) is a normal float (z ≥ −708 in float64, −87 in float32);
+#   tests/test_edges.py checks ≤ 1e-12 on [−700, 700] in float64 against exact decimal arithmetic.  The clamp
+#   changes no result: for z > c, σ rounds to 1 either way.  The former ½(1 + tanh(z/2)) cancels in
+#   1 + tanh for z < 0: it lost relative precision below z ≈ −26 and returned 0 from z ≈ −38.  σ' from e is
+#   accurate too, where a(1 − a) cancels in 1 − a (it gives 0 for z > 37 in float64);
+# * no overflow, by the clamp: e and 1 + e stay finite.  For very negative z, e underflows to a subnormal
+#   number or 0, and σ = 0/1 = 0 below −745 (float64); that underflow is the right result, and NumPy, which
+#   ignores underflow unless told otherwise, is told to ignore it around σ (``quiet_underflow``, so that
+#   ``np.seterr(all="raise")`` does not turn it into an error; CuPy never warns);
+# * speed: four passes for σ (five with σ'), against SciPy's ``expit``'s one (faster below ~700 entries,
+#   slower above) or ½(1 + tanh(z/2))'s four plus two for σ'.  The constants are 0-d arrays of z's dtype,
+#   kept per dtype: a Python float operand costs NumPy ~0.4 µs more per call (a scalar conversion), as much
+#   as the arithmetic at the 100–300 entries of a batch-10 step.  A clamp from below would avoid exp's
+#   subnormal outputs (10× slower on x86) for z in (−745, −708) but would give σ(−1000) ≠ 0.
+#   bench/sigmoid.py measures it against the former version.
 #
 # SciPy's ``expit`` is no longer used: it made SciPy (~143 MB) a runtime dependency, and below 768 entries
 # it gave different numbers from the formula used above that size.
@@ -174,46 +174,52 @@ _SIGMOID_CONSTANTS: dict[tuple[str, Any], tuple[Any, Any]] = {}
 
 
 def _sigmoid_constants(dtype: Any) -> tuple[Any, Any]:
-    """(−c, 1) as 0-d arrays of ``dtype`` on the current backend, c = ⌊−ln(smallest normal)⌋ (per dtype)."""
+    """(c, 1) as 0-d arrays of ``dtype`` on the current backend, c = ⌊ln(largest float)⌋ (kept per dtype)."""
     key = (_name, dtype)
     const = _SIGMOID_CONSTANTS.get(key)
     if const is None:
-        c = math.floor(-math.log(float(np.finfo(dtype).tiny)))
-        const = _SIGMOID_CONSTANTS[key] = (xp.asarray(-c, dtype=dtype), xp.asarray(1.0, dtype=dtype))
+        c = math.floor(math.log(float(np.finfo(dtype).max)))
+        const = _SIGMOID_CONSTANTS[key] = (xp.asarray(c, dtype=dtype), xp.asarray(1.0, dtype=dtype))
     return const
 
 
-def quiet_overflow() -> Any:
-    """A context in which NumPy neither warns nor raises on overflow or underflow (``np.errstate``).
+def quiet_underflow() -> Any:
+    """A context in which NumPy neither warns nor raises on underflow (or overflow): ``np.errstate``.
 
-    For σ's e^{−z} → +inf below z = −709.78, whose result 1/(1 + inf) = 0 is the right one, and e^{−z} → 0
-    (σ = 1) for large z, even under ``np.seterr(all="raise")``.  Invalid operations and division by zero
-    still warn.  On CuPy a no-op context: GPU kernels never warn.
+    For σ's e = exp(z) → subnormal or 0 at very negative z, whose results are the right ones, even under
+    ``np.seterr(all="raise")``.  Invalid operations and division by zero still warn.  On CuPy a no-op
+    context: GPU kernels never warn.
     """
     if _name in ("numpy", "strict"):
-        return np.errstate(over="ignore", under="ignore")
+        return np.errstate(under="ignore", over="ignore")
     return contextlib.nullcontext()
 
 
-def sigmoid_inplace_unguarded(z: Any) -> Any:
-    """``sigmoid_`` without its ``quiet_overflow`` context: for callers that hold that context already."""
-    neg_c, one = _sigmoid_constants(z.dtype)
-    xp.negative(z, out=z)
-    xp.maximum(z, neg_c, out=z)  # e^{−z} stays a normal number (speed; no result changes)
-    xp.exp(z, out=z)
-    xp.add(z, one, out=z)
-    xp.reciprocal(z, out=z)
+def sigmoid_and_prime_(z: Any, prime: Any) -> Any:
+    """z ← σ(z) and prime ← σ'(z) = σ(z)(1 − σ(z)), in place, by the formula above (five passes, no
+    temporary); returns z.  For the hot loop: the caller holds ``quiet_underflow()``."""
+    c, one = _sigmoid_constants(z.dtype)
+    xp.minimum(z, c, out=z)
+    xp.exp(z, out=z)  # e
+    xp.add(z, one, out=prime)  # 1 + e
+    xp.divide(z, prime, out=z)  # σ = e / (1 + e)
+    xp.divide(z, prime, out=prime)  # σ' = e / (1 + e)² = σ / (1 + e)
     return z
 
 
 def sigmoid_(z: Any) -> Any:
     """z ← σ(z) = 1 / (1 + e^{−z}) in place (z a floating array of the current backend); returns z.
 
-    Relative error of a few units in the last place for z ≥ −ln(largest float), exactly 0 below (e^{−z}
-    overflows to +inf, silently), the same numbers at every array size and on every backend.
+    Computed as e / (1 + e), e = exp(min(z, c)) (see the comment above): relative error of a few units in
+    the last place wherever σ(z) is a normal float, exactly 0 below −745 (float64), no overflow, the same
+    numbers at every array size and on every backend.  One temporary (1 + e).
     """
-    with quiet_overflow():
-        return sigmoid_inplace_unguarded(z)
+    c, one = _sigmoid_constants(z.dtype)
+    with quiet_underflow():
+        xp.minimum(z, c, out=z)
+        xp.exp(z, out=z)
+        xp.divide(z, xp.add(z, one), out=z)
+    return z
 
 
 def _from_env() -> None:

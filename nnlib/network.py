@@ -139,7 +139,7 @@ class Network:
     def _step(self, X: Array, Y: Array, eta: float, lmbda: float, n: int) -> None:
         m = X.shape[0]
         if self._sigmoid_fast():
-            with B.quiet_overflow():
+            with B.quiet_underflow():
                 self._step_sigmoid(X, Y, eta / m, 1.0 - eta * lmbda / n if lmbda else 1.0, self._buffers(m))
             return
         nabla_b, nabla_w = self._backprop_rows(X, Y)
@@ -157,10 +157,10 @@ class Network:
     # call costs ~1 µs, so the number of calls matters as much as the arithmetic:
     #   * every a^l, δ^l, σ'(z^l) and gradient is written into buffers allocated once per batch size
     #     (``out=`` arguments and in-place operators, no temporaries); z^l is computed in a^l's buffer;
-    #   * σ(z) in place with ``B.sigmoid_inplace_unguarded`` (four passes, no temporary), inside one
-    #     ``B.quiet_overflow()`` context per call of ``SGD``/``update_mini_batch``, not one per σ;
-    #   * scalar operands (1, η/m, the decay) as 0-d arrays of the dtype (``_scalar``): ~0.4 µs less per call;
-    #   * σ'(z^l) = a^l (1 − a^l) reuses the activation instead of recomputing σ(z^l);
+    #   * σ(z^l) and σ'(z^l) together with ``B.sigmoid_and_prime_`` (five passes, no temporary: σ' comes from
+    #     the same e = exp(z) and 1 + e), inside one ``B.quiet_underflow()`` context per call of
+    #     ``SGD``/``update_mini_batch``, not one per σ;
+    #   * scalar operands (η/m, the decay) as 0-d arrays of the dtype (``_scalar``): ~0.4 µs less per call;
     #   * δ^L is multiplied by η/m once: BP2–BP4 are linear in δ, so every gradient then comes out
     #     already scaled by η/m and the update is a plain subtraction;
     #   * ``xp.dot(..., out=)`` rather than ``matmul`` for the C-ordered products: the same BLAS call with
@@ -187,12 +187,12 @@ class Network:
                           "nabla_w": [new(*w.shape) for w in self.weights],
                           "nabla_b": [new(1, k) for k in self.sizes[1:]],
                           "ones": xp.ones((1, m), dtype=self.dtype),  # Σ over the batch as a product 1ᵀ δ
-                          "one": xp.asarray(1.0, dtype=self.dtype), "scalars": {}}
+                          "scalars": {}}
         return cache[key]
 
     def _scalar(self, buf: dict[str, Any], value: float) -> Array:
         """``value`` as a 0-d array of the network's dtype, kept in ``buf`` (a Python float operand costs a
-        NumPy ufunc ~0.4 µs more per call, a scalar conversion: at batch 10 a step makes four such calls)."""
+        NumPy ufunc ~0.4 µs more per call, a scalar conversion)."""
         scalars = buf["scalars"]
         arr = scalars.get(value)
         if arr is None:
@@ -212,11 +212,7 @@ class Network:
             a = acts[l + 1]
             xp.dot(acts[l], w.T, out=a)  # z^l = a^{l−1} wᵀ + bᵀ (rows), computed in a's buffer
             a += b.T
-            B.sigmoid_inplace_unguarded(a)  # a^l = σ(z^l); the caller holds B.quiet_overflow()
-        one = buf["one"]
-        for a, p in zip(buf["a"], primes):
-            xp.subtract(one, a, out=p)  # σ'(z) = σ(z)(1 − σ(z)) = a (1 − a)
-            p *= a
+            B.sigmoid_and_prime_(a, primes[l])  # a^l = σ(z^l), σ'(z^l); the caller holds B.quiet_underflow()
         delta = deltas[-1]
         xp.subtract(acts[-1], Y, out=delta)  # ∇_a C = a − y (both costs) ...
         if self.cost.name == "quadratic":
@@ -280,7 +276,7 @@ class Network:
             perm = B.to_device(rng.permutation(n))
             if self._sigmoid_fast():  # the hot loop, with the dispatch and the buffer look-up hoisted out
                 decay, bufs = (1.0 - eta * lmbda / n if lmbda else 1.0), {}
-                with B.quiet_overflow():  # σ's e^{−z} → inf is σ = 0 (backend.sigmoid_)
+                with B.quiet_underflow():  # σ's exp(z) → 0 for very negative z is right (backend)
                     for Xb, Yb in self._minibatches(X, Y, perm, mini_batch_size):
                         m = Xb.shape[0]
                         buf = bufs.get(m) or bufs.setdefault(m, self._buffers(m))

@@ -38,6 +38,28 @@ def test_sigmoid_relative_error_on_the_whole_float64_range(backend):
     np.testing.assert_array_equal(inplace, got)
 
 
+@pytest.mark.parametrize("backend_name", ["numpy", "strict"])
+def test_the_hot_loops_sigma_and_prime_are_the_same_formula(backend_name):
+    """Network's sigmoid_and_prime_ gives σ bit for bit as sigmoid_, and σ' = σ(1 − σ) accurately even where
+    a (1 − a) cancels (z > 37 in float64 gives 0 there)."""
+    z = np.concatenate([np.linspace(-700, 700, 1401), [36.0, 40.0, 60.0]])
+    exact = _exact_sigmoid(z)
+    exact_prime = exact * _exact_sigmoid(-z)  # σ'(z) = σ(z) σ(−z)
+    nnlib.use(backend_name)
+    try:
+        a, p = B.to_device(z.copy()), B.to_device(np.empty_like(z))
+        with B.quiet_underflow():
+            B.sigmoid_and_prime_(a, p)
+        a, p = B.to_host(a), B.to_host(p)
+        ref = B.to_host(B.sigmoid_(B.to_device(z.copy())))
+    finally:
+        nnlib.use("numpy")
+    np.testing.assert_array_equal(a, ref)
+    ok = exact_prime > 1e-300  # relative error is meaningful while σ' is a normal float
+    assert (np.abs(p - exact_prime)[ok] / exact_prime[ok]).max() < 1e-12
+    assert p[z == 40.0][0] > 0 and (a * (1 - a))[z == 40.0][0] == 0  # the textbook form loses it
+
+
 def test_sigmoid_float32_is_accurate_to_its_precision():
     z = np.linspace(-87, 87, 3481).astype(np.float32)  # σ(−87) ≈ 1.6e-38 is still a normal float32
     exact = _exact_sigmoid(z.astype(np.float64))
@@ -55,20 +77,21 @@ def test_sigmoid_gives_the_same_numbers_at_every_array_size():
 
 
 def test_sigmoid_tails_without_warnings():
-    z = np.array([-1e6, -1000.0, -745.0, 745.0, 1000.0, 1e6])
+    z = np.array([-1e6, -1000.0, -800.0, 745.0, 1000.0, 1e6])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        with np.errstate(all="raise"):  # quiet_overflow overrides over/under only around σ
+        with np.errstate(all="raise"):  # quiet_underflow overrides over/under only around σ
             s = A.sigmoid(z)
             s32 = A.sigmoid(z.astype(np.float32))
     np.testing.assert_array_equal(s, [0, 0, 0, 1, 1, 1])
     np.testing.assert_array_equal(s32, [0, 0, 0, 1, 1, 1])
+    assert 0 < A.sigmoid(np.array([-745.0]))[0] <= 5e-324  # e^−745: the smallest subnormal, correctly rounded
     assert np.isnan(A.sigmoid(np.array([np.nan]))[0])  # NaN is not hidden
 
 
 def test_sigmoid_of_integers_and_scalars():
     np.testing.assert_allclose(A.sigmoid(np.arange(3)), 1 / (1 + np.exp(-np.arange(3.0))), rtol=1e-15)
-    assert abs(float(A.sigmoid(2.0)) - 1 / (1 + np.exp(-2.0))) < 1e-16
+    assert abs(float(A.sigmoid(2.0)) - 1 / (1 + np.exp(-2.0))) < 1e-15
 
 
 # ---------------------------------------------------------------- backward before forward
