@@ -1,6 +1,6 @@
 """Network._as_rows on Nielsen's list of (x, y) pairs: before and after issue 12, in the same run.
 
-    python bench/as_rows.py          # seconds per call (min of 5, interleaved) and the ratios old / new
+    python bench/as_rows.py          # CPU seconds per call (min of 5, interleaved) and the ratios old / new
 
 The data are Nielsen's ``mnist_loader`` layout: 50,000 training pairs (x float32 (784, 1), y float64 (10, 1))
 and 10,000 test pairs (x, integer label).  "old" is the former per-pair conversion, copied here (one
@@ -57,9 +57,9 @@ def main(reps: int = 5) -> None:
             best = {"old": float("inf"), "first": float("inf"), "again": float("inf")}
             for _ in range(reps):
                 for label, f in (("old", old_as_rows), ("first", new_first), ("again", new_again)):
-                    t0 = time.perf_counter()
+                    t0 = time.process_time()
                     X, Y = f(net, data)
-                    best[label] = min(best[label], time.perf_counter() - t0)
+                    best[label] = min(best[label], time.process_time() - t0)
                     del X, Y
             a, b, c = old_as_rows(net, data), new_first(net, data), new_again(net, data)
             assert all(np.array_equal(u, v) and u.dtype == v.dtype for u, v in zip(a, b)), "old and new differ"

@@ -334,6 +334,7 @@ class Network:
 
     _ROWS_CACHE_ENTRIES = 2  # Nielsen's training list and test list
     _ROWS_CACHE_SAMPLES = 32  # rows compared by value on each reuse
+    _ROWS_CACHE_MIN = 1000  # shorter lists (a minibatch for update_mini_batch) are cheap: never kept
 
     def _as_rows(self, data: Any, where: str) -> tuple[Array, Array]:
         """Stack Nielsen's list of (x, y) columns into row matrices, or accept (X rows, y) arrays.
@@ -344,9 +345,9 @@ class Network:
         checked in C for every pair), the same dtype and backend, and when 32 rows spread over the list still
         hold the same values.  Editing a few arrays of the list in place between calls is the one change that
         can go unseen: pass a new list (or call ``forget_data()``) after doing that.  The network keeps the
-        last two lists converted, and their matrices, until ``forget_data()``.
+        last two lists of 1,000 pairs or more converted, and their matrices, until ``forget_data()``.
         """
-        if isinstance(data, list) and data:
+        if isinstance(data, list) and len(data) >= self._ROWS_CACHE_MIN:
             hit = self._cached_rows(data)
             if hit is not None:
                 return hit

@@ -375,9 +375,11 @@ def test_nielsen_lists_stack_to_the_same_rows(dtype, rng):
     assert net.evaluate(test) == int((net.feedforward(Xt.T).argmax(axis=0) == [y for _, y in test]).sum())
 
 
-def test_a_reused_conversion_follows_every_change_it_can_see(rng):
+def test_a_reused_conversion_follows_every_change_it_can_see(rng, monkeypatch):
     train, _ = _nielsen_lists(rng)
     net = Network([5, 4, 3], seed=0)
+    assert net._as_rows(train, "t")[0] is not net._as_rows(train, "t")[0]  # 40 pairs: below the threshold
+    monkeypatch.setattr(Network, "_ROWS_CACHE_MIN", 10)
     X1, _ = net._as_rows(train, "t")
     X2, _ = net._as_rows(train, "t")
     assert X2 is X1  # the same list again: reused
@@ -390,6 +392,9 @@ def test_a_reused_conversion_follows_every_change_it_can_see(rng):
     np.testing.assert_array_equal(X4, _slow_rows(train)[0])
     train.append(train[0])  # a longer list
     assert net._as_rows(train, "t")[0].shape == (41, 5)
+    mini = train[:5]  # a minibatch (update_mini_batch): converted, never kept
+    net._as_rows(mini, "t")
+    assert all(entry[0] is not mini for entry in net.__dict__["_rows_cache"])
     net.forget_data()
     assert "_rows_cache" not in net.__dict__
 
