@@ -428,7 +428,7 @@ class Dense(Layer):
     """Fully connected: z = x Wᵀ + b with W (n_out, n_in) — W[j, k] is w_jk."""
 
     def __init__(self, n_in: int, n_out: int, init_method: str = "gaussian", dtype: Any = np.float64):
-        self.n_in, self.n_out = n_in, n_out
+        self.n_in, self.n_out = _int_arg(n_in, "n_in", "Dense", 1), _int_arg(n_out, "n_out", "Dense", 1)
         super().__init__()
         # Speed: W (n_out, n_in) is stored column-major, i.e. Wᵀ is the contiguous array, so the forward
         # product x Wᵀ is a plain row-major GEMM.  Measured for MNIST's 784→100 layer at batch 64 (float32,

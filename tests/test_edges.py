@@ -150,6 +150,13 @@ def test_conv2d_arguments_are_checked_at_construction(kwargs, exc, fragment):
         L.Conv2D(**args)
 
 
+def test_dense_sizes_are_checked_at_construction():
+    with pytest.raises(ValueError, match=r"Dense: n_out must be ≥ 1, got 0"):
+        L.Dense(3, 0)
+    with pytest.raises(TypeError, match=r"Dense: n_in must be an int, got 2.5"):
+        L.Dense(2.5, 3)
+
+
 @pytest.mark.parametrize("kwargs,exc,fragment", [
     (dict(size=2, stride=0), ValueError, r"stride must be ≥ 1, got 0"),
     (dict(size=0), ValueError, r"size must be ≥ 1"),
