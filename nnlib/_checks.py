@@ -11,8 +11,30 @@ class ShapeError(ValueError):
     """An array has the wrong shape for the layer or cost that received it."""
 
 
-def check_array(x: Any, where: str, ndim: int | None = None, float_only: bool = True) -> None:
-    """Raise a clear error unless ``x`` is a floating array of the current backend with ``ndim`` axes."""
+class _Trusted:
+    """``with trusted():`` — inputs already checked upstream (``Model`` checks its input once, then runs its
+    layers inside this context, so the layers skip their own NaN/inf pass).  Nestable."""
+
+    depth = 0
+
+    def __enter__(self) -> None:
+        _Trusted.depth += 1
+
+    def __exit__(self, *exc: Any) -> None:
+        _Trusted.depth -= 1
+
+
+def trusted() -> _Trusted:
+    return _Trusted()
+
+
+def check_array(x: Any, where: str, ndim: int | None = None, float_only: bool = True, finite: bool = True) -> None:
+    """Raise a clear error unless ``x`` is a floating array of the current backend with ``ndim`` axes.
+
+    ``finite``: a floating ``x`` with NaN or ±inf raises ``FloatingPointError`` naming ``where`` — the check at
+    every layer's public entry point (``forward``, and ``backward``'s upstream gradient), skipped inside
+    ``trusted()`` (a ``Model`` checks its input once).
+    """
     if not isinstance(x, B.xp.ndarray):
         hint = " (call nnlib.to_device(x) to move NumPy data onto the GPU)" if B.name() != "numpy" else ""
         raise TypeError(f"{where}: expected a {B.name()} array, got {type(x).__module__}.{type(x).__name__}{hint}")
@@ -23,10 +45,15 @@ def check_array(x: Any, where: str, ndim: int | None = None, float_only: bool = 
     if float_only and x.dtype.kind != "f":
         raise TypeError(f"{where}: expected floating-point input, got dtype {x.dtype} with shape {tuple(x.shape)}; "
                         "scale integer images to [0, 1] floats first (nnlib.datasets.scale01)")
+    if finite and not _Trusted.depth and x.dtype.kind == "f":
+        check_finite(x, where)
 
 
 def check_finite(x: Any, where: str) -> None:
-    """Raise ``FloatingPointError`` naming ``where`` if ``x`` holds NaN or ±inf."""
+    """Raise ``FloatingPointError`` naming ``where`` if ``x`` holds NaN or ±inf.
+
+    (``isfinite`` then ``all``: faster than a finite-sum test, x.sum(), which NumPy does not vectorise as well.)
+    """
     if not bool(B.xp.isfinite(x).all()):
         n_bad = int((~B.xp.isfinite(x)).sum())
         raise FloatingPointError(f"{where}: input of shape {tuple(x.shape)} contains {n_bad} NaN/inf value(s)")

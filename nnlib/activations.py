@@ -41,9 +41,15 @@ def step_prime(z: Array) -> Array:
 
 
 def sigmoid(z: Array) -> Array:
-    """σ(z) = 1/(1 + e^{-z}), computed as ½(1 + tanh(z/2)): no overflow for large |z|."""
+    """σ(z) = 1/(1 + e^{-z}) in a new array: ``backend.sigmoid_`` on a copy (one formula everywhere).
+
+    Relative error ≤ 1e-15 on [−700, 700] in float64 and no overflow for any z (e^{−z} is clamped below the
+    largest float).  Integer input gives float64.
+    """
     xp = B.xp
-    return 0.5 * (1.0 + xp.tanh(0.5 * z))
+    if not isinstance(z, xp.ndarray):
+        z = xp.asarray(z, dtype=xp.float64)
+    return B.sigmoid_(z.astype(z.dtype if z.dtype.kind == "f" else xp.float64, copy=True))
 
 
 def sigmoid_prime(z: Array) -> Array:

@@ -26,6 +26,8 @@ prove that the library would run on a GPU.
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
 import warnings
 from types import ModuleType
@@ -33,7 +35,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["use", "name", "xp", "to_device", "to_host", "seed", "host_rng", "is_array", "sigmoid_"]
+__all__ = ["use", "name", "xp", "to_device", "to_host", "seed", "host_rng", "is_array", "sigmoid_",
+           "quiet_underflow", "sigmoid_and_prime_"]
 
 xp: Any = np  #: the current array module (numpy, cupy or strict)
 _name = "numpy"
@@ -133,41 +136,89 @@ def host_rng() -> np.random.Generator:
     return _host_rng
 
 
-# ---------------------------------------------------------------- fast-path hooks
-# An operation that the training hot loop (``Network._step_sigmoid``) calls thousands of times per epoch.
-# It has a generic version written with ``xp`` (it runs on every backend) and, on NumPy only, a faster
-# CPU version from SciPy; both compute the same numbers (tests/test_fastpaths.py checks them against each
-# other).  SciPy comes with scikit-learn, a dependency, but the fast version is optional.
+# ---------------------------------------------------------------- the logistic function
+# σ is the one operation of the training hot loop (``Network._step_sigmoid``) that is not a matrix product, so
+# it is computed here once, with ``xp`` (it runs on every backend), by ONE formula at every array size and on
+# every device:
+#
+#     e = exp(min(z, c)),   σ(z) = e / (1 + e),   c = ⌊ln(largest float)⌋ (709 in float64, 88 in float32)
+#
+# and, for the hot loop, σ'(z) = e / (1 + e)² = σ(z) / (1 + e) from the same two arrays.
+#
+# * accuracy: the only roundings are those of exp, of 1 + e and of the division, so the relative error is a
+#   few units in the last place wherever σ(z) is a normal float (z ≥ −708 in float64, −87 in float32);
+#   tests/test_edges.py checks ≤ 1e-12 on [−700, 700] in float64 against exact decimal arithmetic.  The clamp
+#   changes no result: for z > c, σ rounds to 1 either way.  The former ½(1 + tanh(z/2)) cancels in
+#   1 + tanh for z < 0: it lost relative precision below z ≈ −26 and returned 0 from z ≈ −38.  σ' from e is
+#   accurate too, where a(1 − a) cancels in 1 − a (it gives 0 for z > 37 in float64);
+# * no overflow, by the clamp: e and 1 + e stay finite.  For very negative z, e underflows to a subnormal
+#   number or 0, and σ = 0/1 = 0 below −745 (float64); that underflow is the right result, and NumPy, which
+#   ignores underflow unless told otherwise, is told to ignore it around σ (``quiet_underflow``, so that
+#   ``np.seterr(all="raise")`` does not turn it into an error; CuPy never warns);
+# * speed: four passes for σ (five with σ'), against SciPy's ``expit``'s one (faster below ~700 entries,
+#   slower above) or ½(1 + tanh(z/2))'s four plus two for σ'.  The constants are 0-d arrays of z's dtype,
+#   kept per dtype: a Python float operand costs NumPy ~0.4 µs more per call (a scalar conversion), as much
+#   as the arithmetic at the 100–300 entries of a batch-10 step.  A clamp from below would avoid exp's
+#   subnormal outputs (10× slower on x86) for z in (−745, −708) but would give σ(−1000) ≠ 0.
+#   bench/sigmoid.py measures it against the former version.
+#
+# SciPy's ``expit`` is no longer used: it made SciPy (~143 MB) a runtime dependency, and below 768 entries
+# it gave different numbers from the formula used above that size.
 #
 # Not done, on purpose: fusing the SGD update into the gradient's GEMM with SciPy's BLAS
 # (sgemm with β = 1).  SciPy's wheels bundle their own OpenBLAS, with its own thread pool: alternating
 # NumPy's BLAS (forward) and SciPy's (update) in every step made the two pools spin against each other —
 # a 2-thread epoch at batch 100 took 27 s instead of 0.2 s on 2 cores (bench/RESULTS.md).
 
-try:
-    from scipy.special import expit as _expit
-except ImportError:  # pragma: no cover - scipy is installed with scikit-learn
-    _expit = None
+_SIGMOID_CONSTANTS: dict[tuple[str, Any], tuple[Any, Any]] = {}
 
 
-_EXPIT_MAX_SIZE = 768  # below this many entries SciPy's expit is faster than the tanh formula (see sigmoid_)
+def _sigmoid_constants(dtype: Any) -> tuple[Any, Any]:
+    """(c, 1) as 0-d arrays of ``dtype`` on the current backend, c = ⌊ln(largest float)⌋ (kept per dtype)."""
+    key = (_name, dtype)
+    const = _SIGMOID_CONSTANTS.get(key)
+    if const is None:
+        c = math.floor(math.log(float(np.finfo(dtype).max)))
+        const = _SIGMOID_CONSTANTS[key] = (xp.asarray(c, dtype=dtype), xp.asarray(1.0, dtype=dtype))
+    return const
+
+
+def quiet_underflow() -> Any:
+    """A context in which NumPy neither warns nor raises on underflow (or overflow): ``np.errstate``.
+
+    For σ's e = exp(z) → subnormal or 0 at very negative z, whose results are the right ones, even under
+    ``np.seterr(all="raise")``.  Invalid operations and division by zero still warn.  On CuPy a no-op
+    context: GPU kernels never warn.
+    """
+    if _name in ("numpy", "strict"):
+        return np.errstate(under="ignore", over="ignore")
+    return contextlib.nullcontext()
+
+
+def sigmoid_and_prime_(z: Any, prime: Any) -> Any:
+    """z ← σ(z) and prime ← σ'(z) = σ(z)(1 − σ(z)), in place, by the formula above (five passes, no
+    temporary); returns z.  For the hot loop: the caller holds ``quiet_underflow()``."""
+    c, one = _sigmoid_constants(z.dtype)
+    xp.minimum(z, c, out=z)
+    xp.exp(z, out=z)  # e
+    xp.add(z, one, out=prime)  # 1 + e
+    xp.divide(z, prime, out=z)  # σ = e / (1 + e)
+    xp.divide(z, prime, out=prime)  # σ' = e / (1 + e)² = σ / (1 + e)
+    return z
 
 
 def sigmoid_(z: Any) -> Any:
-    """z ← σ(z) = 1 / (1 + e^{−z}) in place; returns z.
+    """z ← σ(z) = 1 / (1 + e^{−z}) in place (z a floating array of the current backend); returns z.
 
-    On NumPy, SciPy's ``expit`` does it in one pass, and that is the faster way for small arrays.  The
-    generic version is the stable σ(z) = ½ (1 + tanh(z/2)) of ``activations.sigmoid``, computed in place
-    (four passes, no temporary); NumPy's tanh is vectorised (SIMD) and expit is not, so from about 700
-    entries on the four passes win (float32, measured: 300 entries 1.2 µs expit vs 2.3 µs; 3,000 entries
-    10.1 µs vs 3.9 µs).
+    Computed as e / (1 + e), e = exp(min(z, c)) (see the comment above): relative error of a few units in
+    the last place wherever σ(z) is a normal float, exactly 0 below −745 (float64), no overflow, the same
+    numbers at every array size and on every backend.  One temporary (1 + e).
     """
-    if _name == "numpy" and _expit is not None and z.dtype.kind == "f" and z.size < _EXPIT_MAX_SIZE:
-        return _expit(z, out=z)
-    z *= 0.5
-    xp.tanh(z, out=z)
-    z += 1.0
-    z *= 0.5
+    c, one = _sigmoid_constants(z.dtype)
+    with quiet_underflow():
+        xp.minimum(z, c, out=z)
+        xp.exp(z, out=z)
+        xp.divide(z, xp.add(z, one), out=z)
     return z
 
 

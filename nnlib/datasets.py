@@ -263,22 +263,38 @@ def train_val_split(X: Any, y: Any, val: int | float = 0.2, seed: int | None = 0
 
 def digits(split: Sequence[float] = (1197, 300, 300), seed: int | None = 0, dtype: Any = np.float64,
            stratify: bool = True) -> Split:
-    """scikit-learn's bundled 8x8 digits (1797 images, no download), pixels scaled to [0, 1].
+    """The 8x8 handwritten digits (1797 images, shipped with nnlib: no download), pixels scaled to [0, 1].
 
     ``X = pixels / 16`` of shape (n, 64), ``y`` int64 in 0..9.  ``split`` gives the
     (train, val, test) sizes as counts or fractions; the split is seeded and, by default,
     stratified (each part holds every digit in proportion).
-    """
-    from sklearn.datasets import load_digits
 
-    data = load_digits()
-    X = (data.data / 16.0).astype(dtype)
-    y = data.target.astype(np.int64)
+    The data are scikit-learn's ``load_digits()``, the test set of UCI's *Optical Recognition of Handwritten
+    Digits* (Alpaydin & Kaynak, 1998; CC BY 4.0), stored in ``nnlib/data/digits.npz`` (see its README.md).
+    """
+    pixels, labels = _digits_arrays()
+    X = (pixels.reshape(len(labels), 64) / 16.0).astype(dtype)
+    y = labels.astype(np.int64)
     if len(split) != 3:
         raise ValueError(f"digits: split must give (train, val, test) sizes, got {tuple(split)}")
     sizes = _split_sizes(len(y), split, "digits")
     tr, va, te = _partition(y, sizes, np.random.default_rng(seed), stratify)
     return Split((X[tr], y[tr]), (X[va], y[va]), (X[te], y[te]))
+
+
+def _digits_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """(pixels uint8 (1797, 8, 8) in 0..16, labels uint8 (1797,)) from the package's digits.npz."""
+    from importlib import resources
+
+    ref = resources.files("nnlib").joinpath("data", "digits.npz")
+    try:
+        with ref.open("rb") as f, np.load(f) as npz:
+            pixels, labels = npz["pixels"], npz["labels"]
+    except (OSError, KeyError, ValueError) as exc:
+        raise DatasetError(f"digits: the packaged file {ref} is missing or damaged ({exc}); reinstall nnlib") from exc
+    if pixels.shape != (1797, 8, 8) or labels.shape != (1797,) or int(pixels.max()) > 16 or int(labels.max()) > 9:
+        raise DatasetError(f"digits: {ref} holds unexpected arrays ({pixels.shape}, {labels.shape}); reinstall nnlib")
+    return pixels, labels
 
 
 # --------------------------------------------------------------------------- IDX files

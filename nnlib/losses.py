@@ -17,7 +17,9 @@ Cross-entropy for sigmoid outputs:  C_x = −Σ_j [y_j ln a_j + (1 − y_j) ln(1
 whose output error is simply δ^L = a − y (σ' cancels: no learning slowdown).
 
 Softmax + cross-entropy, fused and stable:  C_x = −Σ_j y_j ln softmax(z)_j
-= logsumexp(z) − Σ_j y_j z_j, with ∂C_x/∂z = softmax(z) − y.
+= (Σ_j y_j) logsumexp(z) − Σ_j y_j z_j, with ∂C_x/∂z = (Σ_j y_j) softmax(z) − y, which is softmax(z) − y for
+one-hot targets and probability rows.  Soft targets whose rows do not sum to 1 get this general gradient
+(as in PyTorch's ``CrossEntropyLoss`` with probabilities), never the shortcut.
 """
 
 from __future__ import annotations
@@ -112,9 +114,11 @@ class CrossEntropyCost(Cost):
 
 
 class SoftmaxCrossEntropy(Cost):
-    """Fused softmax + cross-entropy on logits z:  fn = Σ_x [logsumexp(z_x) − y_x·z_x],  grad = softmax(z) − y.
+    """Fused softmax + cross-entropy on logits z:  fn = Σ_x [(Σ_j y_xj) logsumexp(z_x) − y_x·z_x],
+    grad = (Σ_j y_xj) softmax(z_x) − y_x  (= softmax(z) − y when each target row sums to 1).
 
-    ``y`` may be one-hot (same shape as z) or integer labels (one per example).
+    ``y`` may be one-hot or soft targets (same shape as z; rows need not sum to 1: the gradient is the general
+    one) or integer labels (one per example).
     """
 
     name = "softmax_cross_entropy"
@@ -149,7 +153,10 @@ class SoftmaxCrossEntropy(Cost):
         return (lse * y.sum(axis=self.class_axis, keepdims=True)).sum() - (y * z).sum()
 
     def grad(self, z: Array, y: Array) -> Array:
-        return A.softmax(z, axis=self.class_axis) - self._onehot(z, y)
+        s = A.softmax(z, axis=self.class_axis)
+        if tuple(y.shape) != tuple(z.shape):  # integer labels: one-hot rows sum to 1
+            return s - self._onehot(z, y)
+        return s * y.sum(axis=self.class_axis, keepdims=True) - y  # the general gradient (Σ_j y_j) s − y
 
     def fn_and_grad(self, z: Array, y: Array, scale: float = 1.0) -> tuple[Array, Array]:
         """``(fn(z, y), scale · grad(z, y))`` from one pass: e = exp(z − max z) gives both
@@ -173,12 +180,19 @@ class SoftmaxCrossEntropy(Cost):
         s = e.sum(axis=ax, keepdims=True)
         lse = xp.log(s)
         lse += m  # logsumexp per example
+        ysum = None  # Σ_j y_j per row, for targets given as arrays of z's shape
         if by_index:
             rows = xp.arange(z.shape[0])
             total = lse.sum() - z[rows, y].sum()
-        else:  # one-hot rows sum to 1: Σ_x logsumexp(z_x) directly
-            total = (lse.sum() if labels else (lse * y.sum(axis=ax, keepdims=True)).sum()) - (y * z).sum()
-        e *= xp.divide(scale, s, out=s)  # softmax(z) · scale
+        elif labels:  # one-hot rows built from labels sum to 1: Σ_x logsumexp(z_x) directly
+            total = lse.sum() - (y * z).sum()
+        else:
+            ysum = y.sum(axis=ax, keepdims=True)
+            total = (lse * ysum).sum() - (y * z).sum()
+        xp.divide(scale, s, out=s)
+        if ysum is not None:
+            s *= ysum  # the general gradient (Σ_j y_j) softmax(z) − y: one product per row, not per entry
+        e *= s  # softmax(z) · scale (· Σ_j y_j)
         if by_index:
             e[rows, y] -= scale
         else:

@@ -20,7 +20,7 @@ import numpy as np
 
 from nnlib import backend as B
 from nnlib import losses
-from nnlib._checks import ShapeError, check_array, check_finite
+from nnlib._checks import ShapeError, check_array, check_finite, trusted
 from nnlib.layers import Layer
 
 Array = Any
@@ -53,7 +53,7 @@ class Model:
         """Move host data to the device and cast to the model's dtype; reject ints, NaN/inf and empty batches."""
         if isinstance(x, (list, tuple)) or (isinstance(x, np.ndarray) and B.name() != "numpy"):
             x = B.to_device(x)
-        check_array(x, "Model input", float_only=False)
+        check_array(x, "Model input", float_only=False, finite=False)  # checked below, after the dtype
         if x.dtype.kind not in "f":
             raise TypeError(f"Model input: expected floating-point data, got dtype {x.dtype} with shape "
                             f"{tuple(x.shape)}; scale integer images to [0, 1] floats (nnlib.datasets.scale01)")
@@ -62,9 +62,10 @@ class Model:
 
     def forward(self, x: Any, train: bool = False) -> Array:
         """The output of the last layer (logits for softmax cross-entropy)."""
-        a = self._prepare(x)
-        for layer in self.layers:
-            a = layer.forward(a, train)
+        a = self._prepare(x)  # checks x once (dtype, NaN/inf): the layers skip their own NaN/inf pass
+        with trusted():
+            for layer in self.layers:
+                a = layer.forward(a, train)
         return a
 
     __call__ = forward
@@ -114,11 +115,12 @@ class Model:
         if not math.isfinite(loss):
             raise FloatingPointError(f"Model: the loss became {loss} (batch of {n}, output {tuple(out.shape)}): "
                                      "training diverged — lower the learning rate")
-        for layer in reversed(self.layers[1:]):
-            dout = layer.backward(dout)
-        # Speed: nobody needs ∂L/∂x of the first layer (x is the data): backward_params fills its grads
-        # without computing it — for Dense a third of the layer's arithmetic, for Conv2D a GEMM and a col2im.
-        self.layers[0].backward_params(dout)
+        with trusted():  # the loss is finite (checked above), so is ∂C/∂out
+            for layer in reversed(self.layers[1:]):
+                dout = layer.backward(dout)
+            # Speed: nobody needs ∂L/∂x of the first layer (x is the data): backward_params fills its grads
+            # without computing it — for Dense a third of the layer's arithmetic, for Conv2D a GEMM and a col2im.
+            self.layers[0].backward_params(dout)
         if self.l2:
             for layer in self.layers:
                 if "W" in layer.params:

@@ -206,7 +206,7 @@ class _NetworkAdapter:
 
     def step(self, X: Array, Y: Array, opt: optim.Optimizer) -> None:
         net = self.net
-        if type(opt) is optim.SGD:
+        if type(opt) is optim.SGD and not opt.weight_decay:  # the fused step knows no weight decay
             net._step(X, Y, opt.lr, 0.0, X.shape[0])
             return
         nabla_b, nabla_w = net._backprop_rows(X, Y)

@@ -1,7 +1,7 @@
 """The speed paths of issue 3 give the same numbers as the plain ones, and the generic paths run on the
 strict (CuPy-like) backend.
 
-* ``backend.sigmoid_`` (SciPy ``expit`` on NumPy, the tanh formula elsewhere);
+* ``backend.sigmoid_`` (one formula on every backend; its accuracy: tests/test_edges.py);
 * ``Network``'s buffered SGD step and its chunked minibatch gather;
 * ``backward_params`` (a first layer's gradients without ∂L/∂x), as ``Model`` uses it;
 * ReLU and max-pool backward written with a boolean factor instead of ``where``.
@@ -158,16 +158,6 @@ def test_relu_and_maxpool_backward_values(backend):
     np.testing.assert_array_equal(dx, expected)
     assert dx.dtype == np.float32
 
-
-
-def test_numpy_takes_the_expit_path(monkeypatch):
-    from scipy.special import expit as real_expit
-    calls = []
-    monkeypatch.setattr(B, "_expit", lambda z, out: calls.append("expit") or real_expit(z, out=out))
-    net = Network([6, 4, 2], dtype=np.float32, seed=0)
-    X = np.random.default_rng(0).random((5, 6)).astype(np.float32)
-    net.update_mini_batch((X, np.eye(2, dtype=np.float32)[[0, 1, 0, 1, 1]]), eta=1.0)
-    assert calls == ["expit", "expit"]  # σ of each layer in one SciPy pass
 
 
 # ---------------------------------------------------------------- round 3: layouts and the label path

@@ -42,10 +42,13 @@ def test_readme_commands_are_what_ci_runs():
 def test_every_nnlib_subpackage_is_installed():
     """setuptools' package discovery (as configured) finds nnlib.grading and nnlib.instructor too: a non-editable
     install carries the grader's worker files."""
-    from setuptools import find_packages
+    from setuptools import find_namespace_packages
 
-    cfg = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
-    found = set(find_packages(where=str(ROOT), include=cfg["include"]))
-    assert {"nnlib", "nnlib.grading", "nnlib.instructor"} <= found
-    for pkg in found:
+    tool = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    cfg = tool["packages"]["find"]
+    assert cfg.get("namespaces", True)  # pyproject's find discovers namespace packages (nnlib.data) by default
+    found = set(find_namespace_packages(where=str(ROOT), include=cfg["include"]))
+    assert {"nnlib", "nnlib.grading", "nnlib.instructor", "nnlib.data"} <= found
+    for pkg in ("nnlib", "nnlib.grading", "nnlib.instructor"):
         assert (ROOT / pkg.replace(".", "/") / "__init__.py").is_file()
+    assert "*.npz" in tool["package-data"]["nnlib.data"]

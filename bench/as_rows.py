@@ -1,0 +1,73 @@
+"""Network._as_rows on Nielsen's list of (x, y) pairs: before and after issue 12, in the same run.
+
+    python bench/as_rows.py          # CPU seconds per call (min of 5, interleaved) and the ratios old / new
+
+The data are Nielsen's ``mnist_loader`` layout: 50,000 training pairs (x float32 (784, 1), y float64 (10, 1))
+and 10,000 test pairs (x, integer label).  "old" is the former per-pair conversion, copied here (one
+reshape and to_host per x and per y, then a concatenation of 100,000 small arrays).  Random pixels: the
+conversion does not look at the values.  "first": a list the network has not converted before (C-level
+stacking: about 1 µs of NumPy per array is the floor of any per-array conversion, plus the copy); "again":
+the same list once more, reused after the identity and sampled-value checks of ``Network._as_rows``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+
+from nnlib import backend as B  # noqa: E402
+from nnlib.network import Network  # noqa: E402
+
+
+def old_as_rows(net: Network, data: list) -> tuple[np.ndarray, np.ndarray]:
+    """The pre-issue-12 ``_as_rows`` for a list: per-pair reshape + concatenate, then its checks and casts."""
+    X = np.concatenate([B.to_host(x).reshape(1, -1) for x, _ in data])
+    Y = np.concatenate([net._onehot_row(B.to_host(y)) for _, y in data])
+    if not bool(np.isfinite(X).all()):  # the former check_finite: an elementwise pass
+        raise FloatingPointError("NaN")
+    return X.astype(net.dtype, copy=False), Y.astype(net.dtype, copy=False)
+
+
+def new_first(net: Network, data: list) -> tuple[np.ndarray, np.ndarray]:
+    """A list the network has not seen (or has forgotten): the C-level stacking of ``_stack_pairs``."""
+    net.forget_data()
+    return net._as_rows(data, "bench")  # the whole entry point, every check included
+
+
+def new_again(net: Network, data: list) -> tuple[np.ndarray, np.ndarray]:
+    """The same list again (SGD called once per epoch, evaluate on the test list every epoch): reused."""
+    return net._as_rows(data, "bench")
+
+
+def main(reps: int = 5) -> None:
+    rng = np.random.default_rng(0)
+    eye = np.eye(10)
+    train = [(rng.random((784, 1), dtype=np.float32), eye[k].reshape(10, 1)) for k in rng.integers(0, 10, 50000)]
+    test = [(rng.random((784, 1), dtype=np.float32), int(k)) for k in rng.integers(0, 10, 10000)]
+    print(f"Network._as_rows on Nielsen's lists, seconds per call (min of {reps}; old, first, again interleaved)")
+    print(f"   {'dtype':>7} {'data':>22} {'old':>7} {'first':>7} {'again':>7} {'old/first':>9} {'old/again':>9}")
+    for dtype in (np.float64, np.float32):
+        net = Network([784, 30, 10], dtype=dtype, seed=0)
+        for name, data in (("50,000 training pairs", train), ("10,000 test pairs", test)):
+            best = {"old": float("inf"), "first": float("inf"), "again": float("inf")}
+            for _ in range(reps):
+                for label, f in (("old", old_as_rows), ("first", new_first), ("again", new_again)):
+                    t0 = time.process_time()
+                    X, Y = f(net, data)
+                    best[label] = min(best[label], time.process_time() - t0)
+                    del X, Y
+            a, b, c = old_as_rows(net, data), new_first(net, data), new_again(net, data)
+            assert all(np.array_equal(u, v) and u.dtype == v.dtype for u, v in zip(a, b)), "old and new differ"
+            assert all(np.array_equal(u, v) for u, v in zip(a, c)), "old and reused differ"
+            print(f"   {np.dtype(dtype).name:>7} {name:>22} {best['old']:>7.3f} {best['first']:>7.3f} "
+                  f"{best['again']:>7.4f} {best['old'] / best['first']:>9.1f} {best['old'] / best['again']:>9.0f}")
+            net.forget_data()
+
+
+if __name__ == "__main__":
+    main()
