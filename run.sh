@@ -2,6 +2,7 @@
 # The two set-up commands of the nnlib course (see README.md):
 #   bash run.sh lab    install everything into .venv and open the course in JupyterLab
 #   bash run.sh test   install everything (+ test tools, + Chromium when root) and run the whole test suite
+# Both register the nbstripout git filter for course/*.ipynb (see git_filter below and README).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -10,16 +11,31 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 pip_install() { .venv/bin/python -m pip install --quiet --disable-pip-version-check "$@"; }
+# git filter: strip outputs (and the kernel's language_info) from course/*.ipynb as git reads them, so a lecture
+# the learner ran and saved is "unchanged" for git and `git pull` never conflicts on it (.gitattributes, README)
+git_filter() {
+  git rev-parse --is-inside-work-tree >/dev/null 2>&1 || return 0
+  local strip="'$PWD/.venv/bin/python' -m nbstripout --keep-id --extra-keys metadata.language_info"
+  git config filter.nbstripout.clean "$strip"
+  git config filter.nbstripout.smudge cat
+  git config diff.ipynb.textconv "$strip -t"
+  # git compares file sizes before it runs the filter: without a stash, `git pull` would refuse to overwrite a
+  # lecture that was only run and saved. Autostash stashes it (as the filter sees it: no outputs), pulls, re-applies.
+  git config merge.autoStash true
+  git config rebase.autoStash true
+}
 root_flag=()
 [ "$(id -u)" = 0 ] && root_flag=(--allow-root)
 
 case "${1:-}" in
   lab)
     pip_install -e ".[course]"
+    git_filter
     exec .venv/bin/jupyter lab "${root_flag[@]}" --ServerApp.root_dir="$PWD" course/01_perceptron.ipynb
     ;;
   test)
     pip_install -e ".[course,dev]"
+    git_filter
     if ! command -v chromium >/dev/null 2>&1; then
       if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "run.sh: installing Debian's chromium for the browser tests"
@@ -36,8 +52,11 @@ case "${1:-}" in
     shift
     exec .venv/bin/python -m pytest -n 2 -p no:cacheprovider "$@"
     ;;
+  git-filter)  # only (re-)register the git filter, for a clone whose .venv exists already
+    git_filter
+    ;;
   *)
-    echo "usage: bash run.sh lab | bash run.sh test [pytest args]" >&2
+    echo "usage: bash run.sh lab | bash run.sh test [pytest args] | bash run.sh git-filter" >&2
     exit 2
     ;;
 esac
