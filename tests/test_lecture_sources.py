@@ -93,7 +93,8 @@ def test_run_save_then_pull_without_conflict(tmp_path):
     name = "01_perceptron"
     up = tmp_path / "upstream"
     (up / "course").mkdir(parents=True)
-    for f in ["run.sh", ".gitattributes", ".gitignore", "course/jupytext.toml", f"course/{name}.md", f"course/{name}.ipynb"]:
+    files = ["run.sh", ".gitattributes", ".gitignore", "course/jupytext.toml", f"course/{name}.md"]
+    for f in [*files, f"course/{name}.ipynb"]:
         shutil.copy(ROOT / f, up / f)
     _git(up, "init", "-q", "-b", "main")
     _git(up, "add", "-A")
