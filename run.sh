@@ -13,12 +13,21 @@ fi
 pip_install() { .venv/bin/python -m pip install --quiet --disable-pip-version-check "$@"; }
 # git filter: strip outputs (and the kernel's language_info) from course/*.ipynb as git reads them, so a lecture
 # the learner ran and saved is "unchanged" for git and `git pull` never conflicts on it (.gitattributes, README)
+# The smudge side adds the kernel's language_info back on checkout (tools/nb_smudge.py), so JupyterLab finds
+# nothing to change when it opens a lecture and does not mark it modified.
 git_filter() {
   git rev-parse --is-inside-work-tree >/dev/null 2>&1 || return 0
-  local strip="'$PWD/.venv/bin/python' -m nbstripout --keep-id --extra-keys metadata.language_info"
+  local py="$PWD/.venv/bin/python" first=0 f
+  local strip="'$py' -m nbstripout --keep-id --extra-keys metadata.language_info"
+  git config --get filter.nbstripout.smudge | grep -q nb_smudge || first=1
   git config filter.nbstripout.clean "$strip"
-  git config filter.nbstripout.smudge cat
+  git config filter.nbstripout.smudge "'$py' '$PWD/tools/nb_smudge.py'"
   git config diff.ipynb.textconv "$strip -t"
+  if [ "$first" = 1 ]; then  # lectures checked out before the filter existed, never run: check them out again
+    for f in course/[0-9][0-9]_*.ipynb; do
+      if git show "HEAD:$f" 2>/dev/null | cmp -s - "$f"; then rm -f "$f" && git checkout -q -- "$f"; fi
+    done
+  fi
   # git compares file sizes before it runs the filter: without a stash, `git pull` would refuse to overwrite a
   # lecture that was only run and saved. Autostash stashes it (as the filter sees it: no outputs), pulls, re-applies.
   git config merge.autoStash true

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -26,6 +27,9 @@ COURSE = ROOT / "course"
 NOTEBOOKS = sorted(COURSE.glob("[0-9][0-9]_*.ipynb"))
 SOURCES = sorted(COURSE.glob("[0-9][0-9]_*.md"))
 STRIP = "-m nbstripout --keep-id --extra-keys metadata.language_info"  # what run.sh's git filter runs
+_spec = importlib.util.spec_from_file_location("nb_smudge", ROOT / "tools" / "nb_smudge.py")
+SMUDGE = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(SMUDGE)
 
 
 def _cells(nb) -> list[tuple[str, str]]:
@@ -70,12 +74,39 @@ def test_kernelspec_is_the_installed_kernel():
             f"{path.name}: kernelspec {ks} differs from the installed kernel ({spec.display_name!r})"
 
 
+def _clean(path: Path) -> str:
+    return subprocess.run([sys.executable, *STRIP.split(), "-t", str(path)], capture_output=True, text=True,
+                          check=True).stdout
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_committed_notebook_is_a_fixed_point_of_the_git_filter(path):
-    out = subprocess.run([sys.executable, *STRIP.split(), "-t", str(path)], capture_output=True, text=True,
-                         check=True).stdout
-    assert out == path.read_text(), f"{path.name}: the nbstripout filter would change it; commit the stripped form"
+def test_committed_notebook_is_a_fixed_point_of_the_git_filter(path, tmp_path):
+    """What git stores is the clean filter's output: the committed form must come back unchanged from it.
+
+    (A working copy checked out through run.sh's smudge filter also holds the kernel's language_info,
+    which the clean filter removes again.)"""
     assert STRIP in (ROOT / "run.sh").read_text()
+    text = path.read_text()
+    nb = json.loads(text)
+    if "language_info" in nb["metadata"]:  # smudged checkout: compare what git would store
+        assert nb["metadata"]["language_info"] == SMUDGE.language_info()
+        del nb["metadata"]["language_info"]
+        assert json.loads(_clean(path)) == nb, f"{path.name}: the filter would change more than language_info"
+        return
+    assert _clean(path) == text, f"{path.name}: the nbstripout filter would change it; commit the stripped form"
+
+
+def test_smudge_adds_exactly_what_the_kernel_reports(tmp_path):
+    """tools/nb_smudge.py writes ipykernel's own language_info, so JupyterLab finds nothing to change on opening."""
+    from ipykernel.ipkernel import IPythonKernel
+
+    assert SMUDGE.language_info() == IPythonKernel.language_info
+    out = subprocess.run([sys.executable, str(ROOT / "tools" / "nb_smudge.py")], input=NOTEBOOKS[0].read_text(),
+                         capture_output=True, text=True, check=True).stdout
+    assert json.loads(out)["metadata"]["language_info"] == IPythonKernel.language_info
+    (tmp_path / "s.ipynb").write_text(out)
+    assert _clean(tmp_path / "s.ipynb") == NOTEBOOKS[0].read_text(), "clean(smudge(x)) must give x back"
+    assert SMUDGE.smudge("not json") == "not json"
 
 
 def _git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -93,7 +124,9 @@ def test_run_save_then_pull_without_conflict(tmp_path):
     name = "01_perceptron"
     up = tmp_path / "upstream"
     (up / "course").mkdir(parents=True)
-    files = ["run.sh", ".gitattributes", ".gitignore", "course/jupytext.toml", f"course/{name}.md"]
+    (up / "tools").mkdir()
+    files = ["run.sh", ".gitattributes", ".gitignore", "tools/nb_smudge.py", "course/jupytext.toml",
+             f"course/{name}.md"]
     for f in [*files, f"course/{name}.ipynb"]:
         shutil.copy(ROOT / f, up / f)
     _git(up, "init", "-q", "-b", "main")
@@ -109,9 +142,12 @@ def test_run_save_then_pull_without_conflict(tmp_path):
         return c
 
     learner, unfiltered = clone("learner", True), clone("unfiltered", False)
+    path = learner / f"course/{name}.ipynb"
+    # run.sh checked the unrun lecture out again through the smudge filter: it carries the kernel's language_info
+    assert json.loads(path.read_text())["metadata"]["language_info"] == SMUDGE.language_info()
+    assert _git(learner, "status", "--porcelain").stdout == ""
     # the learner runs the lecture, edits one code cell's comment and saves (outputs, execution counts, the
     # kernel's language_info; JupyterLab's save also rewrites the paired .md)
-    path = learner / f"course/{name}.ipynb"
     nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(learner / "course")}}).execute()
@@ -135,6 +171,7 @@ def test_run_save_then_pull_without_conflict(tmp_path):
     assert pulled.returncode == 0, pulled.stderr
     assert "(v2)" in (learner / f"course/{name}.ipynb").read_text()
     assert "(v2)" in (learner / f"course/{name}.md").read_text()
+    assert json.loads(path.read_text())["metadata"]["language_info"] == SMUDGE.language_info()
     assert "# my note" in path.read_text() and "# my note" in (learner / f"course/{name}.md").read_text()
     assert _git(learner, "stash", "list").stdout == "", "the autostash was re-applied"
     # control: the same pull without the filter is refused (local changes would be overwritten)
