@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PY=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then
+# NNLIB_PYTHON: an existing environment's python (e.g. conda's) for `git-filter`; otherwise .venv is created
+if [ -z "${NNLIB_PYTHON:-}" ] && [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 pip_install() { .venv/bin/python -m pip install --quiet --disable-pip-version-check "$@"; }
@@ -17,7 +18,7 @@ pip_install() { .venv/bin/python -m pip install --quiet --disable-pip-version-ch
 # nothing to change when it opens a lecture and does not mark it modified.
 git_filter() {
   git rev-parse --is-inside-work-tree >/dev/null 2>&1 || return 0
-  local py="$PWD/.venv/bin/python" first=0 f
+  local py="${NNLIB_PYTHON:-$PWD/.venv/bin/python}" first=0 f
   local strip="'$py' -m nbstripout --keep-id --extra-keys metadata.language_info"
   git config --get filter.nbstripout.smudge | grep -q nb_smudge || first=1
   git config filter.nbstripout.clean "$strip"
@@ -25,7 +26,7 @@ git_filter() {
   git config diff.ipynb.textconv "$strip -t"
   if [ "$first" = 1 ]; then  # lectures checked out before the filter existed, never run: check them out again
     for f in course/[0-9][0-9]_*.ipynb; do
-      if git show "HEAD:$f" 2>/dev/null | cmp -s - "$f"; then rm -f "$f" && git checkout -q -- "$f"; fi
+      if git show "HEAD:$f" 2>/dev/null | cmp -s - "$f"; then rm -f "$f" && git checkout -q -- "$f" && touch "${f%.ipynb}.md"; fi
     done
   fi
   # git compares file sizes before it runs the filter: without a stash, `git pull` would refuse to overwrite a
