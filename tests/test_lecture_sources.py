@@ -98,12 +98,14 @@ def test_committed_notebook_is_a_fixed_point_of_the_git_filter(path, tmp_path):
 
 def test_smudge_adds_exactly_what_the_kernel_reports(tmp_path):
     """tools/nb_smudge.py writes ipykernel's own language_info, so JupyterLab finds nothing to change on opening."""
-    from ipykernel.ipkernel import IPythonKernel
-
-    assert SMUDGE.language_info() == IPythonKernel.language_info
+    # in a subprocess: importing ipykernel here would change how later tests' progress bars write to stderr
+    kernel_info = json.loads(subprocess.run(
+        [sys.executable, "-c", "import json; from ipykernel.ipkernel import IPythonKernel as K; "
+         "print(json.dumps(K.language_info))"], capture_output=True, text=True, check=True).stdout)
+    assert SMUDGE.language_info() == kernel_info
     out = subprocess.run([sys.executable, str(ROOT / "tools" / "nb_smudge.py")], input=NOTEBOOKS[0].read_text(),
                          capture_output=True, text=True, check=True).stdout
-    assert json.loads(out)["metadata"]["language_info"] == IPythonKernel.language_info
+    assert json.loads(out)["metadata"]["language_info"] == kernel_info
     (tmp_path / "s.ipynb").write_text(out)
     assert _clean(tmp_path / "s.ipynb") == NOTEBOOKS[0].read_text(), "clean(smudge(x)) must give x back"
     assert SMUDGE.smudge("not json") == "not json"
