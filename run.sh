@@ -3,6 +3,8 @@
 #   bash run.sh lab      install everything into .venv and open the course in JupyterLab (instructor: formgrader)
 #   bash run.sh student  the same for a learner: no formgrader, no Create Assignment panel
 #   bash run.sh test     install everything (+ test tools, + Chromium when root) and run the whole test suite
+#   bash run.sh git-filter   only (re-)register the nbstripout git filter for course/*.ipynb
+# lab, student and test register the git filter (see git_filter below and README).
 # Extra arguments go to jupyter lab / pytest (e.g. bash run.sh lab --port=8890 --no-browser).
 # NNLIB_VENV=DIR uses another virtualenv; NNLIB_SKIP_INSTALL=1 skips the pip step (an environment already set up).
 set -euo pipefail
@@ -22,6 +24,29 @@ export PATH="$VENV/bin:$PATH"
 pip_install() {
   [ -n "${NNLIB_SKIP_INSTALL:-}" ] && return 0
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$@"
+}
+# NNLIB_PYTHON: an existing environment's python (e.g. conda's) for `git-filter`
+# git filter: strip outputs (and the kernel's language_info) from course/*.ipynb as git reads them, so a lecture
+# the learner ran and saved is "unchanged" for git and `git pull` never conflicts on it (.gitattributes, README)
+# The smudge side adds the kernel's language_info back on checkout (tools/nb_smudge.py), so JupyterLab finds
+# nothing to change when it opens a lecture and does not mark it modified.
+git_filter() {
+  git rev-parse --is-inside-work-tree >/dev/null 2>&1 || return 0
+  local py="${NNLIB_PYTHON:-$VENV/bin/python}" first=0 f
+  local strip="'$py' -m nbstripout --keep-id --extra-keys metadata.language_info"
+  git config --get filter.nbstripout.smudge | grep -q nb_smudge || first=1
+  git config filter.nbstripout.clean "$strip"
+  git config filter.nbstripout.smudge "'$py' '$PWD/tools/nb_smudge.py'"
+  git config diff.ipynb.textconv "$strip -t"
+  if [ "$first" = 1 ]; then  # lectures checked out before the filter existed, never run: check them out again
+    for f in course/[0-9][0-9]_*.ipynb; do
+      if git show "HEAD:$f" 2>/dev/null | cmp -s - "$f"; then rm -f "$f" && git checkout -q -- "$f" && touch "${f%.ipynb}.md"; fi
+    done
+  fi
+  # git compares file sizes before it runs the filter: without a stash, `git pull` would refuse to overwrite a
+  # lecture that was only run and saved. Autostash stashes it (as the filter sees it: no outputs), pulls, re-applies.
+  git config merge.autoStash true
+  git config rebase.autoStash true
 }
 root_flag=()
 [ "$(id -u)" = 0 ] && root_flag=(--allow-root)
@@ -43,17 +68,20 @@ case "$mode" in
   lab)
     pip_install -e ".[course]"
     exchange
+    git_filter
     exec "$VENV/bin/jupyter" lab "${root_flag[@]}" --ServerApp.root_dir="$PWD" "$@" course/01_perceptron.ipynb
     ;;
   student)
     pip_install -e ".[course]"
     exchange
+    git_filter
     # a course-local Jupyter config: the formgrader and Create Assignment plugins are disabled there
     export JUPYTER_CONFIG_DIR="$PWD/jupyter-student"
     exec "$VENV/bin/jupyter" lab "${root_flag[@]}" --ServerApp.root_dir="$PWD" "$@" course/01_perceptron.ipynb
     ;;
   test)
     pip_install -e ".[course,dev]"
+    git_filter
     if ! command -v chromium >/dev/null 2>&1; then
       if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "run.sh: installing Debian's chromium for the browser tests"
@@ -69,8 +97,11 @@ case "$mode" in
     echo "== pytest"
     exec "$VENV/bin/python" -m pytest -n 2 -p no:cacheprovider "$@"
     ;;
+  git-filter)  # only (re-)register the git filter, for a clone whose .venv exists already
+    git_filter
+    ;;
   *)
-    echo "usage: bash run.sh lab | bash run.sh student | bash run.sh test [pytest args]" >&2
+    echo "usage: bash run.sh lab | bash run.sh student | bash run.sh test [pytest args] | bash run.sh git-filter" >&2
     exit 2
     ;;
 esac

@@ -13,7 +13,17 @@ from pathlib import Path
 
 import numpy as np
 
-DEFAULT_DIR = Path(os.environ.get("NNLIB_MNIST_DIR", "/work/shared/data/mnist"))
+
+def default_dir() -> Path:
+    """``$NNLIB_MNIST_DIR`` (a folder holding the four files), else ``$NNLIB_DATA/mnist`` (the course's data
+    folder, as ``nnlib.datasets`` and ``python -m nnlib train --data-dir`` use it).  No built-in default."""
+    if os.environ.get("NNLIB_MNIST_DIR"):
+        return Path(os.environ["NNLIB_MNIST_DIR"]).expanduser()
+    if os.environ.get("NNLIB_DATA"):
+        return Path(os.environ["NNLIB_DATA"]).expanduser() / "mnist"
+    raise FileNotFoundError("bench: set NNLIB_MNIST_DIR to the folder holding the four MNIST files "
+                            "(or NNLIB_DATA to the folder whose mnist/ subfolder holds them)")
+
 _FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
           "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
 
@@ -39,7 +49,7 @@ def _find(data_dir: Path, stem: str) -> Path:
 
 def mnist(data_dir: str | os.PathLike | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """{"train": (X (60000, 784) float32 in [0, 1], y int64), "test": (X (10000, 784), y)}."""
-    d = Path(data_dir) if data_dir is not None else DEFAULT_DIR
+    d = Path(data_dir) if data_dir is not None else default_dir()
     out = {}
     for split, (img, lab) in _FILES.items():
         X = read_idx(_find(d, img)).reshape(-1, 784).astype(np.float32) / np.float32(255.0)

@@ -9,14 +9,14 @@
 * cnn: conv 5×5×20 → ReLU → pool 2 → conv 5×5×40 → ReLU → pool 2 → dense 100 → ReLU → dense 10,
   softmax cross-entropy, Adam (lr 1e-3, ×decay per epoch after the first), batch 64.  Target ≥ 99.3 %.
 
-Each run's per-epoch history (keys epoch, test_accuracy, train_loss, seconds) is written to
+Each run's per-epoch history is written as a ``nnlib.train.History`` (``loss``, ``test_acc``, ``seconds``,
+``meta``: the one schema ``nnlib.viz.plot_history`` and ``nnlib.notebook.load_history`` read) to
 ``course/data/histories/{nielsen_784_30_10,mlp_784_100_10,cnn}.json`` for the course notebooks.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -33,15 +33,17 @@ from nnlib import layers as L  # noqa: E402
 from nnlib import optim  # noqa: E402
 from nnlib.model import Model  # noqa: E402
 from nnlib.network import Network  # noqa: E402
+from nnlib.train import History  # noqa: E402
 
 OUT = HERE.parent / "course" / "data" / "histories"
 
 
-def _save(name: str, hist: dict, meta: dict) -> None:
+def _save(name: str, hist: History, meta: dict) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / f"{name}.json").write_text(json.dumps({**hist, "meta": meta}, indent=1))
-    print(f"{name}: best {max(hist['test_accuracy']):.4f}, final {hist['test_accuracy'][-1]:.4f}, "
-          f"{sum(hist['seconds']):.0f} s of training -> {OUT / (name + '.json')}", flush=True)
+    hist.meta = meta
+    hist.save(OUT / f"{name}.json")
+    print(f"{name}: final test accuracy {hist.test_acc[-1]:.4f}, {sum(hist.seconds):.0f} s of training -> "
+          f"{OUT / (name + '.json')}", flush=True)
 
 
 def _accuracy(model: Model, X: np.ndarray, y: np.ndarray) -> float:
@@ -54,16 +56,16 @@ def nielsen(d: dict, epochs: int = 30) -> None:
     Xt, yt = d["test"]
     Y = np.eye(10, dtype=np.float32)[y[:50000]]
     net = Network([784, 30, 10], dtype=np.float32, seed=0)
-    hist = {"epoch": [], "test_accuracy": [], "train_loss": [], "seconds": []}
+    hist = History()
     for e in range(epochs):
         h = net.SGD((X[:50000], Y), 1, 10, 3.0, seed=e, verbose=False)
-        hist["epoch"].append(e + 1)
-        hist["seconds"].append(h["seconds"][0])
-        hist["train_loss"].append(h["cost"][0])  # mean quadratic cost on the first 2,000 training images
-        hist["test_accuracy"].append(net.evaluate((Xt, yt)) / len(yt))
-        print(f"nielsen epoch {e + 1}: {hist['test_accuracy'][-1]:.4f}", flush=True)
+        hist.seconds.append(h["seconds"][0])
+        hist.loss.append(h["cost"][0])
+        hist.test_acc.append(net.evaluate((Xt, yt)) / len(yt))
+        print(f"nielsen epoch {e + 1}: {hist.test_acc[-1]:.4f}", flush=True)
     _save("nielsen_784_30_10", hist, {"model": "Network([784,30,10]) sigmoid quadratic float32", "batch": 10,
-                                      "eta": 3.0, "train_images": 50000})
+                                      "eta": 3.0, "train_images": 50000,
+                                      "loss": "mean quadratic cost on the first 2,000 training images after the epoch"})
 
 
 def _fit(name: str, model: Model, opt, lr_at, d: dict, epochs: int, batch: int, meta: dict,
@@ -73,19 +75,20 @@ def _fit(name: str, model: Model, opt, lr_at, d: dict, epochs: int, batch: int, 
     if image:
         X, Xt = X.reshape(-1, 1, 28, 28), Xt.reshape(-1, 1, 28, 28)
     rng = np.random.default_rng(0)
-    hist = {"epoch": [], "test_accuracy": [], "train_loss": [], "seconds": []}
+    hist = History()
+    meta = {**meta, "loss": "mean minibatch loss during the epoch"}
     for e in range(epochs):
         opt.lr = lr_at(e)
         t0 = time.perf_counter()
         perm = rng.permutation(len(X))
         Xs, ys = X[perm], y[perm]
         losses = [model.train_step(Xs[k:k + batch], ys[k:k + batch], opt) for k in range(0, len(X), batch)]
-        hist["seconds"].append(time.perf_counter() - t0)
-        hist["epoch"].append(e + 1)
-        hist["train_loss"].append(float(np.mean(losses)))  # mean minibatch loss during the epoch
-        hist["test_accuracy"].append(_accuracy(model, Xt, yt))
-        print(f"{name} epoch {e + 1}: loss {hist['train_loss'][-1]:.4f} test {hist['test_accuracy'][-1]:.4f} "
-              f"({hist['seconds'][-1]:.0f} s)", flush=True)
+        hist.seconds.append(time.perf_counter() - t0)
+        hist.lr.append(opt.lr)
+        hist.loss.append(float(np.mean(losses)))
+        hist.test_acc.append(_accuracy(model, Xt, yt))
+        print(f"{name} epoch {e + 1}: loss {hist.loss[-1]:.4f} test {hist.test_acc[-1]:.4f} "
+              f"({hist.seconds[-1]:.0f} s)", flush=True)
     _save(name, hist, meta)
 
 

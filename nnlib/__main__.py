@@ -15,6 +15,7 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -57,7 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=0, help="random seed for initialisation and shuffling (default 0)")
     t.add_argument("--backend", choices=("numpy", "cupy", "auto"), default="numpy",
                    help="where to compute: numpy (CPU), cupy (GPU, fails without one), auto (GPU if it works)")
-    t.add_argument("--data-dir", default=None, help="folder holding the four MNIST .gz files (default: the cache)")
+    t.add_argument("--data-dir", default=None, metavar="DIR",
+                   help="the data folder, as NNLIB_DATA: DIR/mnist/ (DIR/fashion-mnist/) holds the four .gz files "
+                        "(default: $NNLIB_DATA, else the cache)")
     t.add_argument("--no-download", action="store_true", help="never download MNIST; fail if the files are missing")
     t.add_argument("--early-stopping", type=int, default=None, metavar="PATIENCE",
                    help="stop after PATIENCE epochs without a better validation loss")
@@ -74,7 +77,9 @@ def load_data(args: argparse.Namespace) -> tuple[Any, Any, Any, tuple[int, ...],
         s = D.digits(seed=args.seed)
         return s.train, s.val, s.test, (1, 8, 8), 10
     if args.data in ("mnist", "fashion"):
-        s = D.load_mnist(args.data, split="nielsen", data_dir=args.data_dir, download=not args.no_download,
+        sub = {"mnist": "mnist", "fashion": "fashion-mnist"}[args.data]  # the layout of NNLIB_DATA (data_home)
+        folder = None if args.data_dir is None else str(Path(args.data_dir) / sub)
+        s = D.load_mnist(args.data, split="nielsen", data_dir=folder, download=not args.no_download,
                          progress=args.progress)
         return s.train, s.val, s.test, (1, 28, 28), 10
     if args.data == "moons":

@@ -91,26 +91,35 @@ class History:
 
     ``loss``/``train_acc``: training cost and accuracy after the epoch (evaluation mode, on at most
     ``train_eval_size`` training rows); ``val_loss``/``val_acc``: on the validation set (empty
-    lists without one); ``lr``: the learning rate used in the epoch; ``seconds``: its wall time.
-    ``best_epoch``: index of the epoch with the lowest validation loss (training loss without a
-    validation set); ``stopped_early``: whether early stopping ended the run.
+    lists without one); ``test_acc``: test-set accuracy per epoch, filled only by recorded benchmark
+    runs (``bench/accuracy.py``) to *report* a curve, never to select a model; ``lr``: the learning
+    rate used in the epoch; ``seconds``: its wall time.  ``best_epoch``: index of the epoch with the
+    lowest validation loss (training loss without a validation set); ``stopped_early``: whether early
+    stopping ended the run; ``meta``: a JSON-able description of the run (model, optimiser, data).
+
+    This is the one schema of a training history: ``fit`` and ``bench/accuracy.py`` write it
+    (``save``), the course reads it (``load``, ``nnlib.notebook.load_history``) and
+    ``nnlib.viz.plot_history`` plots it.  ``from_dict`` refuses unknown fields, so a file in another
+    schema fails loudly instead of plotting empty axes.
     """
 
     loss: list[float] = field(default_factory=list)
     train_acc: list[float] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
     val_acc: list[float] = field(default_factory=list)
+    test_acc: list[float] = field(default_factory=list)
     lr: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
     best_epoch: int | None = None
     stopped_early: bool = False
+    meta: dict[str, Any] = field(default_factory=dict)
 
     def __len__(self) -> int:
-        return len(self.loss)
+        return max(len(self.loss), len(self.test_acc), len(self.val_acc))
 
     @property
     def epochs(self) -> int:
-        return len(self.loss)
+        return len(self)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -120,7 +129,7 @@ class History:
         known = {f for f in cls.__dataclass_fields__}
         unknown = set(d) - known
         if unknown:
-            raise ValueError(f"History.from_dict: unknown fields {sorted(unknown)}")
+            raise ValueError(f"History.from_dict: unknown fields {sorted(unknown)} (known: {sorted(known)})")
         return cls(**d)
 
     def save(self, path: str | os.PathLike) -> None:
@@ -131,7 +140,11 @@ class History:
     @classmethod
     def load(cls, path: str | os.PathLike) -> History:
         with open(path) as f:
-            return cls.from_dict(json.load(f))
+            d = json.load(f)
+        try:
+            return cls.from_dict(d)
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from None
 
 
 # ---------------------------------------------------------------- adapters: one interface for both APIs

@@ -42,20 +42,31 @@ def _new_axes(ax: Axes | None, figsize: tuple[float, float] = (5, 4)) -> Axes:
 
 
 def _history_dict(history: Any) -> dict[str, Any]:
-    d = history.to_dict() if hasattr(history, "to_dict") else dict(history)
-    if "loss" not in d and "cost" in d:  # Network.SGD's history
-        d = {"loss": d.get("cost", []), "val_acc": d.get("test_accuracy", [])}
-    return d
+    """A ``History``'s fields as a dict (``Network.SGD``'s dict is mapped onto them: cost → loss,
+    test_accuracy → test_acc); a dict in any other schema raises (through ``History.from_dict``)."""
+    from nnlib.train import History
+
+    if isinstance(history, History):
+        return history.to_dict()
+    d = dict(history)
+    if "cost" in d and "loss" not in d:  # Network.SGD's history
+        d = {"loss": d.get("cost", []), "test_acc": d.get("test_accuracy", []), "seconds": d.get("seconds", [])}
+    return History.from_dict(d).to_dict()
 
 
 def plot_history(history: Any, ax: Axes | Sequence[Axes] | None = None, title: str | None = None) -> Figure:
-    """Learning curves: loss (left) and accuracy (right) per epoch, training vs validation.
+    """Learning curves: loss (left) and accuracy (right) per epoch: training, validation and (for a
+    recorded benchmark run) test.
 
-    ``history``: a ``nnlib.train.History``, its ``to_dict()``, or the dict of ``Network.SGD``.
-    ``ax``: two Axes (loss, accuracy) or None for a new figure.  The best epoch is marked with
-    a dotted vertical line.  Returns the Figure.
+    ``history``: a ``nnlib.train.History``, its ``to_dict()`` (e.g. a file read with
+    ``History.load``), or the dict of ``Network.SGD``.  ``ax``: two Axes (loss, accuracy) or None for
+    a new figure.  The best epoch (lowest validation loss) is marked with a dotted vertical line.
+    Raises ``ValueError`` when the history holds no curve at all (never draws empty axes).
+    Returns the Figure.
     """
     d = _history_dict(history)
+    if not any(d.get(k) for k in ("loss", "train_acc", "val_loss", "val_acc", "test_acc")):
+        raise ValueError("plot_history: the history has no loss or accuracy values to plot")
     if ax is None:
         fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     else:
@@ -64,13 +75,15 @@ def plot_history(history: Any, ax: Axes | Sequence[Axes] | None = None, title: s
         axes = list(ax)
         fig = axes[0].figure
     ax_loss, ax_acc = axes
-    curves = [(ax_loss, "loss", "val_loss", "loss (cost)"), (ax_acc, "train_acc", "val_acc", "accuracy")]
-    for a, train_key, val_key, label in curves:
-        for key, name, style in ((train_key, "training", "-"), (val_key, "validation", "--")):
+    curves = [(ax_loss, [("loss", "training", "-"), ("val_loss", "validation", "--")], "loss (cost)"),
+              (ax_acc, [("train_acc", "training", "-"), ("val_acc", "validation", "--"), ("test_acc", "test", ":")],
+               "accuracy")]
+    for a, keys, label in curves:
+        for key, name, style in keys:
             values = list(d.get(key) or [])
             if values:
                 a.plot(np.arange(1, len(values) + 1), values, style, marker="o", markersize=3, label=name)
-        if d.get("best_epoch") is not None:
+        if d.get("best_epoch") is not None and a.lines:
             a.axvline(d["best_epoch"] + 1, color="gray", linestyle=":", linewidth=1, label="best epoch")
         a.set_xlabel("epoch")
         a.set_ylabel(label)
@@ -78,6 +91,8 @@ def plot_history(history: Any, ax: Axes | Sequence[Axes] | None = None, title: s
         a.grid(alpha=0.3)
         if a.lines:
             a.legend()
+        else:
+            a.text(0.5, 0.5, f"no {label} recorded", ha="center", va="center", transform=a.transAxes, color="gray")
     if title:
         fig.suptitle(title)
     return fig

@@ -429,6 +429,7 @@ class Playground(W.VBox):
             self.info.value = f"<b style='color:#b00'>{exc}</b>"
             return
         self.losses: list[float] = []
+        self.loss0 = self.model.loss(self.X, self.y)  # the untrained network's loss (epoch 0 of the curve)
         self.progress.value = 0
         self.redraw()
 
@@ -466,9 +467,10 @@ class Playground(W.VBox):
         ax.set_title(f"{self.dataset.value}: accuracy {self.accuracy():.0%}")
         ax.set_xticks([])
         ax.set_yticks([])
-        if self.losses:
-            ax2.plot(np.arange(1, len(self.losses) + 1), self.losses, "-")
-            ax2.set_yscale("log")
+        # epoch 0 = the untrained network, so the loss panel is never an empty axes
+        ax2.plot(np.arange(0, len(self.losses) + 1), [self.loss0, *self.losses], "-",
+                 marker="o" if not self.losses else None)
+        ax2.set_yscale("log")
         ax2.set_xlabel("epoch")
         ax2.set_ylabel("training loss (cross-entropy)")
         ax2.grid(alpha=0.3)

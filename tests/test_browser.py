@@ -1,8 +1,10 @@
-"""A real browser: JupyterLab in headless Chromium runs the perceptron and playground notebooks.
+"""A real browser: JupyterLab in headless Chromium runs every lecture.
 
-Starts JupyterLab on a free loopback port over a scratch copy of course/, opens each notebook,
-runs all cells from the Run menu, and asserts: no error output, a widget rendered, a plot image
-appeared.  Screenshots are kept in artifacts/browser/ (CI artifacts).
+Starts JupyterLab on a free loopback port over a scratch copy of course/, opens each lecture,
+checks that opening it does not mark it modified (its kernelspec is the installed kernel's), runs all
+cells from the Run menu, and asserts: no error output, a plot image appeared; for the perceptron and
+playground notebooks also that a widget rendered and a click on it redraws its figure.
+Screenshots of every lecture are kept in artifacts/browser/ (CI artifacts).
 
 Needs Debian's chromium (``apt-get install chromium``; run.sh does it when root) and the
 ``playwright`` Python package, launched with ``executable_path`` — never ``playwright install``.
@@ -26,7 +28,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts" / "browser"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-NOTEBOOKS = ["01_perceptron.ipynb", "06_sgd_training.ipynb"]
+NOTEBOOKS = ["01_perceptron.ipynb", "06_sgd_training.ipynb"]  # widget clicks tested too
+LECTURES = sorted(p.name for p in (ROOT / "course").glob("[0-9][0-9]_*.ipynb"))
 CLICK = {"01_perceptron.ipynb": "next", "06_sgd_training.ipynb": "train"}  # a button whose click redraws
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook in front, not other restored tabs
 
@@ -48,7 +51,13 @@ def _free_port() -> int:
 def lab(tmp_path_factory):
     """A JupyterLab server on 127.0.0.1 serving a scratch copy of course/."""
     work = tmp_path_factory.mktemp("lab")
-    shutil.copytree(ROOT / "course", work / "course", ignore=shutil.ignore_patterns("build", "*.md"))
+    shutil.copytree(ROOT / "course", work / "course")
+    # as a learner's clone has them after `bash run.sh lab`: each lecture through the git smudge filter
+    # (tools/nb_smudge.py adds the kernel's language_info), its .md written after it
+    for nb in sorted((work / "course").glob("[0-9][0-9]_*.ipynb")):
+        nb.write_text(subprocess.run([sys.executable, str(ROOT / "tools" / "nb_smudge.py")], input=nb.read_text(),
+                                     capture_output=True, text=True, check=True).stdout)
+        nb.with_suffix(".md").touch()
     port, token = _free_port(), "nnlib-test-token"
     env = {**os.environ, "NNLIB_QUICK": "1", "JUPYTER_CONFIG_DIR": str(work / ".jupyter"),
            "JUPYTER_RUNTIME_DIR": str(work / ".runtime"), "JUPYTERLAB_SETTINGS_DIR": str(work / ".lab-settings")}
@@ -120,7 +129,60 @@ def _wait_for_kernel(page, url: str, token: str, notebook: str, timeout: float =
             time.sleep(1)
             return
         time.sleep(1)
-    raise AssertionError(f"{notebook}: the kernel did not start within {timeout} s")
+    page.screenshot(path=str(ARTIFACTS / f"{notebook.removesuffix('.ipynb')}-no-kernel.png"))
+    raise AssertionError(f"{notebook}: the kernel did not start within {timeout} s: sessions {sessions}")
+
+
+def _open_and_run(page, url: str, token: str, notebook: str) -> dict:
+    """Open the notebook, check it is not marked modified, Run All Cells; the final prompt state."""
+    page.goto(f"{url}/lab/tree/{notebook}?reset&token={token}", timeout=90_000)  # reset: no restored tabs
+    page.wait_for_selector(".jp-Notebook", timeout=90_000)
+    page.wait_for_function("() => [...document.querySelectorAll('span')]"
+                           ".some(s => s.textContent.includes('Kernel status: Idle'))", timeout=90_000)
+    _wait_for_kernel(page, url, token, notebook)
+    dirty = page.locator(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty").count()
+    assert not dirty, f"{notebook}: opening it marked it modified (kernelspec or metadata differ from the kernel's)"
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    # every code cell gets an execution count; none stays at [*]
+    deadline = time.time() + 420
+    while time.time() < deadline:
+        time.sleep(2)
+        _accept_kernel_dialog(page)
+        state = page.evaluate("""(PANEL) => {
+            const prompts = [...document.querySelectorAll(PANEL + ' .jp-CodeCell .jp-InputArea-prompt')]
+                .map(p => p.textContent.trim());
+            return {n: prompts.length, pending: prompts.filter(t => t === '[*]:' || t === '[ ]:'
+                    || t === '').length};
+        }""", PANEL)
+        if state["n"] and state["pending"] == 0:
+            break
+        if page.locator(f"{PANEL} [data-mime-type='application/vnd.jupyter.error']").count():
+            break  # Run All stops at an error: report it below
+    return state
+
+
+def _check_ran(page, notebook: str, state: dict) -> None:
+    error_texts = page.locator(f"{PANEL} [data-mime-type='application/vnd.jupyter.error']").all_inner_texts()
+    assert not error_texts, f"{notebook}: error output:\n" + "\n".join(t[:800] for t in error_texts)
+    assert state["n"] > 0 and state["pending"] == 0, f"{notebook}: cells did not finish: {state}"
+    assert page.locator(f"{PANEL} .jp-RenderedImage img").count() > 0, f"{notebook}: no plot image appeared"
+
+
+@pytest.mark.parametrize("notebook", [n for n in LECTURES if n not in NOTEBOOKS])
+def test_lecture_runs_in_jupyterlab(lab, browser, notebook):
+    url, token = lab
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        state = _open_and_run(page, url, token, notebook)
+        page.screenshot(path=str(ARTIFACTS / f"{notebook.removesuffix('.ipynb')}.png"), full_page=False)
+        _check_ran(page, notebook, state)
+    finally:
+        page.close()
+    assert not [e for e in errors if "widget" in e.lower()], errors
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
@@ -134,33 +196,9 @@ def test_notebook_runs_in_jupyterlab(lab, browser, notebook):
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     try:
-        page.goto(f"{url}/lab/tree/{notebook}?reset&token={token}", timeout=90_000)  # reset: no restored tabs
-        page.wait_for_selector(".jp-Notebook", timeout=90_000)
-        page.wait_for_function("() => [...document.querySelectorAll('span')]"
-                               ".some(s => s.textContent.includes('Kernel status: Idle'))", timeout=90_000)
-        _wait_for_kernel(page, url, token, notebook)
-        page.get_by_role("menuitem", name="Run", exact=True).click()
-        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-        # every code cell gets an execution count; none stays at [*]
-        deadline = time.time() + 420
-        while time.time() < deadline:
-            time.sleep(2)
-            _accept_kernel_dialog(page)
-            state = page.evaluate("""(PANEL) => {
-                const prompts = [...document.querySelectorAll(PANEL + ' .jp-CodeCell .jp-InputArea-prompt')]
-                    .map(p => p.textContent.trim());
-                return {n: prompts.length, pending: prompts.filter(t => t === '[*]:' || t === '[ ]:'
-                        || t === '').length};
-            }""", PANEL)
-            if state["n"] and state["pending"] == 0:
-                break
-            if page.locator(f"{PANEL} [data-mime-type='application/vnd.jupyter.error']").count():
-                break  # Run All stops at an error: report it below
+        state = _open_and_run(page, url, token, notebook)
         page.screenshot(path=str(ARTIFACTS / f"{stem}.png"), full_page=False)
-        error_texts = page.locator(f"{PANEL} [data-mime-type='application/vnd.jupyter.error']").all_inner_texts()
-        assert not error_texts, f"{notebook}: error output:\n" + "\n".join(t[:800] for t in error_texts)
-        assert state["n"] > 0 and state["pending"] == 0, f"{notebook}: cells did not finish: {state}"
-        assert page.locator(f"{PANEL} .jp-RenderedImage img").count() > 0, f"{notebook}: no plot image appeared"
+        _check_ran(page, notebook, state)
         assert page.locator(f"{PANEL} .jupyter-widgets, {PANEL} .widget-slider, {PANEL} .jupyter-button").count() > 0, \
             f"{notebook}: no widget rendered"
         widget = page.locator(f"{PANEL} .jupyter-widgets").first

@@ -71,7 +71,8 @@ def test_mnist_path_with_a_small_stand_in(monkeypatch, capsys):
     monkeypatch.setattr(D, "load_mnist", fake_load_mnist)
     assert main(["train", "--data", "fashion", "--model", "cnn", "--epochs", "2", "--hidden", "16",
                  "--data-dir", "/nowhere", "--no-download"]) == 0
-    assert seen == {"kind": "fashion", "data_dir": "/nowhere", "download": False}
+    # --data-dir means the same folder as NNLIB_DATA: its fashion-mnist/ subfolder holds the files
+    assert seen == {"kind": "fashion", "data_dir": "/nowhere/fashion-mnist", "download": False}
     out = capsys.readouterr().out
     assert "Conv2D(1→8" in out and "(200 train, 50 val, 50 test)" in out
     assert 0 <= reported_accuracy(out) <= 1

@@ -49,7 +49,7 @@ def test_network_trace_reproduces_feedforward():
 
 
 def test_count_params():
-    assert D.count_params(_net((784, 30, 10))) == 23860  # the number on the slides (deck 001)
+    assert D.count_params(_net((784, 30, 10))) == 23860  # the number in the deck "Deep Learning for Beginners"
     assert D.count_params(Model([Dense(3, 2)])) == 8
     with pytest.raises(TypeError):
         D.count_params(object())

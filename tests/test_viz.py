@@ -214,3 +214,34 @@ def test_device_arrays_are_copied_to_the_host():
         assert ax.collections[-1].get_offsets().shape == (2, 2)
     finally:
         nnlib.use("numpy")
+
+
+def test_history_schema_is_one_the_recorded_runs_and_plot_history_share(tmp_path):
+    """The course's recorded full runs load as History and plot with data; the old schema fails loudly."""
+    from pathlib import Path
+
+    from nnlib.notebook import histories_folder, load_history
+
+    files = sorted(Path(histories_folder()).glob("*.json"))
+    assert {f.stem for f in files} >= {"nielsen_784_30_10", "mlp_784_100_10", "cnn"}
+    for f in files:
+        h = load_history(f.stem)
+        assert isinstance(h, History) and h.epochs == len(h.test_acc) == len(h.loss) > 0, f.name
+        fig = viz.plot_history(h)
+        ax_loss, ax_acc = fig.axes
+        assert [line.get_label() for line in data_lines(ax_acc)] == ["test"], f.name
+        np.testing.assert_array_equal(data_lines(ax_acc)[0].get_ydata(), h.test_acc)
+        np.testing.assert_array_equal(data_lines(ax_loss)[0].get_ydata(), h.loss)
+        plt.close(fig)
+    # a history in the schema that drew empty axes before (keys nothing reads) is refused, not plotted
+    with pytest.raises(ValueError, match="unknown fields"):
+        viz.plot_history({"epoch": [1, 2], "train_loss": [0.3, 0.2], "test_accuracy": [0.9, 0.95]})
+    (tmp_path / "old.json").write_text('{"epoch": [1], "train_loss": [0.3], "test_accuracy": [0.9]}')
+    with pytest.raises(ValueError, match="old.json.*unknown fields"):
+        History.load(tmp_path / "old.json")
+    with pytest.raises(ValueError, match="no loss or accuracy"):
+        viz.plot_history(History())
+    # and a History written by save() comes back equal (what bench/accuracy.py writes)
+    h = History(loss=[0.5, 0.4], test_acc=[0.9, 0.92], seconds=[1.0, 1.0], meta={"model": "x"})
+    h.save(tmp_path / "h.json")
+    assert History.load(tmp_path / "h.json") == h
