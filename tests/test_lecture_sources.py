@@ -96,6 +96,12 @@ def test_committed_notebook_is_a_fixed_point_of_the_git_filter(path, tmp_path):
     assert _clean(path) == text, f"{path.name}: the nbstripout filter would change it; commit the stripped form"
 
 
+def _committed(rel: str) -> str:
+    """A file as git stores it (the clean side of the filter); the working tree may hold the smudged form."""
+    p = subprocess.run(["git", "show", f"HEAD:{rel}"], cwd=ROOT, capture_output=True, text=True)
+    return p.stdout if p.returncode == 0 else (ROOT / rel).read_text()
+
+
 def test_smudge_adds_exactly_what_the_kernel_reports(tmp_path):
     """tools/nb_smudge.py writes ipykernel's own language_info, so JupyterLab finds nothing to change on opening."""
     # in a subprocess: importing ipykernel here would change how later tests' progress bars write to stderr
@@ -103,11 +109,12 @@ def test_smudge_adds_exactly_what_the_kernel_reports(tmp_path):
         [sys.executable, "-c", "import json; from ipykernel.ipkernel import IPythonKernel as K; "
          "print(json.dumps(K.language_info))"], capture_output=True, text=True, check=True).stdout)
     assert SMUDGE.language_info() == kernel_info
-    out = subprocess.run([sys.executable, str(ROOT / "tools" / "nb_smudge.py")], input=NOTEBOOKS[0].read_text(),
+    committed = _committed(str(NOTEBOOKS[0].relative_to(ROOT)))
+    out = subprocess.run([sys.executable, str(ROOT / "tools" / "nb_smudge.py")], input=committed,
                          capture_output=True, text=True, check=True).stdout
     assert json.loads(out)["metadata"]["language_info"] == kernel_info
     (tmp_path / "s.ipynb").write_text(out)
-    assert _clean(tmp_path / "s.ipynb") == NOTEBOOKS[0].read_text(), "clean(smudge(x)) must give x back"
+    assert _clean(tmp_path / "s.ipynb") == committed, "clean(smudge(x)) must give x back"
     assert SMUDGE.smudge("not json") == "not json"
 
 
@@ -130,7 +137,8 @@ def test_run_save_then_pull_without_conflict(tmp_path):
     files = ["run.sh", ".gitattributes", ".gitignore", "tools/nb_smudge.py", "course/jupytext.toml",
              f"course/{name}.md"]
     for f in [*files, f"course/{name}.ipynb"]:
-        shutil.copy(ROOT / f, up / f)
+        (up / f).write_text(_committed(f))
+        shutil.copymode(ROOT / f, up / f)
     _git(up, "init", "-q", "-b", "main")
     _git(up, "add", "-A")
     _git(up, "commit", "-qm", "v1")
