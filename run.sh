@@ -82,6 +82,10 @@ case "$mode" in
   test)
     pip_install -e ".[course,dev]"
     git_filter
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && ! { command -v podman && [ -x /usr/sbin/runc ]; } >/dev/null; then
+      echo "run.sh: installing Debian's podman and runc for the container-mode tests"
+      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc) >/dev/null
+    fi
     if ! command -v chromium >/dev/null 2>&1; then
       if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "run.sh: installing Debian's chromium for the browser tests"

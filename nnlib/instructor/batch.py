@@ -44,6 +44,7 @@ class Options:
     progress: bool = True
     dask: object = None              # a scheduler address or a distributed.Client
     feedback: bool = True
+    container: bool = False          # workers in podman containers (container.py) instead of the native sandbox
 
 
 @dataclass
@@ -149,7 +150,9 @@ def _cell_timeout(course: Course, opts: Options) -> float:
 class Batch:
     def __init__(self, course: Course, assignment: str, opts: Options):
         self.course, self.assignment, self.opts = course, assignment, opts
-        if opts.sandbox is None:
+        if opts.container:
+            opts.sandbox = False
+        elif opts.sandbox is None:
             opts.sandbox = sandbox.namespaces_available()[0]
         self.out = course.root / "grading" / assignment
         self.notebooks: dict[str, dict] = {}   # name -> {"source": nb, "release": nb}
@@ -194,7 +197,8 @@ class Batch:
             nbs[name] = entry
         return {"assignment": self.assignment, "student": sub.student, "job": job, "sandbox": bool(self.opts.sandbox),
                 "memory_mb": self.opts.memory_mb, "cell_timeout": _cell_timeout(self.course, self.opts),
-                "call_timeout": self.opts.call_timeout, "timeout": self.opts.timeout, "notebooks": nbs}
+                "call_timeout": self.opts.call_timeout, "timeout": self.opts.timeout, "notebooks": nbs,
+                "container": bool(self.opts.container)}
 
     # -- merge (main thread only) --------------------------------------------------------------------------
     def result_of(self, data: dict, sub: Submission) -> Result:
@@ -310,6 +314,11 @@ def grade(course_dir, assignment: str, submissions, opts: Options | None = None)
         print(f"removed {name}: scratch dir of a grading run that no longer runs", file=sys.stderr)
     if os.geteuid() == 0:
         sandbox.remove_stale_cgroups()
+    if opts.container:
+        from nnlib.instructor import container
+
+        for name in container.remove_stale():
+            print(f"removed container {name}: a worker of a grading run that no longer runs", file=sys.stderr)
     with assignment_lock(batch.out):
         batch.prepare()
         subs, skipped = discover(submissions, assignment, list(batch.notebooks))

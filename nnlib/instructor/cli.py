@@ -33,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--force", action="store_true", help="regrade unchanged, already graded submissions")
     g.add_argument("--retry-failed", action="store_true", help="regrade unchanged submissions that errored")
     g.add_argument("--no-sandbox", action="store_true", help="no namespaces (rlimits and the nnlib shim only)")
+    g.add_argument("--container", action="store_true",
+                   help="run each worker in a podman container (for hosts without the namespace sandbox)")
     g.add_argument("--no-feedback", action="store_true", help="do not generate the feedback HTML")
     r = sub.add_parser("release", help="generate exercises/ (release) from solutions/ (source)")
     r.add_argument("--course", default=".")
@@ -57,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     if a.cmd == "grade":
         opts = batch.Options(jobs=a.jobs, timeout=a.timeout, cell_timeout=a.cell_timeout, call_timeout=a.call_timeout,
                              memory_mb=a.memory_mb, force=a.force, retry_failed=a.retry_failed,
-                             sandbox=False if a.no_sandbox else None, dask=a.dask, feedback=not a.no_feedback)
+                             sandbox=False if a.no_sandbox else None, dask=a.dask, feedback=not a.no_feedback,
+                             container=a.container)
         try:
             results = batch.grade(a.course, a.assignment, a.submissions, opts)
         except batch.BusyError as exc:

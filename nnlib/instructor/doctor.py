@@ -144,8 +144,14 @@ def check_sanitize(cfg) -> Check:
 def check_sandbox() -> list[Check]:
     ok, why = sandbox.namespaces_available()
     checks = [Check("grading sandbox (namespaces, new root, own uid, no network)", ok, why,
-                    "grade as root on Linux, or in the container (docs/instructor.md, 'Container mode'); without "
-                    "it the learner's code can read what you can read and open network connections")]
+                    "grade as root on Linux, or with --container (podman; docs/instructor.md, 'Container mode'); "
+                    "without either the learner's code can read what you can read and open network connections")]
+    if not ok:
+        from nnlib.instructor import container
+
+        cok, cwhy = container.available()
+        checks.append(Check("container mode (grade --container)", cok, cwhy,
+                            "apt-get install podman runc (rootless podman works too)"))
     if ok:
         mode = sandbox.cgroup_mode()
         checks.append(Check("memory and pids cgroup for each job", mode is not None,

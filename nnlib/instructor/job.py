@@ -67,7 +67,8 @@ def grade_job(spec: dict) -> dict:
             res = runner.grade_notebook(source, release, submitted, spec["assignment"], name,
                                         sandbox_on=spec["sandbox"], scratch=scratch, job=spec["job"],
                                         memory_mb=spec["memory_mb"], cell_timeout=spec["cell_timeout"],
-                                        call_timeout=spec["call_timeout"], wall_timeout=spec["timeout"])
+                                        call_timeout=spec["call_timeout"], wall_timeout=spec["timeout"],
+                                        container=bool(spec.get("container")))
             out["isolation"] = res.isolation
             if res.timed_out:
                 out["status"] = "timeout"

@@ -21,6 +21,44 @@ class ProtocolError(ValueError):
     """A frame that is not well-formed data (too large, too deep, or of a type that is not allowed)."""
 
 
+class Pipe:
+    """A channel over two file descriptors with the socket methods the protocol uses (container mode: the worker's
+    stdin/stdout through podman)."""
+
+    def __init__(self, rfd: int, wfd: int):
+        self.rfd, self.wfd, self.timeout = rfd, wfd, None
+
+    def settimeout(self, t) -> None:
+        self.timeout = t
+
+    def sendall(self, data: bytes) -> None:
+        import os
+
+        view = memoryview(data)
+        while view:
+            n = os.write(self.wfd, view)
+            view = view[n:]
+
+    def recv(self, n: int) -> bytes:
+        import os
+        import select
+
+        if self.timeout is not None:
+            ready, _, _ = select.select([self.rfd], [], [], self.timeout)
+            if not ready:
+                raise TimeoutError(f"no reply within {self.timeout:g} s")
+        return os.read(self.rfd, n)
+
+    def close(self) -> None:
+        import os
+
+        for fd in (self.rfd, self.wfd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
 def send(sock, obj) -> None:
     data = json.dumps(obj, allow_nan=True).encode()
     if len(data) > MAX_FRAME:

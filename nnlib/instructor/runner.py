@@ -305,7 +305,7 @@ def _answer_owner(cell_results: list[dict], keys: dict[str, str], source: Any) -
 
 def grade_notebook(source: Any, release: Any, submitted: Any, assignment: str, name: str, *, sandbox_on: bool,
                    scratch: str, job: int = 0, memory_mb: int = 2048, cell_timeout: float = 60,
-                   call_timeout: float = 30, wall_timeout: float = 600) -> NotebookResult:
+                   call_timeout: float = 30, wall_timeout: float = 600, container: bool = False) -> NotebookResult:
     """Run the submission's code in a worker and the source's test cells here (see the module doc)."""
     t0 = time.monotonic()
     res = NotebookResult(name)
@@ -315,7 +315,7 @@ def grade_notebook(source: Any, release: Any, submitted: Any, assignment: str, n
     worker = None
     try:
         worker = sandbox.spawn(policy.for_assignment(assignment), sandbox=sandbox_on, scratch=scratch, job=job,
-                               memory_mb=memory_mb, cpu_s=int(wall_timeout) + 5)
+                               memory_mb=memory_mb, cpu_s=int(wall_timeout) + 5, container=container)
         res.isolation = worker.isolation
         try:
             reply = worker.request({"op": "run", "cells": cells, "cell_timeout": cell_timeout},

@@ -353,6 +353,7 @@ class Worker:
                  isolation: list[str]):
         self.proc, self.sock, self.cgroup, self.root, self.isolation = proc, sock, cgroup, root, isolation
         self.peak: float | None = None
+        self.container_name: str | None = None
 
     def request(self, obj: dict, timeout: float) -> dict:
         from nnlib.instructor import protocol as P
@@ -364,6 +365,11 @@ class Worker:
     def kill(self) -> None:
         with _LIVE_LOCK:
             LIVE.discard(self)
+        if self.container_name:
+            from nnlib.instructor import container
+
+            name, self.container_name = self.container_name, None
+            container.kill(name)
         if self.cgroup and self.peak is None:
             self.peak = self.cgroup.peak_mb()
         with contextlib.suppress(Exception):
@@ -382,12 +388,19 @@ class Worker:
 
 
 def spawn(policy: dict, *, sandbox: bool, scratch: str, job: int, memory_mb: int = 2048, cpu_s: int = 600,
-          fsize_mb: int = 64, tmp_mb: int = 64, max_pids: int = 64, timeout: float = 60) -> Worker:
-    """Start a worker for one submission (``scratch``: a private dir of the grader, 0700)."""
+          fsize_mb: int = 64, tmp_mb: int = 64, max_pids: int = 64, timeout: float = 60,
+          container: bool = False) -> Worker:
+    """Start a worker for one submission (``scratch``: a private dir of the grader, 0700).
+
+    ``container``: run it in a podman container instead (see nnlib/instructor/container.py).
+    """
     import nnlib  # the grader's own nnlib: only to find (and hide) its source
 
     if STOP.is_set():
         raise RuntimeError("grading was interrupted")
+    if container:
+        return _spawn_container(policy, scratch=scratch, job=job, memory_mb=memory_mb, cpu_s=cpu_s,
+                                fsize_mb=fsize_mb, tmp_mb=tmp_mb, max_pids=max_pids, timeout=timeout)
     nnlib_dir = os.path.dirname(os.path.abspath(nnlib.__file__))
     parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     root = None
@@ -434,3 +447,46 @@ def spawn(policy: dict, *, sandbox: bool, scratch: str, job: int, memory_mb: int
     return w
 
 
+
+
+def _spawn_container(policy: dict, *, scratch: str, job: int, memory_mb: int, cpu_s: int, fsize_mb: int,
+                     tmp_mb: int, max_pids: int, timeout: float) -> Worker:
+    """The worker in a podman container from an empty root (container.py): the protocol on its stdin/stdout."""
+    import nnlib
+    from nnlib.instructor import container
+    from nnlib.instructor import protocol as P
+
+    nnlib_dir = os.path.dirname(os.path.abspath(nnlib.__file__))
+    root = os.path.join(scratch, f"croot-{job}")
+    container._make_root(root)
+    os.chmod(scratch, 0o711)  # podman (as root) reaches the root dir through it; nothing else lives there
+    name = f"{container.NAME_PREFIX}{os.getpid()}-{job}-{os.urandom(3).hex()}"
+    cfg = {"sys_path": worker_sys_path(os.path.dirname(nnlib_dir)), "policy": policy, "sandbox": False,
+           "memory_mb": memory_mb, "cpu_s": cpu_s, "fsize_mb": fsize_mb, "tmp_mb": tmp_mb}
+    cmd = container.command(cfg, root=root, name=name, uid=UID_BASE + job % 4000, memory_mb=memory_mb,
+                            max_pids=max_pids, tmp_mb=tmp_mb)
+    for d in library_dirs():  # the same libraries the native sandbox hides
+        cmd[cmd.index("--rootfs"):cmd.index("--rootfs")] = ["--tmpfs", f"{d}:ro,size=4k,notmpcopyup"]
+    log = open(os.path.join(scratch, f"worker-{job}.log"), "wb")
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, cwd=scratch,
+                            start_new_session=True)
+    log.close()
+    chan = P.Pipe(os.dup(proc.stdout.fileno()), os.dup(proc.stdin.fileno()))
+    proc.stdout.close()
+    proc.stdin.close()
+    w = Worker(proc, chan, None, None, ["container mode (podman): no network, read-only root, its own uid, "
+                                         "memory and pids limits by the container runtime"])
+    w.container_name = name
+    with _LIVE_LOCK:
+        LIVE.add(w)
+    try:
+        hello = w.request(cfg, max(timeout, 120))
+        if not hello.get("ready"):
+            raise RuntimeError(f"worker did not start: {hello}")
+    except Exception as exc:
+        w.kill()
+        err = b""
+        with contextlib.suppress(OSError):
+            err = open(os.path.join(scratch, f"worker-{job}.log"), "rb").read()[-2000:]
+        raise RuntimeError(f"the grading container failed to start: {exc}\n{err.decode(errors='replace')}") from None
+    return w
