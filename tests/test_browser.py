@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -24,10 +23,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from _browser import CHROMIUM, free_port, require_chromium
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts" / "browser"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 NOTEBOOKS = ["01_perceptron.ipynb", "06_sgd_training.ipynb"]  # widget clicks tested too
 LECTURES = sorted(p.name for p in (ROOT / "course").glob("[0-9][0-9]_*.ipynb"))
 CLICK = {"01_perceptron.ipynb": "next", "06_sgd_training.ipynb": "train"}  # a button whose click redraws
@@ -35,16 +34,8 @@ PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook in front, not ot
 
 pytestmark = pytest.mark.slow
 
-if CHROMIUM is None:
-    if os.environ.get("CI") == "true":
-        raise RuntimeError("CI=true but Debian's chromium is not installed: the browser tests cannot run")
-    pytest.skip("chromium not installed (apt-get install chromium); browser tests skipped", allow_module_level=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+require_chromium()
+_free_port = free_port
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,6 @@ step of run.sh is the only part not exercised.
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,9 +19,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from _browser import CHROMIUM, free_port, require_chromium
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 A = "a01_perceptron"
 TOKEN = "nnlib-workflow-token"
 PAYLOAD = ("xss-marker <img src=x onerror=\"document.title='PWNED';alert('PWNED')\"> "
@@ -32,16 +30,8 @@ PAYLOAD = ("xss-marker <img src=x onerror=\"document.title='PWNED';alert('PWNED'
 
 pytestmark = pytest.mark.slow
 
-if CHROMIUM is None:
-    if os.environ.get("CI") == "true":
-        raise RuntimeError("CI=true but Debian's chromium is not installed: the browser tests cannot run")
-    pytest.skip("chromium not installed (apt-get install chromium); browser tests skipped", allow_module_level=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+require_chromium()
+_free_port = free_port
 
 
 def _env(work: Path, clone: Path) -> dict:

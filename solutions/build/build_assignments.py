@@ -87,14 +87,20 @@ GRADING = bool(os.environ.get("NBGRADER_EXECUTION"))  # set by nbgrader while it
 QUICK = GRADING or os.environ.get("NNLIB_QUICK") == "1"  # shorter demo runs
 '''
 
-HOWTO = """
+HOWTO_TEXT = """
 **How this works.** Write your code where it says `# YOUR CODE HERE` (delete the `raise NotImplementedError()`
 line), run the cell, then run the test cell below it. A test prints a line starting with ✓ when it passes; when it
 fails, its message says what is wrong. When your work is graded, your answer cells run again on their own in a
 fresh process, and the same checks (plus hidden cases) run there: use only what the exercise provides, and keep
 the function names. Outside the course you can call the same checks yourself:
-`from nnlib.grading import check_backprop; check_backprop(backprop)`.
+`from nnlib.grading import {check}; {check}({fn})`.
 """
+
+
+def howto(check: str, fn: str) -> str:
+    """The "How this works" paragraph, naming this assignment's own check."""
+    return HOWTO_TEXT.format(check=check, fn=fn)
+
 
 # ---------------------------------------------------------------- a01: the perceptron
 
@@ -111,7 +117,7 @@ The learning rule, for one training pair $(x, d)$ with current output $y$:
 $$w_i \leftarrow w_i + \eta\,(d - y)\,x_i \qquad\text{for every } i = 0, \dots, d \quad (x_0 = 1).$$
 
 (The slide writes $\eta(d - y)x$ without the index $i$: it is one update per weight.)
-""" + HOWTO),
+""" + howto('check_perceptron_predict', 'predict')),
     setup("setup", SETUP_HEAD + '''
 from nnlib.datasets import logic_table
 from nnlib.grading import check_perceptron_predict, check_perceptron_rule, check_perceptron_train, require
@@ -198,7 +204,7 @@ for gate in ("AND", "OR", "XOR"):
 
 A02 = [
     md("intro", r"""
-# Assignment 2 — XOR by hand (lecture 1)
+# Assignment 2 — XOR by hand (lecture 2)
 
 A single perceptron separates its inputs with one straight line $w_0 + w_1 x_1 + w_2 x_2 = 0$, so it can compute
 AND, OR and NAND but not XOR. Two layers can: XOR$(x_1, x_2)$ = AND(OR$(x_1, x_2)$, NAND$(x_1, x_2)$).
@@ -208,7 +214,7 @@ weight vector is $w = (w_0, w_1, w_2)$ with the bias first.
 
 Choose weights with a margin: no input may lie **on** a decision boundary ($z = 0$). The hidden tests nudge the
 inputs by ±0.1.
-""" + HOWTO),
+""" + howto('check_gate', 'AND_w, "AND"')),
     setup("setup", SETUP_HEAD + '''
 from nnlib.datasets import logic_table
 from nnlib.grading import check_gate, check_xor_network, require
@@ -243,7 +249,9 @@ for w, gate in ((require("AND_w"), "AND"), (require("OR_w"), "OR"), (require("NA
 
 The hidden layer computes $h = \mathrm{step}(W_1 x + b_1)$ with `W1` of shape `(2, 2)` (row $j$ holds the weights of
 hidden unit $j$) and `b1` of shape `(2,)`; the output is $y = \mathrm{step}(W_2 \cdot h + b_2)$ with `W2` of shape
-`(2,)` and `b2` a number. Set them so that the network computes XOR (you may reuse your gates).
+`(2,)` and `b2` a number. Set them so that the network computes XOR (you may reuse your gates). In the lectures'
+(Nielsen's) notation `W1`, `b1` are the hidden layer's $w^2$, $b^2$ and `W2`, `b2` the output layer's $w^3$, $b^3$
+(layer 1 is the input).
 """),
     solution("xor_weights", '''
 ### BEGIN SOLUTION
@@ -274,13 +282,13 @@ print("your network:", step(h @ W2 + b2), " XOR:", d)
 
 A03 = [
     md("intro", r"""
-# Assignment 3 — Numerical derivatives and gradient descent (lectures 2–3)
+# Assignment 3 — Numerical derivatives and gradient descent (lecture 3)
 
 The lecture estimates the slope of $f(x) = x^2 - 6x + 10$ at $x = 6$ with $\Delta x = 0.01$:
 $\frac{f(6.01) - f(6)}{0.01} = 6.01$ (the exact derivative $2x - 6$ is 6). Then it walks downhill on
 $z = x^2 + y^2 - 6x + 10$: from $(6, -2)$ with $\eta = 0.01$, one step $p \leftarrow p - \eta \nabla z(p)$ with
 $\nabla z = (2x - 6,\ 2y) = (6, -4)$ lands on $(5.94, -1.96)$.
-""" + HOWTO),
+""" + howto('check_numerical_derivative', 'numerical_derivative')),
     setup("setup", SETUP_HEAD + '''
 from nnlib.grading import (check_gd_step, check_gradient_descent, check_numerical_derivative,
                            check_numerical_gradient, require)
@@ -407,7 +415,7 @@ for eta in (0.01, 0.1, 0.5, 0.9, 1.1):
 
 A04 = [
     md("intro", r"""
-# Assignment 4 — Derivatives of activation functions (lecture 2)
+# Assignment 4 — Derivatives of activation functions (lecture 4)
 
 Backpropagation multiplies by $\sigma'(z)$ at every layer, so each activation needs its derivative. Write them
 **elementwise on NumPy arrays** (use `np.exp`, `np.tanh`, comparisons — no Python loops, no `math` module), without
@@ -419,7 +427,7 @@ importing nnlib's derivatives. The functions themselves are given: `sigmoid`, `t
 | tanh | $(e^z - e^{-z}) / (e^z + e^{-z})$ |
 | ReLU | $\max(0, z)$ (take ReLU'(0) = 0) |
 | softplus | $\ln(1 + e^z)$ |
-""" + HOWTO),
+""" + howto('check_derivative', 'sigmoid_prime, "sigmoid"')),
     setup("setup", SETUP_HEAD + '''
 from nnlib.activations import relu, sigmoid, softplus, tanh
 from nnlib.grading import check_derivative, require
@@ -598,7 +606,7 @@ and the functions imported for you: `sigmoid`, `sigmoid_prime` and `softmax` (a 
 answers are compared with.
 
 Exercises 3 and 4 give you a network, not its equations: you derive them.
-""" + HOWTO),
+""" + howto('check_backprop', 'backprop')),
     setup("setup", SETUP_HEAD + '''
 import time
 
@@ -705,7 +713,7 @@ Here `net` carries `net.weights`, `net.biases`, `net.sizes`, `net.num_layers` an
 you `(nabla_b, nabla_w)` for one example (columns `x` `(n_in, 1)`, `y` `(n_out, 1)`) — or the sum over a batch of
 columns. You may use NumPy and what each exercise names; nnlib's `Network`, `nnlib.optim` and `nnlib.losses` are
 the references your answers are compared with and are not available to them while they are graded.
-""" + HOWTO),
+""" + howto('check_update_mini_batch', 'update_mini_batch')),
     setup("setup", SETUP_HEAD + '''
 from nnlib import Network
 from nnlib.activations import softmax
@@ -846,16 +854,17 @@ A07 = [
     md("intro", r"""
 # Assignment 7 — Convolution and max pooling, forward and backward (lecture 7)
 
-Images are batches `x` of shape `(N, C, H, W)`; a convolutional layer has `F` filters `W` of shape
-`(F, C, kh, kw)` and biases `b` of shape `(F,)`. With zero padding `pad` and step `stride`, the output has shape
-`(N, F, Ho, Wo)`, $H_o = (H + 2\,\mathrm{pad} - k_h) / \mathrm{stride} + 1$ (integer division), and
+Images are batches `x` of shape `(N, C, H, Wd)` (height `H`, width `Wd`: the letter `W` names the filters here);
+a convolutional layer has `F` filters `W` of shape `(F, C, kh, kw)` and biases `b` of shape `(F,)`. With zero
+padding `pad` and step `stride`, the output has shape `(N, F, Ho, Wo)`,
+$H_o = (H + 2\,\mathrm{pad} - k_h) / \mathrm{stride} + 1$ (integer division; $W_o$ likewise from `Wd`), and
 
 $$\mathrm{out}[n, f, i, j] = b[f] + \sum_{c, u, v} W[f, c, u, v]\; x_{\mathrm{pad}}[n, c,\ i\,s + u,\ j\,s + v].$$
 
 (Deep-learning "convolution" is this cross-correlation: the kernel is not flipped.) Plain Python loops are fine
 here — nnlib's `layers.conv_forward` shows the fast im2col version in the demo at the end; it is the reference
 your answers are compared with, so use NumPy only in them.
-""" + HOWTO),
+""" + howto('check_conv_forward', 'conv_forward')),
     setup("setup", SETUP_HEAD + '''
 import time
 
@@ -1020,7 +1029,7 @@ network you return on 300 held-out digits your function never sees (the predicte
 You may use NumPy and what is imported below (`sigmoid`, `sigmoid_prime`, `softmax`, `SimpleNamespace`); nothing
 else from nnlib (no `Network`, no `Model`, no optimisers), and `digits()` only in the "Try it" cell: while grading,
 `train` has no access to any data set except its arguments.
-""" + HOWTO),
+""" + howto('check_train', 'train')),
     setup("setup", SETUP_HEAD + '''
 from types import SimpleNamespace
 
