@@ -151,13 +151,34 @@ class Model:
         labels = y.argmax(axis=1) if y.ndim == 2 else y
         return float((pred == labels).mean())
 
+    def _state(self) -> dict[str, Any]:
+        """Every array a checkpoint holds: parameters (``"<i>.<name>"``) and layer buffers such as BatchNorm's
+        running statistics (``"<i>.buffers.<name>"``)."""
+        out = {}
+        for i, layer in enumerate(self.layers):
+            out.update({f"{i}.{k}": p for k, p in layer.params.items()})
+            out.update({f"{i}.buffers.{k}": p for k, p in (getattr(layer, "buffers", None) or {}).items()})
+        return out
+
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Host copies of every parameter, keyed ``"<layer index>.<name>"`` (for checkpoints)."""
-        return {f"{i}.{k}": B.to_host(p).copy() for i, layer in enumerate(self.layers) for k, p in layer.params.items()}
+        """Host copies of every parameter and buffer (for checkpoints); a layer's ``num_batches_tracked`` too."""
+        state = {k: B.to_host(p).copy() for k, p in self._state().items()}
+        for i, layer in enumerate(self.layers):
+            if hasattr(layer, "num_batches_tracked"):
+                state[f"{i}.num_batches_tracked"] = np.array(layer.num_batches_tracked)
+        return state
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        """Copy parameters in, checking that every name and shape matches."""
-        expected = {f"{i}.{k}": p for i, layer in enumerate(self.layers) for k, p in layer.params.items()}
+        """Copy parameters and buffers in, checking that every name and shape matches (a checkpoint written
+        before buffers were saved has none: the layers then keep their own)."""
+        state = dict(state)
+        for i, layer in enumerate(self.layers):
+            key = f"{i}.num_batches_tracked"
+            if hasattr(layer, "num_batches_tracked") and key in state:
+                layer.num_batches_tracked = int(np.asarray(state.pop(key)))
+        expected = self._state()
+        if not any(".buffers." in k for k in state):
+            expected = {k: p for k, p in expected.items() if ".buffers." not in k}
         if set(state) != set(expected):
             raise KeyError(f"Model.load_state_dict: parameters {sorted(expected)} expected, got {sorted(state)}")
         for key, p in expected.items():

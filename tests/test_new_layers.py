@@ -591,3 +591,38 @@ def test_backward_before_forward_and_wrong_upstream_gradients(make, shape):
 def test_bad_constructor_arguments_are_named(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+def test_checkpoints_keep_batchnorm_running_statistics():
+    """Model.state_dict/load_state_dict carry BatchNorm's running statistics and its batch counter, so a
+    restored checkpoint (fit's early stopping) evaluates exactly as the saved model did."""
+    import numpy as np
+
+    from nnlib import Dense, Model, ReLU
+    from nnlib.norm import BatchNorm1d
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((16, 5))
+    m = Model([Dense(5, 4), BatchNorm1d(4), ReLU(), Dense(4, 3)])
+    for _ in range(3):
+        m.forward(x, train=True)
+    state = m.state_dict()
+    assert "1.buffers.running_mean" in state and int(state["1.num_batches_tracked"]) == 3
+    fresh = Model([Dense(5, 4), BatchNorm1d(4), ReLU(), Dense(4, 3)])
+    fresh.load_state_dict(state)
+    bn, bn0 = fresh.layers[1], m.layers[1]
+    np.testing.assert_array_equal(bn.buffers["running_mean"], bn0.buffers["running_mean"])
+    np.testing.assert_array_equal(bn.buffers["running_var"], bn0.buffers["running_var"])
+    assert bn.num_batches_tracked == 3
+
+
+def test_a_checkpoint_without_buffers_still_loads():
+    import numpy as np
+
+    from nnlib import Dense, Model
+    from nnlib.norm import BatchNorm1d
+
+    m = Model([Dense(3, 2), BatchNorm1d(2)])
+    old = {k: v for k, v in m.state_dict().items() if ".buffers." not in k and "num_batches" not in k}
+    m.load_state_dict(old)  # parameters only, as checkpoints were written before
+    assert np.all(m.layers[1].buffers["running_var"] == 1)
