@@ -3,7 +3,7 @@
     python bench/gpu.py               # on a machine with an NVIDIA GPU and CuPy (pip install -e ".[gpu]")
 
 1. runs the tests marked ``gpu`` (tests/test_gpu.py) on CuPy: float64 gradient checks of every layer, CNN
-   training steps equal to the CPU's within tolerance, lecture 8 (course/08_mnist_gpu.ipynb) executed on the GPU
+   training steps equal to the CPU's within tolerance, lecture 9 (course/09_mnist_gpu.ipynb) executed on the GPU
    with NNLIB_BACKEND=cupy (NNLIB_QUICK=1, a short run);
 2. times rows 2 (MLP) and 3 (CNN) of bench/run.py — the same models, float32, SGD, minibatches of 64 of a fresh
    permutation each epoch — on CuPy, against PyTorch CUDA when torch with CUDA is installed, with nnlib on the
@@ -153,7 +153,7 @@ def run_tests(dry_run: bool, notebook: bool) -> tuple[int, str, float]:
         env["NNLIB_GPU_TESTS_ON"] = "strict"
     cmd = [sys.executable, "-m", "pytest", "-q", "-m", "gpu", "-p", "no:cacheprovider", "tests/test_gpu.py"]
     if not notebook:
-        cmd += ["-k", "not lecture_8"]
+        cmd += ["-k", "not lecture_9"]
     t0 = time.perf_counter()
     p = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     seconds = time.perf_counter() - t0
@@ -178,7 +178,7 @@ def device_info(dry_run: bool) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dry-run", action="store_true", help="run everything on the CPU, to check this script")
-    ap.add_argument("--no-notebook", action="store_true", help="skip executing lecture 8")
+    ap.add_argument("--no-notebook", action="store_true", help="skip executing lecture 9")
     ap.add_argument("--no-tests", action="store_true", help="timing only")
     ap.add_argument("--out", type=Path, help="where to write the table (default bench/RESULTS-gpu.md on a GPU)")
     args = ap.parse_args(argv)

@@ -27,9 +27,9 @@ from _browser import CHROMIUM, free_port, require_chromium
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts" / "browser"
-NOTEBOOKS = ["01_perceptron.ipynb", "06_sgd_training.ipynb"]  # widget clicks tested too
+NOTEBOOKS = ["01_perceptron.ipynb", "07_optimisers_regularisation.ipynb"]  # widget clicks tested too
 LECTURES = sorted(p.name for p in (ROOT / "course").glob("[0-9][0-9]_*.ipynb"))
-CLICK = {"01_perceptron.ipynb": "next", "06_sgd_training.ipynb": "train"}  # a button whose click redraws
+CLICK = {"01_perceptron.ipynb": "next", "07_optimisers_regularisation.ipynb": "train"}  # a button whose click redraws
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook in front, not other restored tabs
 
 pytestmark = pytest.mark.slow

@@ -1,5 +1,5 @@
 """On a GPU (marker ``gpu``): float64 gradient checks of every layer on CuPy, a CNN training step equal to the
-CPU's, and lecture 8 executed on the GPU.  ``python bench/gpu.py`` runs these and the GPU benchmark.
+CPU's, and lecture 9 executed on the GPU.  ``python bench/gpu.py`` runs these and the GPU benchmark.
 
 Without a working GPU (CI, the course machines) every test here is skipped, with the reason CuPy gives.
 ``NNLIB_GPU_TESTS_ON=strict`` runs them on the strict backend instead: a CPU dry run of the tests themselves
@@ -197,10 +197,10 @@ def test_cnn_training_step_equals_the_cpu(opt_name, dtype, rtol):
     assert max(np.abs(a - b).max() for a, b in zip(start, cpu_params)) > 100 * rtol  # other data, other weights
 
 
-def test_lecture_8_runs_on_the_gpu(monkeypatch, tmp_path):
+def test_lecture_9_runs_on_the_gpu(monkeypatch, tmp_path):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
-    path = ROOT / "course" / "08_mnist_gpu.ipynb"
+    path = ROOT / "course" / "09_mnist_gpu.ipynb"
     monkeypatch.setenv("NNLIB_BACKEND", "cupy" if ON == "cupy" else "numpy")
     monkeypatch.setenv("NNLIB_QUICK", os.environ.get("NNLIB_QUICK", "1"))  # bench/gpu.py: under five minutes
     monkeypatch.delenv("MPLBACKEND", raising=False)

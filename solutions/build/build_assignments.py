@@ -702,7 +702,7 @@ print(f"loop over the examples: {1e3 * t_loop:.2f} ms,  one batch: {1e3 * t_batc
 
 A06 = [
     md("intro", r"""
-# Assignment 6 — Stochastic gradient descent, momentum, Adam, softmax (lectures 5–6)
+# Assignment 6 — Stochastic gradient descent, momentum, Adam, softmax (lectures 6–7)
 
 Minibatch SGD (Nielsen, chapter 1): for each minibatch of $m$ examples,
 
@@ -852,7 +852,7 @@ def softmax_cross_entropy(z, y):
 
 A07 = [
     md("intro", r"""
-# Assignment 7 — Convolution and max pooling, forward and backward (lecture 7)
+# Assignment 7 — Convolution and max pooling, forward and backward (lecture 8)
 
 Images are batches `x` of shape `(N, C, H, Wd)` (height `H`, width `Wd`: the letter `W` names the filters here);
 a convolutional layer has `F` filters `W` of shape `(F, C, kh, kw)` and biases `b` of shape `(F,)`. With zero
