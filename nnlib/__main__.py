@@ -1,6 +1,6 @@
 """Command line: ``python -m nnlib train ...`` (or the ``nnlib`` console script).
 
-    python -m nnlib                      # an MLP on scikit-learn's 8×8 digits, a few seconds
+    python -m nnlib                      # an MLP on the 8×8 digits shipped with nnlib, a few seconds
     python -m nnlib train --data mnist --model cnn --epochs 5 --backend auto --save cnn.npz
     python -m nnlib train --data moons --model nielsen --hidden 16
 
