@@ -757,4 +757,4 @@ def test_pipeline_capstone_machine_learning_library_refused():
     hostile = "import sys\nsys.meta_path.pop(0)  # the worker's import guard\n" + SKLEARN_TRAIN
     cells = grade("a08_capstone", {"train": hostile})
     assert all(cells[t].points == 0 for t in ("test_train", "test_train_hidden_80", "test_train_hidden_90"))
-    assert "No module named 'sklearn" in cells["test_train"].message, cells["test_train"].message
+    assert "machine-learning library `sklearn`" in cells["test_train"].message, cells["test_train"].message

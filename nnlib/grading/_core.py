@@ -349,6 +349,11 @@ def _raise_student(exc: StudentError, name: str, advice: Callable | None = None)
              "cell, then this test")
     if exc.type_name in ("ImportError", "ModuleNotFoundError", "AttributeError") and NOT_ALLOWED in exc.message:
         fail(exc.message.replace(NOT_ALLOWED, "").strip().replace("{asks}", f"`{name}`"))
+    missing = re.match(r"No module named '([A-Za-z0-9_]+)", exc.message or "")
+    if exc.type_name in ("ImportError", "ModuleNotFoundError") and missing and \
+            missing.group(1) in _AUTODIFF + _LEARNING:
+        # the same verdict whether or not the library happens to be installed
+        fail(delegation_message(_pretty(missing.group(1)), f"`{name}`", "NumPy and what the exercise provides"))
     where = f" at `{exc.line}`" if exc.line else ""
     if exc.lineno and exc.line:
         where += f" (line {exc.lineno})"

@@ -115,6 +115,11 @@ def enter(cfg: dict) -> None:
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     root = cfg["root"]  # an empty directory made by the grader for this job
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
+    uid = int(cfg["uid"])
+    # the private /tmp first: a virtualenv or Python that lives under the host's /tmp is bound on top of it
+    os.makedirs(root + "/tmp", exist_ok=True)
+    _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
+           f"size={cfg['tmp_mb']}m,mode=0700,uid={uid},gid={uid}")
     for path in cfg["binds"]:
         _bind_ro(path, root)
     for link in cfg.get("links", []):  # /lib -> usr/lib on merged-/usr systems
@@ -123,10 +128,6 @@ def enter(cfg: dict) -> None:
     for hide in cfg.get("hide", []):  # e.g. nnlib's own package dir when it sits inside site-packages
         if os.path.isdir(root + hide):
             _mount("tmpfs", root + hide, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=0555")
-    uid = int(cfg["uid"])
-    os.makedirs(root + "/tmp", exist_ok=True)
-    _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
-           f"size={cfg['tmp_mb']}m,mode=0700,uid={uid},gid={uid}")
     os.makedirs(root + "/dev", exist_ok=True)
     _mount("tmpfs", root + "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "size=16k,mode=0755")
     for name, major, minor in (("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9)):
