@@ -65,20 +65,13 @@ class BusyError(RuntimeError):
 
 
 def atomic_write(path: Path, data: str | bytes) -> None:
-    """Write ``data`` to ``path`` through a temp file in the same directory and a rename: never half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode() if isinstance(data, str) else data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    """Write ``data`` to ``path`` through a temp file in the same directory and a rename: never half a file
+    (nnlib.train's atomic file, as the training checkpoints use)."""
+    from nnlib.train import _atomic_file
 
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _atomic_file(path, "wb") as fh:
+        fh.write(data.encode() if isinstance(data, str) else data)
 
 def read_state(path: Path) -> dict:
     """``state.json`` ({student: content hash}); an unreadable one is treated as empty (and kept aside)."""
