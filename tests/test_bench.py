@@ -49,3 +49,76 @@ def test_floor_runs_every_minibatch(column_major, monkeypatch):
     monkeypatch.setattr(floors.np, "dot", counting_dot)
     floors.floor_dense(X, 5, 32, chunk_rows=96, column_major_w=column_major)
     assert sum(seen) == 250 and max(seen) == 32  # every row once, in minibatches of at most 32
+
+
+# ---------------------------------------------------------------- the JAX contenders (issue 12)
+# Each JAX variant must take exactly the SGD steps of the nnlib contender it is timed against: same model,
+# cost, minibatches in the same shuffled order (ragged last batch included) and learning rate.
+
+def _jax():
+    pytest.importorskip("jax", reason="JAX is the benchmark's optional peer: pip install jax (CI installs it)")
+    import jax_models
+    return jax_models
+
+
+def _np_params(params):
+    return [tuple(np.asarray(a, dtype=np.float64) for a in layer) for layer in params]
+
+
+@pytest.mark.parametrize("variant", ["jit", "scan"])
+def test_jax_nielsen_takes_the_same_steps_as_network(variant):
+    JM = _jax()
+    rng = np.random.default_rng(0)
+    X = rng.random((45, 784), dtype=np.float32)  # 45 = 4 batches of 10 and a ragged 5
+    Y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, 45)]
+    params = JM.nielsen_init(1)
+    (w1, b1), (w2, b2) = _np_params(params)
+    net = Network([784, 30, 10], seed=0)
+    net.weights, net.biases = [w1.T.copy(), w2.T.copy()], [b1.reshape(-1, 1), b2.reshape(-1, 1)]
+    net.SGD((X.astype(np.float64), Y.astype(np.float64)), 1, 10, 3.0, seed=7, verbose=False)
+    trainer = JM.Trainer("nielsen", X, Y, 10, 3.0)
+    out = _np_params(trainer.epoch(params, np.random.default_rng(7).permutation(45), variant))
+    np.testing.assert_allclose(out[0][0].T, net.weights[0], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(out[1][0].T, net.weights[1], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(out[1][1], net.biases[1].ravel(), rtol=1e-4, atol=1e-5)
+    assert np.abs(out[1][0] - w2).max() > 1e-3  # the epoch moved the weights: the comparison is not vacuous
+
+
+@pytest.mark.parametrize("variant", ["jit", "scan"])
+@pytest.mark.parametrize("model", ["mlp", "cnn"])
+def test_jax_mlp_and_cnn_take_the_same_steps_as_model(model, variant):
+    JM = _jax()
+    import run
+
+    from nnlib import layers as L
+    from nnlib.model import Model
+    rng = np.random.default_rng(1)
+    X = rng.random((40, 784), dtype=np.float32)  # 40 = 2 batches of 16 and a ragged 8
+    y = rng.integers(0, 10, 40)
+    params = JM.MODELS[model][0](2)
+    P = _np_params(params)
+    if model == "mlp":
+        layers = [L.Dense(784, 100), L.ReLU(), L.Dense(100, 10)]
+        dense = [layers[0], layers[2]]
+        x_nn = X.astype(np.float64)
+    else:  # NCHW/OIHW in nnlib, NHWC/HWIO in JAX; Flatten orders (c, h, w) against JAX's (h, w, c)
+        layers = [L.Conv2D(1, 20, 5), L.ReLU(), L.MaxPool2D(2), L.Conv2D(20, 40, 5), L.ReLU(), L.MaxPool2D(2),
+                  L.Flatten(), L.Dense(640, 100), L.ReLU(), L.Dense(100, 10)]
+        for conv, (w, b) in zip([layers[0], layers[3]], P[:2]):
+            conv.params["W"][...] = w.transpose(3, 2, 0, 1)
+            conv.params["b"][...] = b
+        P = P[2:]
+        P[0] = (P[0][0].reshape(4, 4, 40, 100).transpose(2, 0, 1, 3).reshape(640, 100), P[0][1])
+        dense = [layers[7], layers[9]]
+        x_nn = X.astype(np.float64).reshape(-1, 1, 28, 28)
+    for layer, (w, b) in zip(dense, P):
+        layer.params["W"][...] = w.T
+        layer.params["b"][...] = b
+    net = Model(layers, cost="softmax_cross_entropy")
+    lr = 0.1 if model == "mlp" else 0.05
+    run._train_model(net, x_nn, y, 16, lr, seed=3)
+    trainer = JM.Trainer(model, X, y.astype(np.int32), 16, lr)
+    out = _np_params(trainer.epoch(params, np.random.default_rng(3).permutation(40), variant))
+    last = out[-1][0].T
+    np.testing.assert_allclose(last, layers[-1].params["W"], rtol=2e-4, atol=2e-5)
+    assert np.abs(last - P[-1][0].T).max() > 1e-4  # moved

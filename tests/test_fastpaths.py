@@ -13,6 +13,7 @@ import pytest
 import nnlib
 from nnlib import backend as B
 from nnlib import layers as L
+from nnlib._checks import trusted
 from nnlib.model import Model
 from nnlib.network import Network
 
@@ -196,3 +197,90 @@ def test_dense_weights_column_major_and_gradcheck_accepts_them():
     # a strided view cannot be perturbed in place: a clear error, not a silent copy
     with pytest.raises(ValueError, match="contiguous"):
         G.numerical_gradient(lambda v: float((v ** 2).sum()), np.zeros((4, 6))[:, ::2])
+
+
+# ---------------------------------------------------------------- ReLU → MaxPool2D run as MaxPool2D → ReLU
+
+
+def _cnn(seed, pad2=0, act2=L.ReLU):
+    rng = np.random.default_rng(seed)
+    layers = [L.Conv2D(2, 3, 3, pad=1), L.ReLU(), L.MaxPool2D(2), L.Conv2D(3, 4, 3), act2(),
+              L.MaxPool2D(2, pad=pad2), L.Flatten(), L.Dense(4 if pad2 == 0 else 16, 5), L.ReLU(),
+              L.Dense(5, 3)]
+    for layer in layers:
+        for p in layer.params.values():
+            p[...] = B.to_device(rng.standard_normal(p.shape))
+    return layers
+
+
+def _listed_order(layers, x, y):
+    """The reference: every layer in the order given, forward then backward, with the same cost."""
+    model = Model(layers, cost="softmax_cross_entropy")
+    a = model._prepare(x)
+    for layer in layers:
+        a = layer.forward(a, train=True)
+    total, dout = model.cost.fn_and_grad(a, y, scale=1.0 / x.shape[0])
+    for layer in reversed(layers):
+        dout = layer.backward(dout)
+    return a, {f"{i}.{k}": g.copy() for i, layer in enumerate(layers) for k, g in layer.grads.items()}
+
+
+@pytest.mark.parametrize("backend", ["numpy", "strict"])
+def test_relu_then_maxpool_runs_pooled_first_with_identical_results(backend):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((6, 2, 8, 8))
+    x[0] = -np.abs(x[0])  # whole images ≤ 0: windows whose every ReLU output is 0
+    x[1, :, :4] = 0.0  # exact zeros: ties at 0
+    y = rng.integers(0, 3, 6)
+    ref_out, ref_grads = _listed_order(_cnn(0), x, y)
+    xs, = _on(backend, x)
+    model = Model(_cnn(0), cost="softmax_cross_entropy")
+    ran = [type(layer).__name__ for layer in model.run_order()]
+    assert ran[:6] == ["Conv2D", "MaxPool2D", "ReLU", "Conv2D", "MaxPool2D", "ReLU"]  # both pairs swapped
+    assert ran[6:] == ["Flatten", "Dense", "ReLU", "Dense"]
+    model.loss_and_grads(xs, B.to_device(y))
+    out = B.to_host(model._forward(xs, True, model.run_order()))
+    grads = {f"{i}.{k}": B.to_host(g) for i, layer in enumerate(model.layers) for k, g in layer.grads.items()}
+    nnlib.use("numpy")
+    np.testing.assert_array_equal(out, ref_out)  # forward: bit for bit
+    assert grads.keys() == ref_grads.keys()
+    for k in grads:  # backward: the same products in the same order, so equal up to rounding of the sums
+        np.testing.assert_allclose(grads[k], ref_grads[k], rtol=1e-12, atol=1e-13, err_msg=k)
+    assert any(np.abs(g).max() > 0 for g in grads.values())  # not vacuous
+
+
+def test_run_order_keeps_the_listed_order_elsewhere():
+    padded = Model(_cnn(0, pad2=1))  # a padded pooling is not moved
+    assert [type(layer).__name__ for layer in padded.run_order()][3:6] == ["Conv2D", "ReLU", "MaxPool2D"]
+    from nnlib.activations_extra import LeakyReLU
+    leaky = Model(_cnn(0, act2=LeakyReLU))  # only ReLU itself
+    assert [type(layer).__name__ for layer in leaky.run_order()][3:6] == ["Conv2D", "LeakyReLU", "MaxPool2D"]
+    mlp = Model([L.Dense(4, 3), L.ReLU(), L.Dense(3, 2)])
+    assert mlp.run_order() == mlp.layers
+
+
+def test_relu_then_maxpool_nan_gives_the_same_output():
+    x = np.random.default_rng(1).standard_normal((2, 2, 8, 8))
+    layers = _cnn(0)
+    model = Model(layers)
+    relu, pool = L.ReLU(), L.MaxPool2D(2)
+    z = np.random.default_rng(2).standard_normal((2, 3, 8, 8))
+    z[0, 1, 2, 3] = np.nan  # a NaN met inside a network (an overflow): layers skip their input check there
+    with trusted():
+        np.testing.assert_array_equal(relu.forward(pool.forward(z)), pool.forward(relu.forward(z)))
+        assert int(np.isnan(relu.forward(pool.forward(z))).sum()) == 1
+    assert model.forward(x).shape == (2, 3)
+
+
+def test_forward_runs_the_listed_order_for_a_manual_backward():
+    """``Model.forward`` leaves every cache as the listed order makes it: a hand-written backward works."""
+    rng = np.random.default_rng(4)
+    model = Model(_cnn(1))
+    x, y = rng.standard_normal((3, 2, 8, 8)), rng.integers(0, 3, 3)
+    model.loss_and_grads(x, y)  # the reordered run first, then the public forward
+    out = model.forward(x, train=True)
+    dout = model.cost.grad(out, y) / 3
+    for layer in reversed(model.layers):
+        dout = layer.backward(dout)
+    assert dout.shape == x.shape
+    np.testing.assert_allclose(model.predict(x), out.argmax(axis=1))
