@@ -165,7 +165,7 @@ def worker(threads: int, quick: bool) -> dict:
     # JAX: one compiled step per minibatch ("jit") and the epoch as one lax.scan ("scan"); compiled before the
     # repetitions (compile seconds reported), parameters drawn outside the timed epoch as for the others.
     jax_trainers, compile_s = {}, {}
-    jax_cnn_scan_batches = 4 if quick else 8  # a convolution inside XLA's CPU loop is ~8× slower per step
+    jax_cnn_scan_batches = 4 if quick else 8  # a convolution inside XLA's CPU loop is ~10× slower per step
 
     def jax_epoch(model, data, batch, lr, variant, n_batches=None, scale=1.0):
         key = (model, batch)
@@ -438,10 +438,11 @@ def report(info: dict, runs: list[dict], mem: dict, quick: bool, seconds: float)
               "gathers its rows from the epoch's permutation inside the compiled function, parameters "
               "donated); `scan` is the whole epoch as one `lax.scan` (the ragged last batch through the jitted "
               "step). The CNN in NHWC/HWIO (XLA's CPU convolution layout), transposed once before timing. "
-              "Every shape a timed epoch uses is compiled before the repetitions (compile seconds in the raw "
-              "timings, `jax_compile_s`). The CNN's `scan` variant times "
+              "Every shape a timed epoch uses is compiled before the repetitions by one untimed warm-up epoch "
+              "(its seconds, compilation included, are `jax_compile_s` in the raw timings). The CNN's `scan` "
+              "variant times "
               f"{runs[0].get('jax_cnn_scan_batches')} batches per repetition, scaled: a convolution inside "
-              "XLA's CPU while-loop runs ~8× slower per step than the same step jitted alone (jax-ml/jax "
+              "XLA's CPU while-loop runs ~10× slower per step than the same step jitted alone (jax-ml/jax "
               "issue #12868), so a longer timing would only spend minutes confirming it.",
               "- Threads: the 1-thread worker is pinned to one core (CPU affinity) before any import: JAX's CPU "
               "runtime sizes its thread pool from the affinity and ignores XLA_FLAGS' thread options. NumPy "

@@ -122,3 +122,32 @@ def test_jax_mlp_and_cnn_take_the_same_steps_as_model(model, variant):
     last = out[-1][0].T
     np.testing.assert_allclose(last, layers[-1].params["W"], rtol=2e-4, atol=2e-5)
     assert np.abs(last - P[-1][0].T).max() > 1e-4  # moved
+
+
+def test_report_judges_each_target_from_the_same_run():
+    """bench/run.py's report: ratios and 'met' come from the medians of one run; a missing peer gives '—'."""
+    import run
+
+    def row(**medians):
+        return {k: {"median_s": v, "all_s": [v]} for k, v in medians.items()}
+
+    def fake_run(threads, cnn_torch):
+        return {"threads": threads, "cores": [0] if threads == 1 else [0, 1], "reps": 5, "loop_subset": 5000,
+                "cnn_batches": 60, "jax_cnn_scan_batches": 8, "jax_compile_s": {}, "torch_nielsen_batches": {},
+                "gemm_gflops": 100.0, "blas": [{"internal_api": "openblas", "version": "x", "architecture": "y"}],
+                "notes": [], "maxrss_mb": 1.0,
+                "rows": {"nielsen_b10": row(nnlib=1.0, loop=10.0, torch=10.0, floor=0.5, jax_jit=2.0, jax_scan=1.25),
+                         "nielsen_b100": row(nnlib=1.0, torch=2.0, floor=0.9, jax_jit=0.8, jax_scan=3.0),
+                         "mlp_b64": row(nnlib=1.0, torch=4.0, floor=0.5),  # no JAX here: '—'
+                         "cnn_b64": row(nnlib=1.0, torch=cnn_torch)}}
+    info = {"cpu": "test", "cores": 2, "affinity": 2, "python": "3", "numpy": "2", "torch": "t", "jax": "j",
+            "date": "today", "OPENBLAS_CORETYPE": "-", "OPENBLAS_L2_SIZE": "-"}
+    text = run.report(info, [fake_run(1, 1.25), fake_run(2, 0.9)], {"nnlib": None}, False, 1.0)
+    targets = {line.split(" | ")[0]: line for line in text.splitlines() if line.startswith("| 1") or
+               line.startswith("| 2") or line.startswith("| 3")}
+    assert "| 0.800 | 0.800 | yes |" in targets["| 1a. nnlib vs the best JAX (issue 12)"]  # 1.0 / min(2, 1.25)
+    assert "| 1.250 | 1.250 | **no** |" in targets["| 1b. nnlib vs the best JAX (issue 12)"]  # 1.0 / 0.8
+    assert "| — | — | — |" in targets["| 2. nnlib vs the best JAX (issue 12)"]
+    # the CNN needs ≤ 0.85 at 1 thread (0.8: yes) AND ≤ 1.0 at 2 threads (1.11: no)
+    assert targets["| 3. nnlib vs PyTorch (issue 12)"].endswith("| 0.800 | 1.111 | **no** |")
+    assert "reported, not a target" in targets["| 1a. nnlib ≥ 20× the per-example loop"]
