@@ -162,9 +162,3 @@ class Trainer:
         """Compile what a timed epoch of this variant runs (the step or the scan, and the ragged tail)."""
         self.epoch(init(0), np.arange(self.n), variant, n_batches)
 
-
-def train(trainer: Trainer, init, variant: str, n_batches: int | None = None, seed: int = 0):
-    """One timed epoch as the other contenders run it: fresh parameters, a fresh seeded permutation."""
-    params = init(seed)
-    perm = np.random.default_rng(seed).permutation(trainer.n)
-    return trainer.epoch(params, perm, variant, n_batches)

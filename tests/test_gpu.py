@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _inputs import away_from_zero, distinct_pool_input
 
 import nnlib
 from nnlib import backend as B
@@ -41,18 +42,6 @@ def gpu():
     xp = nnlib.use(ON)
     nnlib.seed(0)
     return xp
-
-
-def away_from_zero(rng, shape, margin=0.05):
-    """Random normal values with |x| > margin: ReLU is checked away from its kink."""
-    x = rng.standard_normal(shape)
-    return np.where(np.abs(x) < margin, np.sign(x + 1e-12) * (margin + np.abs(x)), x)
-
-
-def distinct_pool_input(rng, shape):
-    """Values whose every pooling window has a clear maximum (gaps ≥ 0.01)."""
-    n = int(np.prod(shape))
-    return (rng.permutation(n).reshape(shape) * 0.01 - n * 0.005).astype(np.float64)
 
 
 def _layer_classes() -> dict[str, type]:

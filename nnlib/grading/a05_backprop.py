@@ -70,6 +70,18 @@ MISTAKES = {
 }
 
 
+def _variant_grads(kind: str | None, scale: float, acts: list) -> tuple[Callable, Callable]:
+    """BP3 and BP4 as a mistaken answer ``kind`` writes them (sum over the wrong axis, a^l instead of a^{l−1},
+    no transpose, a mean): ``bias(δ)`` and ``wgrad(δ, l)`` for the layer l from the end."""
+    def bias(d: np.ndarray) -> np.ndarray:
+        return scale * (d.sum(axis=0, keepdims=True) if kind == "bias_axis" else d.sum(axis=1, keepdims=True))
+
+    def wgrad(d: np.ndarray, l: int) -> np.ndarray:
+        a_in = acts[-l] if kind == "a_same" else acts[-l - 1]
+        return scale * (d @ a_in if kind == "a_no_T" else d @ a_in.T)
+    return bias, wgrad
+
+
 def variant(net: Any, x: np.ndarray, y: np.ndarray, kind: str | None = None) -> tuple[list, list] | None:
     """Backprop (sigmoid, quadratic cost, Nielsen's column layout), or one classic mistake ``kind``.
 
@@ -102,12 +114,7 @@ def variant(net: Any, x: np.ndarray, y: np.ndarray, kind: str | None = None) -> 
             nw: list[Any] = [None] * len(net.weights)
             scale = 1.0 / x.shape[1] if kind == "mean" else 1.0
 
-            def bias(d: np.ndarray) -> np.ndarray:
-                return scale * (d.sum(axis=0, keepdims=True) if kind == "bias_axis" else d.sum(axis=1, keepdims=True))
-
-            def wgrad(d: np.ndarray, l: int) -> np.ndarray:
-                a_in = acts[-l] if kind == "a_same" else acts[-l - 1]
-                return scale * (d @ a_in if kind == "a_no_T" else d @ a_in.T)
+            bias, wgrad = _variant_grads(kind, scale, acts)
 
             nb[-1], nw[-1] = bias(delta), wgrad(delta, 1)
             for l in range(2, L):
@@ -224,12 +231,7 @@ def relu_variant(net: Any, x: np.ndarray, y: np.ndarray, kind: str | None = None
                 delta = delta * (zs[-1] > 0)
             scale = 1.0 / x.shape[1] if kind == "mean" else 1.0
 
-            def bias(d: np.ndarray) -> np.ndarray:
-                return scale * (d.sum(axis=0, keepdims=True) if kind == "bias_axis" else d.sum(axis=1, keepdims=True))
-
-            def wgrad(d: np.ndarray, l: int) -> np.ndarray:
-                a_in = acts[-l] if kind == "a_same" else acts[-l - 1]
-                return scale * (d @ a_in if kind == "a_no_T" else d @ a_in.T)
+            bias, wgrad = _variant_grads(kind, scale, acts)
 
             nb: list[Any] = [None] * n
             nw: list[Any] = [None] * n
