@@ -36,5 +36,5 @@ c.ClearSolutions.enforce_metadata = True
 
 # Feedback HTML (nbgrader generate_feedback) renders learners' notebooks: sanitised, so no learner markup runs in a
 # browser.  The formgrader does not read this setting (and its template renders markdown unsanitised): the grader
-# makes the autograded notebook safe itself (nnlib/instructor/autograded.py), tests/test_workflow_browser.py checks.
+# makes the autograded notebook safe itself (grader/nnlib_grader/autograded.py), tests/test_workflow_browser.py checks.
 c.HTMLExporter.sanitize_html = True

@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-DEFAULT_MODE=""     # `python -m nnlib.instructor publish` sets this to student in a student distribution
+DEFAULT_MODE=""     # `python -m nnlib_grader publish` sets this to student in a student distribution
 STUDENT_ONLY=""     # ... and this to 1: there, `lab` is the student mode too
 
 PY=${PYTHON:-python3}
@@ -64,9 +64,12 @@ exchange() {  # nbgrader's exchange inside the course (c.Exchange.root in nbgrad
   chmod a+rwx,+t exchange
 }
 
+grader_pkg=()  # the instructor's grader (grader/, its own package): never in the student mode or distribution
+[ -d grader ] && [ -z "$STUDENT_ONLY" ] && grader_pkg=(-e ./grader)
+
 case "$mode" in
   lab)
-    pip_install -e ".[course]"
+    pip_install -e ".[course]" "${grader_pkg[@]}"
     exchange
     git_filter
     exec "$VENV/bin/jupyter" lab "${root_flag[@]}" --ServerApp.root_dir="$PWD" "$@" course/01_perceptron.ipynb
@@ -80,7 +83,7 @@ case "$mode" in
     exec "$VENV/bin/jupyter" lab "${root_flag[@]}" --ServerApp.root_dir="$PWD" "$@" course/01_perceptron.ipynb
     ;;
   test)
-    pip_install -e ".[course,dev]"
+    pip_install -e ".[course,dev]" "${grader_pkg[@]}"
     git_filter
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && ! { command -v podman && [ -x /usr/sbin/runc ]; } >/dev/null; then
       echo "run.sh: installing Debian's podman and runc for the container-mode tests"

@@ -86,7 +86,7 @@ def run(assignment: str, pipeline: bool, verbose: bool) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("assignments", nargs="*", default=M.ASSIGNMENTS)
-    ap.add_argument("--pipeline", action="store_true", help="grade through nnlib.instructor's runner")
+    ap.add_argument("--pipeline", action="store_true", help="grade through nnlib_grader's runner")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every message that does not name")
     args = ap.parse_args()
     rows = []

@@ -2,7 +2,7 @@
 
 On a throw-away copy of the course (nbgrader_config.py + solutions/), never the real repo, a class of ``--students``
 submissions (half correct, a third with one of the assignment's classic mistakes, the rest blank — the release
-notebook as handed out) is graded by ``nnlib.instructor.grade`` (sandboxed workers where available, no feedback
+notebook as handed out) is graded by ``nnlib_grader.grade`` (sandboxed workers where available, no feedback
 HTML) three times with ``force``:
 
 1. the local pool with 1 worker (the baseline),
@@ -66,7 +66,7 @@ def make_class(root: Path, assignment: str, n: int) -> tuple[Path, dict[str, str
 
 
 def run(course: Path, assignment: str, **kw) -> tuple[float, dict]:
-    from nnlib.instructor import batch
+    from nnlib_grader import batch
 
     opts = batch.Options(progress=False, feedback=False, force=kw.pop("force", True), **kw)
     t0 = time.perf_counter()
@@ -81,7 +81,7 @@ def main() -> int:
     a = ap.parse_args()
     import distributed
 
-    from nnlib.instructor import sandbox
+    from nnlib_grader import sandbox
 
     tmp = Path(tempfile.mkdtemp(prefix="nnlib-gradebench-"))
     try:
@@ -99,7 +99,7 @@ def main() -> int:
         runs["local pool, 2 workers"] = run(course, a.assignment, jobs=2)
         with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) \
                 as cluster, distributed.Client(cluster) as client:
-            client.run(lambda: __import__("nnlib.instructor.job"))  # import once per worker, outside the timing
+            client.run(lambda: __import__("nnlib_grader.job"))  # import once per worker, outside the timing
             runs["Dask LocalCluster, 2 workers"] = run(course, a.assignment, dask=client)
         base_t, base_scores = runs["local pool, 1 worker"]
         print(f"fixed set-up of a run (release regeneration, gradebook, class report): {fixed:.1f} s")

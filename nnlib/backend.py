@@ -19,9 +19,10 @@ or set ``NNLIB_BACKEND=numpy|cupy|auto`` before importing nnlib.
 copies it back as a NumPy array.  ``seed(s)`` seeds every random generator the
 library uses (host initialisers and the device generator for dropout).
 
-The ``"strict"`` backend is NumPy behind arrays that refuse to turn into NumPy
-arrays implicitly, exactly as CuPy's do.  The test-suite trains through it to
-prove that the library would run on a GPU.
+The ``"strict"`` backend is the test suite's CuPy double (``tests/cupy_double/``, not part of what a learner
+installs): NumPy behind arrays that refuse to turn into NumPy arrays implicitly, exactly as CuPy's do.  The
+test-suite trains through it to prove that the library would run on a GPU; it is found as the importable module
+``cupy_double.strict`` (pytest puts ``tests/`` on the path).
 """
 
 from __future__ import annotations
@@ -61,6 +62,20 @@ def _gpu_error() -> str | None:
     return None
 
 
+STRICT_MODULE = "cupy_double.strict"
+
+
+def _strict_module() -> ModuleType:
+    import importlib
+
+    try:
+        return importlib.import_module(STRICT_MODULE)
+    except ImportError as exc:
+        raise ValueError("nnlib.use('strict'): the strict backend is the test suite's CuPy double "
+                         f"({STRICT_MODULE}, in the course's tests/ folder), which is not importable here: "
+                         "run it under pytest or with tests/ on PYTHONPATH") from exc
+
+
 def use(backend: str = "numpy") -> ModuleType:
     """Select the array backend and return its array module.
 
@@ -87,9 +102,7 @@ def use(backend: str = "numpy") -> ModuleType:
                 _warned_fallback = True
             xp, _name = np, "numpy"
     elif backend == "strict":
-        from nnlib import _strict
-
-        xp, _name = _strict, "strict"
+        xp, _name = _strict_module(), "strict"
     else:
         raise ValueError(f"nnlib.use: unknown backend {backend!r}; choose 'numpy', 'cupy', 'auto' or 'strict'")
     return xp
@@ -113,10 +126,8 @@ def to_host(x: Any) -> np.ndarray:
     """Copy an array of any backend back to a NumPy array (explicitly)."""
     if isinstance(x, np.ndarray):
         return x
-    if _name == "strict" or type(x).__module__ == "nnlib._strict":
-        from nnlib import _strict
-
-        return _strict.asnumpy(x)
+    if _name == "strict" or type(x).__module__ == STRICT_MODULE:
+        return _strict_module().asnumpy(x)
     if type(x).__module__.startswith("cupy"):
         import cupy
 

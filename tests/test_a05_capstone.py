@@ -1,6 +1,6 @@
 """Assignment 5 (backprop, with the derivation parts) and assignment 8 (the capstone): a catalogue of classic
 mistakes written as the code a student writes, graded by the checks in the notebook (self-check) and through the
-real pipeline (``nnlib.instructor.runner.grade_notebook`` with the sandbox, as root).
+real pipeline (``nnlib_grader.runner.grade_notebook`` with the sandbox, as root).
 
 Every buggy answer is the reference solution of the builder with one edit (the edit must apply), so the
 catalogue stays true to the notebooks.  Each entry names a phrase the message must contain.
@@ -593,7 +593,7 @@ def pipeline(fn):
 
 
 def _nb(path: Path):
-    from nnlib.instructor import runner
+    from nnlib_grader import runner
 
     return runner.read_notebook(path)
 
@@ -612,7 +612,7 @@ def submission(assign: str, overrides: dict[str, str], blank: bool = False):
 
 
 def grade(assign: str, overrides: dict[str, str] | None = None, blank: bool = False) -> dict:
-    from nnlib.instructor import runner
+    from nnlib_grader import runner
 
     src, sub = submission(assign, overrides or {}, blank)
     rel = _nb(ROOT / "exercises" / assign / f"{assign}.ipynb")

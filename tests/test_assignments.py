@@ -1,6 +1,6 @@
 """The graded assignments: source notebooks, the student release, and every graded cell through the grader.
 
-For every graded cell of every assignment, through the real pipeline (``nnlib.instructor.runner``, the
+For every graded cell of every assignment, through the real pipeline (``nnlib_grader.runner``, the
 learner's code in a sandboxed worker as root): the reference scores full marks, the blank release 0, a
 one-call delegation 0 with a message saying it is not allowed, and a rebinding cheat 0.  The hidden
 cases live only in the hidden test cells of solutions/: not in nnlib/, not in exercises/.
@@ -13,9 +13,10 @@ import importlib.util
 import re
 from pathlib import Path
 
-import mistakes as M
 import nbformat
 import pytest
+
+import mistakes as M
 
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("build_assignments", ROOT / "solutions" / "build" /

@@ -47,7 +47,9 @@ def test_real_gpu_probe_on_this_machine():
 
 
 def test_environment_variable_selects_backend():
-    env = {**os.environ, "NNLIB_BACKEND": "strict"}
+    tests_dir = os.path.dirname(os.path.abspath(__file__))  # the strict backend is the tests' CuPy double
+    env = {**os.environ, "NNLIB_BACKEND": "strict",
+           "PYTHONPATH": os.pathsep.join([tests_dir] + [p for p in [os.environ.get("PYTHONPATH")] if p])}
     out = subprocess.run([sys.executable, "-c", "import nnlib.backend as B; print(B.name())"],
                          env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "strict"

@@ -3,7 +3,7 @@
 Fast part, in process (self-check mode, the notebook's own test cells): every mistake is rejected, most are
 named (the message contains the fragment the catalogue expects), every alternative correct answer keeps
 full marks, every one-call delegation is refused.  Slow part, through the real grader
-(``nnlib.instructor.runner.grade_notebook``, sandboxed as root): the representative mistakes, every
+(``nnlib_grader.runner.grade_notebook``, sandboxed as root): the representative mistakes, every
 alternative, delegation and cheat.  ``python bench/catalogue.py [--pipeline]`` prints the summary.
 """
 
@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 
-import mistakes as M
 import pytest
+
+import mistakes as M
 
 # the share of the catalogue whose first message names the mistake, per assignment (the issue's aim is 90 %;
 # measured with bench/catalogue.py: 249 of 250)

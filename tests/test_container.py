@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from nnlib.instructor import container, runner
+from nnlib_grader import container, runner
 
 ROOT = Path(__file__).resolve().parents[1]
 OK, WHY = container.available()

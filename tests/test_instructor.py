@@ -1,4 +1,4 @@
-"""The trusted grader (nnlib.instructor): a hostile batch, one fixture per attack class, with honest controls.
+"""The trusted grader (nnlib_grader): a hostile batch, one fixture per attack class, with honest controls.
 
 One batch (module fixture) grades a good submission, a buggy one and every fixture in tests/hostile/ against a
 tiny three-test assignment built in a temp course (a git repository holding its solutions, a root-only secret,
@@ -26,10 +26,10 @@ import pytest
 nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("nbgrader")
 
-from nnlib import instructor  # noqa: E402
-from nnlib.instructor import batch, doctor, sandbox  # noqa: E402
-from nnlib.instructor.cli import main as cli  # noqa: E402
-from nnlib.instructor.course import run_nbgrader  # noqa: E402
+import nnlib_grader as instructor  # noqa: E402
+from nnlib_grader import batch, doctor, sandbox  # noqa: E402
+from nnlib_grader.cli import main as cli  # noqa: E402
+from nnlib_grader.course import run_nbgrader  # noqa: E402
 
 HOSTILE = Path(__file__).parent / "hostile"
 ASSIGNMENT = "a01_tiny"
@@ -397,7 +397,7 @@ def test_memory_limit_refused_the_allocation(graded):
 @pytest.mark.skipif(not (LINUX_ROOT and sandbox.cgroup_mode()), reason="needs a memory cgroup (root, cgroup v1/v2)")
 def test_children_together_stay_under_the_job_memory_limit(tmp_path):
     """4 children × 1.2 GB: the job's memory cgroup holds them all to the job's limit (rlimits alone would not)."""
-    from nnlib.instructor import runner
+    from nnlib_grader import runner
 
     src = make_source_notebook()
     sub = student_notebook({"add": (HOSTILE / "memory_children.py").read_text()})
@@ -556,7 +556,7 @@ def test_a_lookup_table_of_the_public_cases_earns_only_the_public_points(tmp_pat
     import numpy as np
 
     from nnlib.grading import a05_backprop as A5
-    from nnlib.instructor import runner
+    from nnlib_grader import runner
 
     table = {}
     for sizes, seed, m in A5.BACKPROP_CASES + A5.SINGLE_CASES:

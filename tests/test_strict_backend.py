@@ -82,7 +82,7 @@ def test_numpy_call_inside_library_code_would_be_caught(strict, monkeypatch):
 
 
 def _ops(fn) -> int:
-    from nnlib import _strict
+    from cupy_double import strict as _strict
 
     before = _strict.calls
     fn()

@@ -1,7 +1,7 @@
 """The instructor workflow loses nothing (issue 11): each loss, through the real grading pipeline.
 
 Every test grades real course assignments (a01_perceptron) in a scratch copy of the course (``solutions/`` and
-``nbgrader_config.py``) with ``python -m nnlib.instructor grade`` as a subprocess (interrupt, kill, concurrent
+``nbgrader_config.py``) with ``python -m nnlib_grader grade`` as a subprocess (interrupt, kill, concurrent
 runs) or ``batch.grade`` in process.  The grader's scratch dirs live in a private TMPDIR per test so the checks on
 "no scratch dir left" see only this test's grader.
 """
@@ -69,7 +69,7 @@ def env_for(tmp: Path) -> dict:
 
 
 def start_cli(tmp: Path, course: Path, *args: str) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "nnlib.instructor", "grade", "--course", str(course), "--assignment", A,
+    cmd = [sys.executable, "-m", "nnlib_grader", "grade", "--course", str(course), "--assignment", A,
            "--submissions", str(course / "subs"), "--no-feedback", *args]
     return subprocess.Popen(cmd, cwd=str(course), env=env_for(tmp), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
@@ -269,7 +269,7 @@ def test_second_concurrent_run_refuses_and_nothing_is_lost(tmp_path):
 
 # -- in-process runs ---------------------------------------------------------------------------------------------
 def grade_here(course: Path, **kw):
-    from nnlib.instructor import batch
+    from nnlib_grader import batch
 
     return batch.grade(course, A, course / "subs", batch.Options(progress=False, feedback=False, **kw))
 
@@ -376,7 +376,7 @@ def test_class_report_and_lms_export(tmp_path):
     assert all("(test case" not in line for line in mistakes)
 
     dest = tmp_path / "lms.csv"
-    r = subprocess.run([sys.executable, "-m", "nnlib.instructor", "export", "--course", str(course), "--to", str(dest),
+    r = subprocess.run([sys.executable, "-m", "nnlib_grader", "export", "--course", str(course), "--to", str(dest),
                         "--assignment", A], cwd=str(course), env=env_for(tmp_path), capture_output=True, text=True,
                        timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
@@ -389,7 +389,7 @@ def test_class_report_and_lms_export(tmp_path):
 
 def test_dask_localcluster_grades_like_the_local_pool(tmp_path):
     distributed = pytest.importorskip("distributed")
-    from nnlib.instructor import batch
+    from nnlib_grader import batch
 
     course = make_course(tmp_path)
     for s, kind in (("d1", "good"), ("d2", "wrong"), ("d3", "blank")):
@@ -406,10 +406,10 @@ def test_dask_localcluster_grades_like_the_local_pool(tmp_path):
 
 # -- the student distribution --------------------------------------------------------------------------------------
 def test_publish_ships_no_solution_hidden_test_or_history(tmp_path):
-    from nnlib.instructor import publish
+    from nnlib_grader import publish
 
     dist = tmp_path / "dist"
-    r = subprocess.run([sys.executable, "-m", "nnlib.instructor", "publish", str(dist), "--course", str(ROOT)],
+    r = subprocess.run([sys.executable, "-m", "nnlib_grader", "publish", str(dist), "--course", str(ROOT)],
                        cwd=str(ROOT), env=env_for(tmp_path), capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
     top = {p.name for p in dist.iterdir()}
@@ -446,7 +446,7 @@ def test_publish_ships_no_solution_hidden_test_or_history(tmp_path):
 
 
 def test_publish_refuses_a_leak_and_leaves_nothing(tmp_path):
-    from nnlib.instructor import publish
+    from nnlib_grader import publish
 
     course = make_course(tmp_path)
     for f in ("run.sh", "README.md"):
@@ -464,7 +464,7 @@ def test_publish_refuses_a_leak_and_leaves_nothing(tmp_path):
 def test_stale_scratch_removal_touches_only_dead_graders_dirs(tmp_path, monkeypatch):
     import tempfile
 
-    from nnlib.instructor import job
+    from nnlib_grader import job
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     names = {"dead": "nnlib-grade-99999999-abc", "live": f"nnlib-grade-{os.getppid()}-abc",
@@ -493,7 +493,7 @@ def test_learner_markdown_renders_no_script_url(md):
 
     from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
-    from nnlib.instructor.autograded import escape_markdown
+    from nnlib_grader.autograded import escape_markdown
 
     assert "javascript:" in html.unescape(html.unescape(markdown2html_mistune(md))).lower() or "data:" in md \
         or "vbscript:" in md, "the payload is live without the escape (the test means something)"
@@ -505,7 +505,7 @@ def test_learner_markdown_renders_no_script_url(md):
 
 
 def test_release_never_overwrites_a_learners_edit(tmp_path):
-    from nnlib.instructor.release import release
+    from nnlib_grader.release import release
 
     course = make_course(tmp_path)
     msgs: list[str] = []
@@ -518,7 +518,7 @@ def test_release_never_overwrites_a_learners_edit(tmp_path):
     nb = nbformat.reads(fresh, as_version=4)
     nb.cells.append(nbformat.v4.new_markdown_cell("my notes, an hour of work"))
     nbformat.write(nb, str(nb_path))
-    r = subprocess.run([sys.executable, "-m", "nnlib.instructor", "release", "--course", str(course), "--assignment",
+    r = subprocess.run([sys.executable, "-m", "nnlib_grader", "release", "--course", str(course), "--assignment",
                         A], cwd=str(course), env=env_for(tmp_path), capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
     kept = list(nb_path.parent.glob(f"{A}.mine-*.ipynb"))
@@ -531,8 +531,8 @@ def test_exchange_is_inside_the_course_for_nbgrader_and_doctor(tmp_path, monkeyp
     from nbgrader.apps.baseapp import NbGrader
     from nbgrader.exchange.default.exchange import Exchange
 
-    from nnlib.instructor.course import load_config
-    from nnlib.instructor.doctor import check_exchange, exchange_root
+    from nnlib_grader.course import load_config
+    from nnlib_grader.doctor import check_exchange, exchange_root
 
     course = make_course(tmp_path)
     monkeypatch.chdir(course)

@@ -121,7 +121,7 @@ def test_fresh_clone_lab_formgrader_hostile_submission_and_student_mode(tmp_path
     assert not (clone / "gradebook.db").exists() and not (clone / "exchange").exists()
     hostile_submission(clone)
     env = _env(work, clone)
-    g = subprocess.run([sys.executable, "-m", "nnlib.instructor", "grade", "--course", str(clone), "--assignment", A,
+    g = subprocess.run([sys.executable, "-m", "nnlib_grader", "grade", "--course", str(clone), "--assignment", A,
                         "--submissions", str(clone / "submitted"), "--jobs", "1"],
                        cwd=str(clone), env={**env, "PATH": os.path.dirname(sys.executable) + ":/usr/bin:/bin"},
                        capture_output=True, text=True, timeout=600)

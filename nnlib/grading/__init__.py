@@ -11,7 +11,7 @@ Self-study, without nbgrader::
     check_backprop(backprop)          # ✓ backprop looks correct ...
 
 In a test cell, ``require("backprop")`` turns a missing definition into a message that says so.  The same
-checks run in the trusted grader (``python -m nnlib.instructor grade``) against the learner's code in a
+checks run in the trusted grader (``python -m nnlib_grader grade``) against the learner's code in a
 sandboxed worker; see docs/instructor.md for what runs where.
 """
 

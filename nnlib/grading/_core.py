@@ -5,7 +5,7 @@ A check calls the learner's code only through :func:`invoke`.  The same check ru
 * **in the notebook** (self-check, self-study): ``fn`` is the learner's own function.  ``invoke`` watches
   the call (``sys.setprofile``) and refuses an answer that reaches nnlib's own implementation of what the
   exercise asks for, or an automatic-differentiation library;
-* **in the trusted grader** (``nnlib.instructor``): ``fn`` is a :class:`Remote` proxy; the learner's code
+* **in the trusted grader** (``nnlib_grader``): ``fn`` is a :class:`Remote` proxy; the learner's code
   runs in a sandboxed worker where those implementations do not exist at all, and only plain data comes
   back.  The scores that count are computed here, never in the learner's interpreter.
 
@@ -122,7 +122,7 @@ class StudentError(Exception):
 
 
 class Remote:
-    """Stands for a learner's object that lives in the sandboxed worker (see nnlib.instructor.runner).
+    """Stands for a learner's object that lives in the sandboxed worker (see nnlib_grader.runner).
 
     Calling it sends the arguments (arrays, numbers, networks, named fixture functions) to the worker and
     returns plain data.  Arrays passed in are updated afterwards with what the learner's code left in them,

@@ -10,7 +10,7 @@ One module per assignment (``a01_perceptron.py`` …) defines four lists of :cla
 
 The harness runs an entry two ways: in process, through the notebook's own test cells (self-check mode,
 the checks call the learner's function directly), and through the real grading pipeline
-(``nnlib.instructor.runner.grade_notebook``: the released notebook, every answer from the reference
+(``nnlib_grader.runner.grade_notebook``: the released notebook, every answer from the reference
 except the entry's cell).  Used by tests/test_catalogue.py, tests/test_assignments.py and
 bench/catalogue.py.
 """
@@ -82,7 +82,7 @@ _PARTS: dict[str, Parts] = {}
 def parts(assignment: str) -> Parts:
     if assignment in _PARTS:
         return _PARTS[assignment]
-    from nnlib.instructor import runner
+    from nnlib_grader import runner
 
     src = runner.read_notebook(ROOT / "solutions" / assignment / f"{assignment}.ipynb")
     rel = runner.read_notebook(ROOT / "exercises" / assignment / f"{assignment}.ipynb")
@@ -190,8 +190,8 @@ def blank(assignment: str):
 
 
 def grade(assignment: str, nb, sandbox_on: bool | None = None):
-    """Grade ``nb`` through nnlib.instructor.runner.grade_notebook; {test grade_id: (points, max, message)}."""
-    from nnlib.instructor import runner
+    """Grade ``nb`` through nnlib_grader.runner.grade_notebook; {test grade_id: (points, max, message)}."""
+    from nnlib_grader import runner
 
     p = parts(assignment)
     if sandbox_on is None:

@@ -10,8 +10,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from nnlib.instructor import sandbox
-from nnlib.instructor.course import cfg_get, load_config
+from nnlib_grader import sandbox
+from nnlib_grader.course import cfg_get, load_config
 
 
 @dataclass
@@ -147,7 +147,7 @@ def check_sandbox() -> list[Check]:
                     "grade as root on Linux, or with --container (podman; docs/instructor.md, 'Container mode'); "
                     "without either the learner's code can read what you can read and open network connections")]
     if not ok:
-        from nnlib.instructor import container
+        from nnlib_grader import container
 
         cok, cwhy = container.available()
         checks.append(Check("container mode (grade --container)", cok, cwhy,

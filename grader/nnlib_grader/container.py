@@ -20,11 +20,11 @@ import subprocess
 import sys
 import uuid
 
-from nnlib.instructor import sandbox
+from nnlib_grader import sandbox
 
 NAME_PREFIX = "nnlib-grade-"
 _HERE = os.path.dirname(os.path.abspath(__file__))
-_GRADING = os.path.join(os.path.dirname(_HERE), "grading")
+_GRADING = sandbox.grading_dir()
 WORKER_FILES = [os.path.join(_HERE, f) for f in ("worker.py", "protocol.py", "sandbox.py")] + \
     [os.path.join(_GRADING, f) for f in ("provided.py", "provided_sgd.py", "fixtures.py")]
 

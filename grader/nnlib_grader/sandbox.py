@@ -318,7 +318,7 @@ def library_dirs() -> list[str]:
     by a library): hidden in the worker's root, so popping the import guard off sys.meta_path finds nothing."""
     import importlib.util
 
-    from nnlib.instructor import worker
+    from nnlib_grader import worker
 
     out = []
     for name in worker.AUTODIFF + worker.LEARNING:
@@ -330,6 +330,14 @@ def library_dirs() -> list[str]:
             if os.path.isdir(loc):
                 out.append(os.path.realpath(loc))
     return sorted(set(out))
+
+
+def grading_dir() -> str:
+    """nnlib's ``grading`` folder: the worker loads what an exercise provides from it (``provided*.py``,
+    ``fixtures.py``) by path, before it closes the sandbox."""
+    import nnlib.grading
+
+    return os.path.dirname(os.path.abspath(nnlib.grading.__file__))
 
 
 def worker_sys_path(nnlib_parent: str) -> list[str]:
@@ -357,7 +365,7 @@ class Worker:
         self.container_name: str | None = None
 
     def request(self, obj: dict, timeout: float) -> dict:
-        from nnlib.instructor import protocol as P
+        from nnlib_grader import protocol as P
 
         self.sock.settimeout(timeout)
         P.send(self.sock, obj)
@@ -367,7 +375,7 @@ class Worker:
         with _LIVE_LOCK:
             LIVE.discard(self)
         if self.container_name:
-            from nnlib.instructor import container
+            from nnlib_grader import container
 
             name, self.container_name = self.container_name, None
             container.kill(name)
@@ -393,7 +401,7 @@ def spawn(policy: dict, *, sandbox: bool, scratch: str, job: int, memory_mb: int
           container: bool = False) -> Worker:
     """Start a worker for one submission (``scratch``: a private dir of the grader, 0700).
 
-    ``container``: run it in a podman container instead (see nnlib/instructor/container.py).
+    ``container``: run it in a podman container instead (see grader/nnlib_grader/container.py).
     """
     import nnlib  # the grader's own nnlib: only to find (and hide) its source
 
@@ -407,11 +415,12 @@ def spawn(policy: dict, *, sandbox: bool, scratch: str, job: int, memory_mb: int
     root = None
     isolation = []
     cfg = {"sys_path": worker_sys_path(os.path.dirname(nnlib_dir)), "policy": policy, "sandbox": bool(sandbox),
-           "memory_mb": memory_mb, "cpu_s": cpu_s, "fsize_mb": fsize_mb, "tmp_mb": tmp_mb}
+           "grading_dir": grading_dir(), "memory_mb": memory_mb, "cpu_s": cpu_s, "fsize_mb": fsize_mb,
+           "tmp_mb": tmp_mb}
     if sandbox:
         root = os.path.join(scratch, f"root-{job}")
         os.makedirs(root, mode=0o700)
-        cfg.update(root=root, binds=default_binds(), links=default_links(), hide=[nnlib_dir, *library_dirs()],
+        cfg.update(root=root, binds=default_binds(), links=default_links(), hide=[nnlib_dir, os.path.dirname(WORKER), *library_dirs()],
                    uid=UID_BASE + job % 4000)
     else:
         isolation = ["no namespaces: the learner's code can read what the grader's user can read and use the network",
@@ -454,8 +463,8 @@ def _spawn_container(policy: dict, *, scratch: str, job: int, memory_mb: int, cp
                      tmp_mb: int, max_pids: int, timeout: float) -> Worker:
     """The worker in a podman container from an empty root (container.py): the protocol on its stdin/stdout."""
     import nnlib
-    from nnlib.instructor import container
-    from nnlib.instructor import protocol as P
+    from nnlib_grader import container
+    from nnlib_grader import protocol as P
 
     nnlib_dir = os.path.dirname(os.path.abspath(nnlib.__file__))
     root = os.path.join(scratch, f"croot-{job}")
@@ -463,7 +472,8 @@ def _spawn_container(policy: dict, *, scratch: str, job: int, memory_mb: int, cp
     os.chmod(scratch, 0o711)  # podman (as root) reaches the root dir through it; nothing else lives there
     name = f"{container.NAME_PREFIX}{os.getpid()}-{job}-{os.urandom(3).hex()}"
     cfg = {"sys_path": worker_sys_path(os.path.dirname(nnlib_dir)), "policy": policy, "sandbox": False,
-           "memory_mb": memory_mb, "cpu_s": cpu_s, "fsize_mb": fsize_mb, "tmp_mb": tmp_mb}
+           "grading_dir": grading_dir(), "memory_mb": memory_mb, "cpu_s": cpu_s, "fsize_mb": fsize_mb,
+           "tmp_mb": tmp_mb}
     cmd = container.command(cfg, root=root, name=name, uid=UID_BASE + job % 4000, memory_mb=memory_mb,
                             max_pids=max_pids, tmp_mb=tmp_mb)
     for d in library_dirs():  # the same libraries the native sandbox hides

@@ -1,7 +1,8 @@
 """``publish DIR``: the student distribution of the course — nothing hidden ships to students.
 
 What goes in: the course's tracked files (``git ls-files`` when the course is a git checkout, else every file),
-less what only the instructor has: ``solutions/`` (the sources, with solutions and hidden tests), ``tests/``,
+less what only the instructor has: ``solutions/`` (the sources, with solutions and hidden tests), ``grader/``
+(this package), ``tests/``,
 ``.git`` (its history holds every solution ever committed), ``.ci/``, ``grading/``, the gradebook,
 ``submitted/``, ``autograded/``, ``feedback/``, ``release/``, ``source/``, the exchange.  ``exercises/`` is
 generated afresh from ``solutions/`` by nbgrader (``generate_assignment --no-db``), so it is exactly what the
@@ -21,10 +22,10 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from nnlib.instructor.course import list_assignments, load_course, run_nbgrader
+from nnlib_grader.course import list_assignments, load_course, run_nbgrader
 
-EXCLUDED_TOP = {"solutions", "tests", ".git", ".ci", ".github", "grading", "submitted", "autograded", "feedback",
-                "release", "source", "exchange", "artifacts", ".venv", "gradebook.db", ".nbgrader.log",
+EXCLUDED_TOP = {"solutions", "grader", "tests", ".git", ".ci", ".github", "grading", "submitted", "autograded",
+                "feedback", "release", "source", "exchange", "artifacts", ".venv", "gradebook.db", ".nbgrader.log",
                 "exercises"}
 # nbgrader's markers, spelt so that this file does not hold them (it ships in the distribution and is checked too)
 MARKERS = tuple(f"{edge} {what}" for what in ("SOLUTION", "HIDDEN TESTS") for edge in ("BEGIN", "END"))

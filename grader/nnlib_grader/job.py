@@ -10,7 +10,7 @@ from typing import Any
 
 import nbformat
 
-from nnlib.instructor import autograded, runner, sandbox
+from nnlib_grader import autograded, runner, sandbox
 
 SCRATCH_PREFIX = "nnlib-grade-"
 

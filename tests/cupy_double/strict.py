@@ -10,7 +10,7 @@ like CuPy's in the ways that break device-unaware code:
 * reductions return 0-d arrays, not NumPy scalars;
 * only CuPy's names exist: ``xp.<name>``, ``xp.linalg.<name>``, ... and the array attributes are those of
   CuPy (read from the installed ``cupy``, which imports without a GPU, or from the snapshot committed in
-  ``_cupy_names.py``), and a call must fit CuPy's signature — so ``xp.errstate`` (NumPy only) is an
+  ``names.py``), and a call must fit CuPy's signature — so ``xp.errstate`` (NumPy only) is an
   ``AttributeError`` and ``xp.take_along_axis(a, i)`` (CuPy has no default axis) a ``TypeError``, as on a GPU.
   ``NNLIB_CUPY_SURFACE=snapshot`` uses the snapshot even where CuPy is installed.
 
@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as _np
 
-from nnlib._cupy_surface import surface as _surface
+from cupy_double.surface import surface as _surface
 
 _SURFACE = _surface(_os.environ.get("NNLIB_CUPY_SURFACE", "auto"))
 

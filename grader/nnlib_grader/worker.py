@@ -1,6 +1,6 @@
 """The sandboxed grading worker: runs a learner's answer cells and answers calls with plain data.
 
-Started by :mod:`nnlib.instructor.sandbox` as ``python -I -S worker.py`` with a Unix socket on fd 3.  As root
+Started by :mod:`nnlib_grader.sandbox` as ``python -I -S worker.py`` with a Unix socket on fd 3.  As root
 it then isolates itself (namespaces, a new root holding only the interpreter, its libraries and a tmpfs,
 an unprivileged uid; see ``sandbox.enter``) *before* it reads a single line of the learner's code.  The
 real nnlib is never imported here: ``import nnlib`` gives a small shim holding only what the assignment
@@ -335,7 +335,7 @@ def main() -> int:
     sys.path[:] = cfg["sys_path"]
     import numpy  # noqa: F401 - before the sandbox closes: the learner's code needs it
 
-    grading = os.path.join(os.path.dirname(HERE), "grading")
+    grading = cfg["grading_dir"]
     provided = _load("nnlib_provided", os.path.join(grading, "provided.py"))
     fixtures = _load("nnlib_fixtures", os.path.join(grading, "fixtures.py"))
     policy = cfg["policy"]

@@ -15,7 +15,7 @@ from typing import Any
 
 import nbformat
 
-from nnlib.instructor.runner import NotebookResult, _meta, _src, is_test
+from nnlib_grader.runner import NotebookResult, _meta, _src, is_test
 
 _TAG = re.compile(r"<[^>]*>|<!--.*?-->", re.S)
 _ENTITY = re.compile(r"&(#?[A-Za-z0-9]+;)")

@@ -1,4 +1,4 @@
-"""``python -m nnlib.instructor grade | release | publish | export | report | doctor`` (docs/instructor.md,
+"""``python -m nnlib_grader grade | release | publish | export | report | doctor`` (docs/instructor.md,
 docs/workflow.md)."""
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
-    from nnlib.instructor import batch, publish, report
-    from nnlib.instructor.doctor import doctor as run_doctor  # the package's `doctor`/`release` are the functions
-    from nnlib.instructor.release import release as run_release
+    from nnlib_grader import batch, publish, report
+    from nnlib_grader.doctor import doctor as run_doctor  # the package's `doctor`/`release` are the functions
+    from nnlib_grader.release import release as run_release
 
     sys.modules.setdefault("rfc3987_syntax", None)  # nbformat's jsonschema: skip a 1 s grammar compile
-    p = argparse.ArgumentParser(prog="python -m nnlib.instructor",
+    p = argparse.ArgumentParser(prog="python -m nnlib_grader",
                                 description="Instructor tools: trusted grading, release, publish, export, doctor.")
     sub = p.add_subparsers(dest="cmd", required=True)
     g = sub.add_parser("grade", help="grade a folder of submissions (learner code in sandboxed workers)")

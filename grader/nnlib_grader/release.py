@@ -9,7 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from nnlib.instructor.course import list_assignments, load_course, run_nbgrader
+from nnlib_grader.course import list_assignments, load_course, run_nbgrader
 
 MANIFEST = ".release.json"
 

@@ -3,7 +3,7 @@
 1. The cells to run are chosen from the *source* notebook's structure (by nbgrader ``grade_id``): its locked
    setup cells (source version), the learner's answer cells, and cells the learner added.  Test cells and the
    release's demo cells are not run there.
-2. A fresh worker (:func:`nnlib.instructor.sandbox.spawn`) runs them and reports, per cell, only whether it
+2. A fresh worker (:func:`nnlib_grader.sandbox.spawn`) runs them and reports, per cell, only whether it
    raised (type, message, line) and its capped text output.
 3. Every test cell of the source notebook (hidden tests included) is executed **here**, with ``require``
    bound to the worker: the learner's functions are :class:`~nnlib.grading._core.Remote` proxies, so each
@@ -22,8 +22,8 @@ import numpy as np
 
 from nnlib.grading import _core as C
 from nnlib.grading import fixtures, policy, provided
-from nnlib.instructor import protocol as P
-from nnlib.instructor import sandbox
+from nnlib_grader import protocol as P
+from nnlib_grader import sandbox
 
 MAX_NOTEBOOK_BYTES = 20 * 2**20
 

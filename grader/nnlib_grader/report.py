@@ -19,7 +19,7 @@ import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from nnlib.instructor.course import Course, load_course, run_nbgrader
+from nnlib_grader.course import Course, load_course, run_nbgrader
 
 _FAILED = re.compile(r"^- (?P<nb>\S+) / (?P<gid>\S+)\s+\((?P<pts>[-\d.e]+)/(?P<max>[-\d.e]+)\)\s*$")
 
@@ -71,7 +71,7 @@ def class_report(course_dir, assignment: str, top: int = 10) -> tuple[Path, Path
 
     from nbgrader.api import Gradebook, MissingEntry
 
-    from nnlib.instructor.batch import atomic_write, read_grades
+    from nnlib_grader.batch import atomic_write, read_grades
 
     course = course_dir if isinstance(course_dir, Course) else load_course(course_dir)
     out = course.root / "grading" / assignment

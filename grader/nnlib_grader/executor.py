@@ -1,6 +1,6 @@
 """Where grading jobs run: a local pool (default) or a Dask cluster (``--dask ADDRESS``).
 
-A job is :func:`nnlib.instructor.job.grade_job` on a dict of plain data; it returns plain data.  The grader's
+A job is :func:`nnlib_grader.job.grade_job` on a dict of plain data; it returns plain data.  The grader's
 main process stays the only writer of the gradebook and the course: executors only compute.
 """
 

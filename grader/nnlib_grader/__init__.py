@@ -16,6 +16,6 @@ import sys
 
 sys.modules.setdefault("rfc3987_syntax", None)  # nbformat's jsonschema compiles this grammar for ~1 s per process
 
-from nnlib.instructor.batch import BusyError, Options, Result, grade  # noqa: E402
+from nnlib_grader.batch import BusyError, Options, Result, grade  # noqa: E402
 
 __all__ = ["BusyError", "Options", "Result", "grade"]

@@ -22,11 +22,11 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nnlib.instructor import executor as E
-from nnlib.instructor import job as J
-from nnlib.instructor import runner, sandbox
-from nnlib.instructor.course import Course, cfg_get, load_course, run_nbgrader
-from nnlib.instructor.submissions import Submission, discover
+from nnlib_grader import executor as E
+from nnlib_grader import job as J
+from nnlib_grader import runner, sandbox
+from nnlib_grader.course import Course, cfg_get, load_course, run_nbgrader
+from nnlib_grader.submissions import Submission, discover
 
 CSV_FIELDS = ["student", "assignment", "score", "max_score", "status"]
 
@@ -308,7 +308,7 @@ def grade(course_dir, assignment: str, submissions, opts: Options | None = None)
     if os.geteuid() == 0:
         sandbox.remove_stale_cgroups()
     if opts.container:
-        from nnlib.instructor import container
+        from nnlib_grader import container
 
         for name in container.remove_stale():
             print(f"removed container {name}: a worker of a grading run that no longer runs", file=sys.stderr)
@@ -398,7 +398,7 @@ def grade(course_dir, assignment: str, submissions, opts: Options | None = None)
             if old is not None:
                 signal.signal(signal.SIGINT, old)
         _summary(batch, rows)
-        from nnlib.instructor.report import class_report
+        from nnlib_grader.report import class_report
 
         try:  # per-test columns and the class's most common mistakes: grading/<A>/class.csv, class.md
             class_report(course, assignment)

@@ -1,0 +1,5 @@
+import sys
+
+from nnlib_grader.cli import main
+
+sys.exit(main())

@@ -1,5 +1,0 @@
-import sys
-
-from nnlib.instructor.cli import main
-
-sys.exit(main())
