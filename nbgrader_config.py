@@ -1,8 +1,10 @@
 """nbgrader configuration of the nnlib course (nbgrader 0.9.6); the course directory is the repo root.
 
-Instructor workflow (from the repo root):
-    python solutions/build/build_assignments.py --release   # sources → solutions/, student release → exercises/
-    nbgrader collect / nbgrader autograde a05_backprop       # submitted/, autograded/, gradebook.db stay local
+Instructor workflow (from the repo root, in the course's environment: ``source .venv/bin/activate``):
+    python -m nnlib_grader release                          # solutions/ (source) → exercises/ (release)
+    nbgrader collect a05_backprop                           # the exchange's submissions → submitted/
+    python -m nnlib_grader grade --assignment a05_backprop --submissions submitted   # sandboxed, never autograde
+docs/workflow.md has the whole term; submitted/, autograded/, feedback/ and gradebook.db stay local.
 Exchange: nbgrader's exchange (release_assignment, fetch, submit) lives inside the course, in exchange/ next to this
 file (run.sh creates it; it is not tracked).  Change c.Exchange.root below for a shared multi-user exchange.
 """
