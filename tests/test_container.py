@@ -87,3 +87,27 @@ def test_the_container_sees_nothing_and_reaches_nothing(tmp_path):
     # the course's path exists only as the mount points of the venv and the worker's own files
     assert "solutions" not in course and ".git" not in course and "grading" not in course, course
     assert "WROTE" not in seen
+
+
+def test_each_denied_call_answers_eperm_inside_a_container_worker(tmp_path):
+    """The same system-call policy as the native sandbox: podman's profile and the worker's own filter (two)."""
+    from test_isolation import check_probe, run_in_worker
+
+    out = run_in_worker(tmp_path, container=True)
+    check_probe(out)
+    assert container.available()[1].endswith("with the grader's seccomp profile")
+
+
+def test_the_user_namespace_escape_gains_nothing_in_container_mode(tmp_path):
+    """tests/hostile/iso_userns.py (a child's user namespace, tmpfs mount, ptrace, bpf, keyrings…) graded through
+    the real pipeline in container mode: full marks only because every call failed."""
+    from test_instructor import hostile_fixtures, make_source_notebook, student_notebook
+
+    fx = hostile_fixtures()["iso_userns"]
+    src = make_source_notebook()
+    d = tmp_path / "scratch"
+    d.mkdir(mode=0o700)
+    res = runner.grade_notebook(src, src, student_notebook({"add": fx["add"]}), "a01_tiny", "tiny",
+                                sandbox_on=False, scratch=str(d), container=True)
+    assert res.score == fx["score"] == 4, [(c.grade_id, c.message) for c in res.cells]
+    assert "gained: nothing" in res.answer_outputs["add"], res.answer_outputs
