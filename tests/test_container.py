@@ -111,3 +111,20 @@ def test_the_user_namespace_escape_gains_nothing_in_container_mode(tmp_path):
                                 sandbox_on=False, scratch=str(d), container=True)
     assert res.score == fx["score"] == 4, [(c.grade_id, c.message) for c in res.cells]
     assert "gained: nothing" in res.answer_outputs["add"], res.answer_outputs
+
+
+USERNS = r'''
+import ctypes, os
+nr = {"x86_64": 272, "aarch64": 97}[os.uname().machine]
+libc = ctypes.CDLL(None, use_errno=True)
+print("unshare", libc.syscall(ctypes.c_long(nr), ctypes.c_long(0x10000000)), ctypes.get_errno())
+'''
+
+
+def test_the_profile_itself_refuses_what_podmans_default_allows():
+    """podman's profile alone (no worker, so no in-worker filter): CLONE_NEWUSER refused with EPERM, where
+    podman's default profile lets a capability-less container create a user namespace (issue 24)."""
+    ours = container.probe(USERNS)
+    default = container.probe(USERNS, profile=False)
+    assert ours.stdout.split() == ["unshare", "-1", "1"], ours
+    assert default.stdout.split()[:2] == ["unshare", "0"], default

@@ -43,29 +43,37 @@ def runtime_args() -> list[str]:
     return ["--runtime", "/usr/sbin/runc"] if os.path.exists("/usr/sbin/runc") else []
 
 
-def available() -> tuple[bool, str]:
-    """Is podman here and able to run a container from a directory?"""
-    exe = shutil.which("podman")
-    if exe is None:
-        return False, "podman not found (Debian: apt-get install podman runc)"
+def probe(code: str, *, profile: bool = True) -> subprocess.CompletedProcess:
+    """Run ``python -I -S -c code`` in a throw-away container from an empty root, with the grader's seccomp
+    profile (``profile=False``: podman's default profile, for comparison)."""
     root = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"nnlib-podman-probe-{uuid.uuid4().hex[:8]}")
     try:
         make_root(root)
-        with open(os.path.join(root, "seccomp.json"), "w") as fh:
-            json.dump(seccomp.podman_profile(), fh)
-        cmd = [exe, *runtime_args(), "run", "--rm", "--network", "none", "--read-only", "--cap-drop", "ALL",
-               "--security-opt", f"seccomp={root}/seccomp.json",
-               "--ulimit", "nofile=64:64", "--ulimit", "nproc=64:64",
+        opt = []
+        if profile:
+            with open(os.path.join(root, "seccomp.json"), "w") as fh:
+                json.dump(seccomp.podman_profile(), fh)
+            opt = ["--security-opt", f"seccomp={root}/seccomp.json"]
+        cmd = ["podman", *runtime_args(), "run", "--rm", "--network", "none", "--read-only", "--cap-drop", "ALL",
+               *opt, "--ulimit", "nofile=64:64", "--ulimit", "nproc=64:64",
                *[a for p in isolation.default_binds() for a in ("-v", f"{p}:{p}:ro")], "--rootfs", root,
-               sys.executable, "-I", "-S", "-c", "print('ok')"]
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-        if p.returncode == 0 and p.stdout.strip() == "ok":
-            return True, "podman runs a container from a directory, with the grader's seccomp profile"
-        return False, f"podman could not run a container: {(p.stderr or p.stdout).strip()[-300:]}"
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return False, f"podman could not run a container: {exc}"
+               sys.executable, "-I", "-S", "-c", code]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def available() -> tuple[bool, str]:
+    """Is podman here and able to run a container from a directory, with the grader's seccomp profile?"""
+    if shutil.which("podman") is None:
+        return False, "podman not found (Debian: apt-get install podman runc)"
+    try:
+        p = probe("print('ok')")
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return False, f"podman could not run a container: {exc}"
+    if p.returncode == 0 and p.stdout.strip() == "ok":
+        return True, "podman runs a container from a directory, with the grader's seccomp profile"
+    return False, f"podman could not run a container: {(p.stderr or p.stdout).strip()[-300:]}"
 
 
 def make_root(root: str) -> None:
