@@ -209,6 +209,53 @@ def test_each_denied_call_answers_eperm_inside_a_native_worker(tmp_path):
     check_probe(run_in_worker(tmp_path, container=False))
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(not (sys.platform.startswith("linux") and os.geteuid() == 0),
+                    reason="the native sandbox needs root on Linux")
+def test_the_learners_processes_are_unprivileged_on_the_host_not_only_in_their_namespace(tmp_path):
+    """Seen from the grader (the host's /proc), every process of the job inside the new PID namespace — the worker
+    and a child it starts — runs as the job's uid with no capabilities.  (A launcher that maps the worker's uid to
+    root outside a user namespace, as ``bwrap --unshare-user --uid`` run as root does, fails here while the
+    hostile batch, which looks from inside, passes.)"""
+    from nnlib.grading import policy
+    from nnlib_grader import sandbox
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir(mode=0o700)
+    job = 5
+    w = sandbox.spawn(policy.for_assignment("a05_backprop"), sandbox=True, scratch=str(scratch), job=job)
+    try:
+        src = "import subprocess\nchild = subprocess.Popen(['sleep', '30'])\nprint('started')"
+        assert "started" in w.request({"op": "run", "cells": [{"key": "c", "source": src}]}, 60)["cells"][0]["output"]
+        inside = []
+        for pid in os.listdir("/proc"):
+            try:
+                status = dict(ln.split(":", 1) for ln in Path(f"/proc/{pid}/status").read_text().splitlines())
+            except (OSError, ValueError):
+                continue
+            if pid.isdigit() and len(status.get("NSpid", "").split()) > 1 and _in_job(int(pid), w.proc.pid):
+                inside.append((pid, status["Uid"].split(), status["Gid"].split(), int(status["CapEff"], 16)))
+    finally:
+        w.kill()
+    assert len(inside) >= 2, inside  # the worker and its child
+    for pid, uids, gids, caps in inside:
+        assert set(uids) == set(gids) == {str(isolation.UID_BASE + job)} and caps == 0, (pid, uids, gids, caps)
+
+
+def _in_job(pid: int, leader: int) -> bool:
+    """Is ``pid`` a descendant of the worker process ``leader`` (the host's process tree)?"""
+    for _ in range(64):
+        if pid == leader:
+            return True
+        try:
+            pid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            return False
+        if pid <= 1:
+            return False
+    return False
+
+
 @pytest.mark.skipif(ARCH not in seccomp.ARCHES, reason=f"no system-call table for {ARCH}")
 def test_the_host_answers_the_same_calls_otherwise():
     """The control: without the filter these calls fail for other reasons (or succeed), so the worker's EPERM is
