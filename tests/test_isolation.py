@@ -39,7 +39,7 @@ for _bit in isolation.CLONE_NS_FLAGS.values():
 # ------------------------------------------------------------------------------------------ the program, emulated
 def run_bpf(prog: bytes, nr: int, arch: int, args: tuple[int, ...]) -> int:
     """Classic BPF as the kernel runs a seccomp filter (the instructions seccomp.py emits, nothing else)."""
-    data = struct.pack("=iI Q 6Q", nr, arch, 0, *args)
+    data = struct.pack("=II Q 6Q", nr, arch, 0, *args)  # nr is an int in the kernel: the same 32 bits
     ins = [struct.unpack_from("=HBBI", prog, i) for i in range(0, len(prog), 8)]
     pc, acc = 0, 0
     for _ in range(len(ins) + 1):
