@@ -87,3 +87,44 @@ def test_the_container_sees_nothing_and_reaches_nothing(tmp_path):
     # the course's path exists only as the mount points of the venv and the worker's own files
     assert "solutions" not in course and ".git" not in course and "grading" not in course, course
     assert "WROTE" not in seen
+
+
+def test_each_denied_call_answers_eperm_inside_a_container_worker(tmp_path):
+    """The same system-call policy as the native sandbox: podman's profile and the worker's own filter (two)."""
+    from test_isolation import check_probe, run_in_worker
+
+    out = run_in_worker(tmp_path, container=True)
+    check_probe(out)
+    assert container.available()[1].endswith("with the grader's seccomp profile")
+
+
+def test_the_user_namespace_escape_gains_nothing_in_container_mode(tmp_path):
+    """tests/hostile/iso_userns.py (a child's user namespace, tmpfs mount, ptrace, bpf, keyrings…) graded through
+    the real pipeline in container mode: full marks only because every call failed."""
+    from test_instructor import hostile_fixtures, make_source_notebook, student_notebook
+
+    fx = hostile_fixtures()["iso_userns"]
+    src = make_source_notebook()
+    d = tmp_path / "scratch"
+    d.mkdir(mode=0o700)
+    res = runner.grade_notebook(src, src, student_notebook({"add": fx["add"]}), "a01_tiny", "tiny",
+                                sandbox_on=False, scratch=str(d), container=True)
+    assert res.score == fx["score"] == 4, [(c.grade_id, c.message) for c in res.cells]
+    assert "gained: nothing" in res.answer_outputs["add"], res.answer_outputs
+
+
+USERNS = r'''
+import ctypes, os
+nr = {"x86_64": 272, "aarch64": 97}[os.uname().machine]
+libc = ctypes.CDLL(None, use_errno=True)
+print("unshare", libc.syscall(ctypes.c_long(nr), ctypes.c_long(0x10000000)), ctypes.get_errno())
+'''
+
+
+def test_the_profile_itself_refuses_what_podmans_default_allows():
+    """podman's profile alone (no worker, so no in-worker filter): CLONE_NEWUSER refused with EPERM, where
+    podman's default profile lets a capability-less container create a user namespace (issue 24)."""
+    ours = container.probe(USERNS)
+    default = container.probe(USERNS, profile=False)
+    assert ours.stdout.split() == ["unshare", "-1", "1"], ours
+    assert default.stdout.split()[:2] == ["unshare", "0"], default

@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from nnlib_grader import sandbox
+from nnlib_grader import sandbox, seccomp
 from nnlib_grader.course import cfg_get, load_config
 
 
@@ -141,6 +141,21 @@ def check_sanitize(cfg) -> Check:
                  "otherwise run script in your browser)")
 
 
+def check_filter() -> Check:
+    """The system-call filter (isolation.DENIED), the same in both launchers: can this kernel install it?"""
+    arch = os.uname().machine
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        status = ""
+    ok = arch in seccomp.ARCHES and "Seccomp:" in status
+    why = seccomp.describe() if ok else (f"no system-call table for {arch}" if arch not in seccomp.ARCHES
+                                         else "this kernel has no seccomp (CONFIG_SECCOMP_FILTER)")
+    return Check("system-call filter of every worker (seccomp, native and container mode)", ok, why,
+                 "grade on Linux x86_64 or aarch64 with seccomp: without it the learner's code may create "
+                 "namespaces, mount, ptrace and use bpf/keyrings/io_uring")
+
+
 def check_sandbox() -> list[Check]:
     ok, why = sandbox.namespaces_available()
     checks = [Check("grading sandbox (namespaces, new root, own uid, no network)", ok, why,
@@ -152,6 +167,10 @@ def check_sandbox() -> list[Check]:
         cok, cwhy = container.available()
         checks.append(Check("container mode (grade --container)", cok, cwhy,
                             "apt-get install podman runc (rootless podman works too)"))
+    launcher = "native (namespaces as root: sandbox.py + confine.py)" if ok else \
+        "podman (grade --container: container.py)" if checks[-1].ok else "none: --no-sandbox only"
+    checks.append(Check("launcher", ok or checks[-1].ok, launcher, "see the two checks above"))
+    checks.append(check_filter())
     if ok:
         mode = sandbox.cgroup_mode()
         checks.append(Check("memory and pids cgroup for each job", mode is not None,

@@ -2,7 +2,7 @@
 
 Started by :mod:`nnlib_grader.sandbox` as ``python -I -S worker.py`` with a Unix socket on fd 3.  As root
 it then isolates itself (namespaces, a new root holding only the interpreter, its libraries and a tmpfs,
-an unprivileged uid; see ``sandbox.enter``) *before* it reads a single line of the learner's code.  The
+an unprivileged uid, a system-call filter; see ``confine.py``) *before* it reads a line of the learner's code.  The
 real nnlib is never imported here: ``import nnlib`` gives a small shim holding only what the assignment
 provides (``nnlib.grading.policy``), built from ``nnlib/grading/provided*.py``.
 
@@ -320,8 +320,8 @@ def serve(sock, P, codec: Codec, ns: dict) -> None:
 
 
 def main() -> int:
-    sb = _load("nnlib_sandbox", os.path.join(HERE, "sandbox.py"))
-    sb._prctl(sb.PR_SET_PDEATHSIG, signal.SIGKILL)  # die with the grader
+    sb = _load("nnlib_confine", os.path.join(HERE, "confine.py"))
+    sb.prctl(sb.PR_SET_PDEATHSIG, signal.SIGKILL)  # die with the grader
     P = _load("nnlib_protocol", os.path.join(HERE, "protocol.py"))
     if sys.argv[1] == "stdio":  # container mode: the protocol on stdin/stdout; the learner's fd 0/1 go nowhere
         rfd, wfd = os.dup(0), os.dup(1)
@@ -344,7 +344,9 @@ def main() -> int:
     if cfg.get("sandbox"):
         sb.enter(cfg)  # from here on: no course, no nnlib source, no network, not root
     else:
-        sb._limits(cfg)
+        sb.limits(cfg)
+    if cfg.get("seccomp"):
+        sb.install_filter(cfg["seccomp"])  # every mode: the system calls of isolation.DENIED answer EPERM
     shim = build_shim(policy, provided)
     sys.meta_path.insert(0, _Finder(shim))
     for name in list(sys.modules):

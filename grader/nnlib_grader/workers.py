@@ -1,0 +1,89 @@
+"""A running grading worker, as the grader holds it: send a request, read the reply, kill it with everything it
+started.  Shared by both launchers (``sandbox.py``, ``container.py``); ``kill_all`` ends every live one (SIGINT)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import threading
+from collections.abc import Callable
+
+from nnlib_grader import isolation, seccomp
+from nnlib_grader import protocol as P
+from nnlib_grader.cgroups import Cgroup
+
+STOP = threading.Event()  # set on SIGINT: no new workers start; kill_all() ends the running ones
+LIVE: set = set()
+_LIVE_LOCK = threading.Lock()
+
+
+def kill_all() -> None:
+    with _LIVE_LOCK:
+        workers = list(LIVE)
+    for w in workers:
+        w.kill()
+
+
+class Worker:
+    """A running sandboxed worker: ``request(obj)`` sends one message and returns the reply."""
+
+    def __init__(self, proc: subprocess.Popen, sock, cgroup: Cgroup | None, root: str | None, isolation: list[str],
+                 on_kill: Callable[[], None] | None = None):
+        self.proc, self.sock, self.cgroup, self.root, self.isolation = proc, sock, cgroup, root, isolation
+        self.on_kill = on_kill  # container mode: podman kill/rm of the container
+        self.peak: float | None = None
+        with _LIVE_LOCK:
+            LIVE.add(self)
+
+    def request(self, obj: dict, timeout: float) -> dict:
+        self.sock.settimeout(timeout)
+        P.send(self.sock, obj)
+        return P.recv(self.sock)
+
+    def start(self, cfg: dict, timeout: float, log: str, what: str) -> Worker:
+        """Send the start-up message; on any failure kill the worker and raise with the tail of its log."""
+        try:
+            hello = self.request(cfg, timeout)
+            if not hello.get("ready"):
+                raise RuntimeError(f"worker did not start: {hello}")
+        except Exception as exc:
+            self.kill()
+            err = b""
+            with contextlib.suppress(OSError), open(log, "rb") as fh:
+                err = fh.read()[-2000:]
+            raise RuntimeError(f"the {what} failed to start: {exc}\n{err.decode(errors='replace')}") from None
+        return self
+
+    def kill(self) -> None:
+        with _LIVE_LOCK:
+            LIVE.discard(self)
+        if self.on_kill:
+            hook, self.on_kill = self.on_kill, None
+            hook()
+        if self.cgroup and self.peak is None:
+            self.peak = self.cgroup.peak_mb()
+        with contextlib.suppress(Exception):
+            self.sock.close()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        with contextlib.suppress(Exception):
+            self.proc.kill()
+        with contextlib.suppress(Exception):
+            self.proc.wait(timeout=10)
+        if self.cgroup:
+            self.cgroup.destroy()
+        if self.root:
+            with contextlib.suppress(OSError):
+                os.rmdir(self.root)
+
+
+def config(policy: dict, *, sandbox: bool, memory_mb: int, cpu_s: int, fsize_mb: int, tmp_mb: int) -> dict:
+    """The worker's start-up message, the same in both modes: what it loads, its limits, its system-call filter."""
+    arch = os.uname().machine
+    return {"sys_path": isolation.worker_sys_path(), "policy": policy, "sandbox": sandbox,
+            "grading_dir": isolation.grading_dir(), "memory_mb": memory_mb, "cpu_s": cpu_s, "fsize_mb": fsize_mb,
+            "tmp_mb": tmp_mb, "nofile": isolation.LIMITS["nofile"], "env": isolation.ENV,
+            "dev_nodes": [list(d) for d in isolation.DEV_NODES],
+            "seccomp": seccomp.program(arch).hex() if arch in seccomp.ARCHES else None}
