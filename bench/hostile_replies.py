@@ -37,13 +37,14 @@ def message_payload(size: int) -> bytes:
     return json.dumps({"cells": [{"key": "add", "error": err, "output": ""}]}).encode()
 
 
-def _serve(payload: bytes) -> socket.socket:
-    """A forked writer (the 'worker') so that the measured process holds only what it decodes."""
+def _serve(make, *args) -> socket.socket:
+    """A forked writer (the 'worker') that builds and sends the frame: the measured process holds only what it
+    reads and decodes."""
     a, b = socket.socketpair()
     if os.fork() == 0:  # pragma: no cover - child
         a.close()
         try:
-            b.sendall(_frame(payload))
+            b.sendall(_frame(make(*args)))
         finally:
             os._exit(0)
     b.close()
@@ -53,9 +54,7 @@ def _serve(payload: bytes) -> socket.socket:
 def measure(kind: str, size: int) -> dict:
     from nnlib_grader import protocol as P
 
-    payload = lists_payload() if kind == "lists" else message_payload(size)
-    sock = _serve(payload)
-    del payload
+    sock = _serve(lists_payload) if kind == "lists" else _serve(message_payload, size)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0 = time.perf_counter()
     outcome = "decoded"

@@ -120,6 +120,24 @@ def test_array_elements_are_budgeted_per_frame():
         P.decode([one, one], budget=SMALL)
 
 
+def test_integers_are_those_numpy_can_hold():
+    assert P.decode([-2**63, 2**64 - 1]) == [-2**63, 2**64 - 1]
+    for big in (2**64, -2**63 - 1, 10**4000):
+        with pytest.raises(P.ProtocolError, match="64 bits"):
+            P.decode([big])
+
+
+def test_the_learners_source_never_breaks_the_grader():
+    """Which answer cell defines a name is read from the learner's source: a parser that gives up is no answer."""
+    import nbformat
+
+    src = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(text, metadata={"nbgrader": {"grade_id": g}})
+                                          for g, text in [("a", "x" + "[0]" * 100_000), ("b", "def f(: pass"),
+                                                          ("c", "\0"), ("d", "def g():\n    pass")]])
+    results = [{"key": g, "error": {"type": "SyntaxError"}} for g in "abcd"]
+    assert runner._answer_owner(results, {g: g for g in "abcd"}, src) == {"g": results[3]["error"]}
+
+
 def test_strings_are_capped_and_always_utf8():
     assert P.decode("\ud800x") == "\ufffdx"  # a lone surrogate would break every file the grader writes
     with pytest.raises(P.ProtocolError, match="string of 501 characters"):

@@ -285,7 +285,7 @@ def _answer_owner(cell_results: list[dict], keys: dict[str, str], source: Any) -
             continue
         try:
             tree = ast.parse(_src(c))
-        except SyntaxError:
+        except (SyntaxError, ValueError, RecursionError, MemoryError):  # the learner's source: anything can fail
             continue
         for node in tree.body:
             names = []
