@@ -344,3 +344,31 @@ def test_explainer_still_explains():
 def test_explainer_takes_bounded_time_on_any_text(message, type_name):
     out = _bounded(C.explain, type_name, message, seconds=0.2)
     assert isinstance(out, str) and len(out) < 600 + C.EXPLAIN_CHARS
+
+
+def test_an_honest_reply_over_the_budget_fails_alone():
+    """The worker checks its replies against the grader's budget before sending: a too-large result is an error of
+    that call (a too-large value is shown by its repr), and the session goes on."""
+    from nnlib_grader import worker
+
+    ns = {"big": lambda: [0.5] * 300_000, "small": lambda x: x + 1, "table": [0.0] * 300_000}
+    grader_end, worker_end = socket.socketpair()
+    replies = []
+
+    def grader():
+        for msg in ({"op": "call", "name": "big", "args": [], "kwargs": {}},
+                    {"op": "get", "name": "table"},
+                    {"op": "call", "name": "small", "args": [1], "kwargs": {}}):
+            P.send(grader_end, msg)
+            replies.append(P.recv(grader_end))
+        grader_end.close()
+
+    t = threading.Thread(target=grader)
+    t.start()
+    worker.serve(worker_end, P, Codec(P, provided, fixtures), ns)  # the main thread: serve sets signal alarms
+    t.join()
+    worker_end.close()
+    big, table, small = replies
+    assert P.call_reply(big, 0)["error"]["message"].startswith("more than 200000 values")
+    assert isinstance(P.decode(P.get_reply(table)["value"], runner.Session._decoder(())), P.Opaque)
+    assert P.call_reply(small, 1)["result"] == 2

@@ -261,7 +261,9 @@ def serve(sock, P, codec: Codec, ns: dict) -> None:
             if not callable(obj):
                 try:
                     reply["value"] = codec.encode(obj)
-                except Exception:  # noqa: BLE001 - an object that cannot cross: its repr
+                    P.send(sock, reply, P.FROM_WORKER)
+                    continue
+                except Exception:  # noqa: BLE001 - an object that cannot cross (or over the budget): its repr
                     reply["value"] = P.opaque(obj)
             P.send(sock, reply)
         elif op == "call":
