@@ -193,9 +193,7 @@ class Session:
             raise C.StudentError("TimeoutError", f"did not finish within {timeout:g} s (an endless loop?)") \
                 from None
         except P.ProtocolError as exc:
-            self.dead = refused(exc)
-            self.worker.kill()
-            raise C.StudentError("ProtocolError", self.dead) from None
+            self._refuse(exc)
         except (EOFError, OSError) as exc:
             self.dead = f"the sandboxed process running your code stopped ({type(exc).__name__}: {exc})"
             self.worker.kill()
@@ -225,9 +223,12 @@ class Session:
         try:
             return read(*args, **kwargs)
         except P.ProtocolError as exc:
-            self.dead = refused(exc)
-            self.worker.kill()
-            raise C.StudentError("ProtocolError", self.dead) from None
+            self._refuse(exc)
+
+    def _refuse(self, exc: P.ProtocolError):
+        self.dead = refused(exc)
+        self.worker.kill()
+        raise C.StudentError("ProtocolError", self.dead) from None
 
     def require(self, name: Any, namespace: Any = None) -> Any:
         names = [name] if isinstance(name, str) else list(name)
