@@ -89,6 +89,14 @@ def test_every_failure_of_decoding_is_a_protocol_error(payload, words):
         _through_socket(payload)
 
 
+@pytest.mark.parametrize("k", [0, 1, 2, 63, 64, 65, 127, 128, 129, 1000])
+def test_the_scan_finds_where_a_string_ends_after_any_run_of_backslashes(k):
+    obj = ["a" + "\\" * k, "\"" + "\\" * k + "\"", {"k": "[{,:" * 3}]
+    data = json.dumps(obj).encode()
+    # 1, then [ (2) , , { (2) : and the two escaped quotes, one step each: the brackets in the string are not seen
+    assert P.loads(data, SMALL) == obj and P.scan(data, SMALL) == 1 + 2 + 1 + 1 + 2 + 1 + 2
+
+
 def test_a_frame_over_the_byte_budget_is_refused_unread():
     a, b = socket.socketpair()
     b.sendall(struct.pack(">I", P.MAX_FRAME + 1))
