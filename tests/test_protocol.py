@@ -106,6 +106,33 @@ def test_a_frame_over_the_byte_budget_is_refused_unread():
     b.close()
 
 
+@pytest.mark.parametrize("pipe", [False, True])
+def test_a_reply_trickled_byte_by_byte_ends_at_the_timeout(pipe):
+    """The timeout is for the whole frame: a worker sending one byte every 0.2 s cannot hold a job for ever."""
+    a, b = socket.socketpair()
+    chan = P.Pipe(os.dup(a.fileno()), os.dup(a.fileno())) if pipe else a
+    stop = threading.Event()
+
+    def trickle():
+        b.sendall(struct.pack(">I", 1000))
+        while not stop.wait(0.2):
+            b.sendall(b" ")
+
+    t = threading.Thread(target=trickle)
+    t.start()
+    chan.settimeout(1.0)
+    t0 = time.perf_counter()
+    try:
+        with pytest.raises(TimeoutError):
+            P.recv(chan)
+        assert time.perf_counter() - t0 < 3 and chan.gettimeout() == 1.0
+    finally:
+        stop.set()
+        t.join()
+        for c in {chan, a, b}:
+            c.close()
+
+
 @pytest.mark.parametrize("spec, words", [
     (["float64", [2**40, 2**40], ""], "array elements"),      # a shape whose product overflows int64
     (["float64", [0, 2**41], ""], "dtype/shape"),

@@ -25,6 +25,7 @@ import json
 import math
 import re
 import struct
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -77,6 +78,9 @@ class Pipe:
     def settimeout(self, t) -> None:
         self.timeout = t
 
+    def gettimeout(self):
+        return self.timeout
+
     def sendall(self, data: bytes) -> None:
         import os
 
@@ -116,11 +120,16 @@ def send(sock, obj, budget: Budget | None = None) -> None:
     sock.sendall(struct.pack(">I", len(data)) + data)
 
 
-def _read_exact(sock, n: int) -> bytearray:
-    """Exactly ``n`` bytes into one buffer allocated once (no copies: a frame costs its size, not twice)."""
+def _read_exact(sock, n: int, deadline: float | None) -> bytearray:
+    """Exactly ``n`` bytes into one buffer allocated once (a frame costs its size, not twice), by ``deadline``."""
     buf = bytearray(n)
     view, got = memoryview(buf), 0
     while got < n:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"the frame did not arrive in time ({got} of {n} bytes)")
+            sock.settimeout(left)
         k = sock.recv_into(view[got:], min(n - got, 1 << 20))
         if not k:
             raise EOFError("the other side closed the connection")
@@ -131,12 +140,20 @@ def _read_exact(sock, n: int) -> bytearray:
 def recv(sock, budget: Budget = FROM_WORKER):
     """One frame as JSON data (dicts, lists, strings, numbers), within ``budget``.
 
-    A closed channel is :class:`EOFError`, a silent one the socket's timeout; every failure of decoding — over
-    budget, not JSON, not UTF-8, too deep, out of memory — is :class:`ProtocolError`."""
-    (n,) = struct.unpack(">I", _read_exact(sock, 4))
-    if n > budget.frame_bytes:
-        raise ProtocolError(f"a frame of {n} bytes is over the budget of {budget.frame_bytes} bytes")
-    return loads(_read_exact(sock, n), budget)
+    The socket's timeout is the time for the whole frame, not for each read (a reply trickled one byte at a time
+    ends at that time).  A closed channel is :class:`EOFError`, a late one :class:`TimeoutError`; every failure
+    of decoding — over budget, not JSON, not UTF-8, too deep, out of memory — is :class:`ProtocolError`."""
+    timeout = sock.gettimeout()
+    deadline = None if timeout is None else time.monotonic() + timeout
+    try:
+        (n,) = struct.unpack(">I", _read_exact(sock, 4, deadline))
+        if n > budget.frame_bytes:
+            raise ProtocolError(f"a frame of {n} bytes is over the budget of {budget.frame_bytes} bytes")
+        data = _read_exact(sock, n, deadline)
+    finally:
+        if deadline is not None:
+            sock.settimeout(timeout)
+    return loads(data, budget)
 
 
 def loads(data: bytes | bytearray, budget: Budget = FROM_WORKER):
