@@ -1,7 +1,8 @@
 """The grader's cost of two hostile replies from a worker (issue 24): peak memory and time.
 
-    python bench/hostile_replies.py lists      # a reply of ~22 M empty lists under the 64 MiB frame cap
-    python bench/hostile_replies.py message    # a cell error message forged to 3 MB, through the error explainer
+    python bench/hostile_replies.py lists                    # ~22 M empty lists (66 MB: was under the frame cap)
+    python bench/hostile_replies.py lists --count 5500000    # 5.5 M empty lists (16.5 MB: under today's cap)
+    python bench/hostile_replies.py message                  # a cell error message forged to 3 MB, explained
     python bench/hostile_replies.py message --size 200000
 
 Each measurement runs in a fresh process (its own peak RSS, ``ru_maxrss``) that reads the frame from a socket the
@@ -27,7 +28,7 @@ def _frame(payload: bytes) -> bytes:
     return struct.pack(">I", len(payload)) + payload
 
 
-def lists_payload(n: int = LISTS) -> bytes:
+def lists_payload(n: int) -> bytes:
     return b"[" + b"[]," * (n - 1) + b"[]]"
 
 
@@ -51,10 +52,10 @@ def _serve(make, *args) -> socket.socket:
     return a
 
 
-def measure(kind: str, size: int) -> dict:
+def measure(kind: str, size: int, count: int = LISTS) -> dict:
     from nnlib_grader import protocol as P
 
-    sock = _serve(lists_payload) if kind == "lists" else _serve(message_payload, size)
+    sock = _serve(lists_payload, count) if kind == "lists" else _serve(message_payload, size)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0 = time.perf_counter()
     outcome = "decoded"
@@ -71,7 +72,8 @@ def measure(kind: str, size: int) -> dict:
         outcome = f"{type(exc).__name__}: {str(exc)[:160]}"
     seconds = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"kind": kind, "seconds": round(seconds, 3), "rss_before_mb": round(rss0), "peak_rss_mb": round(peak),
+    return {"kind": kind, "count": count if kind == "lists" else None, "seconds": round(seconds, 3),
+            "rss_before_mb": round(rss0), "peak_rss_mb": round(peak),
             "outcome": outcome}
 
 
@@ -79,15 +81,17 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("kind", choices=["lists", "message"])
     ap.add_argument("--size", type=int, default=3_000_000, help="message size in bytes (message)")
+    ap.add_argument("--count", type=int, default=LISTS, help="how many empty lists (lists)")
     ap.add_argument("--limit", type=float, default=120, help="kill the measurement after this many seconds")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.child:
-        print(json.dumps(measure(a.kind, a.size)))
+        print(json.dumps(measure(a.kind, a.size, a.count)))
         return 0
     t0 = time.perf_counter()
     try:
-        out = subprocess.run([sys.executable, __file__, a.kind, "--size", str(a.size), "--child"],
+        out = subprocess.run([sys.executable, __file__, a.kind, "--size", str(a.size), "--count", str(a.count),
+                              "--child"],
                              capture_output=True, text=True, timeout=a.limit)
         print(out.stdout.strip() or out.stderr[-2000:])
     except subprocess.TimeoutExpired:

@@ -58,24 +58,30 @@ def _through_socket(payload: bytes, budget: P.Budget = P.FROM_WORKER):
 
 
 # ------------------------------------------------------------------------------------------------ fixed attacks
-def test_22_million_empty_lists_are_refused_before_they_exist():
-    """Issue 24: ~22 M empty lists under the 64 MiB frame cap took the grader from 133 MB to 3.2 GB (1.6 GB and
-    22 s measured here before the budgets).  Measured by the benchmark, in a fresh process: only the frame."""
+UNDER_CAP = 5_500_000  # empty lists: 16.5 MB, under the worker's 16 MiB frame budget
+
+
+@pytest.mark.parametrize("count, refusal", [(22_000_000, "ProtocolError: a frame of 66000001 bytes is over"),
+                                            (UNDER_CAP, "ProtocolError: more than 200000 values")])
+def test_millions_of_empty_lists_are_refused_before_they_exist(count, refusal):
+    """Issue 24: ~22 M empty lists under the then 64 MiB frame cap took the grader from 133 MB to 3.2 GB (1.6 GB
+    and 32 s measured here before the budgets).  Measured by the benchmark, in a fresh process."""
     out = subprocess.run([sys.executable, str(Path(__file__).parents[1] / "bench" / "hostile_replies.py"), "lists",
-                          "--limit", "60"], capture_output=True, text=True, timeout=90, env=os.environ)
+                          "--count", str(count), "--limit", "60"], capture_output=True, text=True, timeout=90,
+                         env=os.environ)
     got = json.loads(out.stdout)
-    assert got["outcome"].startswith("ProtocolError: more than 200000 values"), got
-    assert got["peak_rss_mb"] - got["rss_before_mb"] < 100, got  # the 66 MB frame itself, nothing per value
+    assert got["outcome"].startswith(refusal), got
+    assert got["peak_rss_mb"] - got["rss_before_mb"] < 40, got  # at most the 16.5 MB frame, nothing per value
     assert got["seconds"] < 5, got
 
 
 def test_the_same_reply_through_a_socket_is_a_protocol_error():
     with pytest.raises(P.ProtocolError, match="values"):
-        _through_socket(_lists(22_000_000))
+        _through_socket(_lists(UNDER_CAP))
 
 
 @pytest.mark.parametrize("payload, words", [
-    (b"[" * 5_000_000 + b"]" * 5_000_000, "nested deeper"),          # was a RecursionError, blamed on the grader
+    (b"[" * 5_000_000 + b"]" * 5_000_000, "nested deeper"),        # was a RecursionError, blamed on the grader
     (b"{\"a\":" * 100 + b"1" + b"}" * 100, "nested deeper"),
     (b"\xff\xfe[]", "not well-formed"),                             # not UTF-8
     (b"[" + b"9" * 5000 + b"]", "not well-formed"),                   # over Python's int digit limit (ValueError)
@@ -99,7 +105,7 @@ def test_the_scan_finds_where_a_string_ends_after_any_run_of_backslashes(k):
 
 def test_a_frame_over_the_byte_budget_is_refused_unread():
     a, b = socket.socketpair()
-    b.sendall(struct.pack(">I", P.MAX_FRAME + 1))
+    b.sendall(struct.pack(">I", P.FROM_WORKER.frame_bytes + 1))
     with pytest.raises(P.ProtocolError, match="bytes is over the budget"):
         P.recv(a)
     a.close()
@@ -228,7 +234,7 @@ def test_protocol_loads_without_nnlib_or_numpy():
 
 def test_hostile_replies_do_not_hold_the_gil():
     """Another thread (the batch's main loop, its SIGINT handler) keeps running while a job decodes an attack."""
-    frames = [_lists(22_000_000), b"[" * 5_000_000 + b"]" * 5_000_000,
+    frames = [_lists(UNDER_CAP), b"[" * 5_000_000 + b"]" * 5_000_000,
               json.dumps({"cells": [{"key": "a", "error": {"type": "E", "message": "shapes (" * 375_000}}]}).encode()]
     done, gaps = threading.Event(), []
 

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-MAX_FRAME = 64 * 2**20   # bytes of one frame, either direction
+MAX_FRAME = 64 * 2**20   # bytes of one frame the grader sends (the worker's replies: Budget.frame_bytes)
 MAX_DEPTH = 12           # logical nesting of a value (lists, tuples, dicts)
 DTYPES = {"float64", "float32", "float16", "int64", "int32", "int16", "int8", "uint8", "bool"}
 SPECIALS = ("__net__", "__fn__", "__arg__", "__repr__")
@@ -54,15 +54,15 @@ class ProtocolError(ValueError):
 class Budget:
     """What one frame may hold.  Over any of these, :func:`recv` / :func:`decode` raise :class:`ProtocolError`."""
 
-    frame_bytes: int = MAX_FRAME
+    frame_bytes: int = 16 * 2**20      # the largest honest reply of the course is ~1 MB (a08: the training data back)
     values: int = 200_000              # JSON values (numbers, strings, lists, dicts, keys), counted before parsing
     raw_depth: int = 64                # bracket nesting of the raw JSON (a tuple or an array adds two levels)
-    array_elements: int = 2**23        # all array elements of one frame together (64 MiB as float64)
+    array_elements: int = 2**21        # all array elements of one frame together (16 MiB as float64)
     string_chars: int = 65_536         # one string that is not an array's data
 
 
 FROM_WORKER = Budget()
-FROM_GRADER = Budget(values=4_000_000)   # the worker reads the grader's (trusted, larger) arguments
+FROM_GRADER = Budget(frame_bytes=MAX_FRAME, values=4_000_000, array_elements=2**23)  # trusted: larger arguments
 
 
 # ---------------------------------------------------------------------------------------------------- frames
