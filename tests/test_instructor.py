@@ -385,6 +385,21 @@ def test_nothing_outside_scratch_changed(graded):
     assert not (course / "pwned.txt").exists()
 
 
+def test_proto_hostile_replies_cost_only_their_submission(graded):
+    """A cell error forged to 3 MB, a reply of 22 M empty lists and one nested 5 M deep (tests/hostile/proto_*):
+    cut or refused by the one decoder (protocol.py), named to the learner, never a grading problem; quickly."""
+    res = graded["results"]
+    for s in ("h_proto_many_lists", "h_proto_deep_nesting"):
+        msg = res[s].cells[("tiny", "test_add")]["message"]
+        assert "ProtocolError: the grader refused what your code sent back" in msg, msg
+        assert "grading problem" not in msg and not res[s].message and res[s].seconds < 20, (s, res[s].seconds)
+    msg = res["h_proto_forged_error"].cells[("tiny", "test_add")]["message"]
+    assert "is not defined: its cell raised ValueError" in msg and "shapes (shapes (" in msg, msg
+    assert "cut by the grader" in msg
+    assert len(msg) < 3000 and res["h_proto_forged_error"].seconds < 20
+    print("\n" + ", ".join(f"{s}: {res[s].seconds:.1f}s" for s in sorted(res) if "proto" in s or s == "good"))
+
+
 def test_memory_limit_refused_the_allocation(graded):
     ag = graded["course"] / "autograded" / "h_memory_hog" / ASSIGNMENT / "tiny.ipynb"
     nb = nbformat.read(str(ag), as_version=4)

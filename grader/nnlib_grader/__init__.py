@@ -4,7 +4,8 @@ One module per concern (docs/instructor.md has the trust model):
 
 * ``sandbox`` — **the trust boundary**: starts a worker that sees only the interpreter and its libraries;
 * ``worker`` — runs in that sandbox: the learner's cells, a shim instead of nnlib, plain data out;
-* ``protocol`` — what crosses the boundary (JSON frames, typed arrays, nothing executable);
+* ``protocol`` — what crosses the boundary (JSON frames, typed arrays, nothing executable), under budgets;
+* ``limits`` — the grader's own memory ceiling;
 * ``runner`` — the trusted side of one notebook: test cells executed here against the worker;
 * ``autograded`` — the autograded notebook (data, sanitised) the formgrader and the feedback show;
 * ``job``, ``executor`` — one submission as a pure function of data; local pool or Dask;

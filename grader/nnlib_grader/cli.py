@@ -9,8 +9,10 @@ import sys
 from pathlib import Path
 
 
-def main(argv: list[str] | None = None) -> int:
-    from nnlib_grader import batch, publish, report
+def main(argv: list[str] | None = None, own_process: bool = False) -> int:
+    """``own_process``: this is ``python -m nnlib_grader`` (not a call from a test or a notebook), so ``grade`` may
+    set the process's own memory limit."""
+    from nnlib_grader import batch, limits, publish, report
     from nnlib_grader.doctor import doctor as run_doctor  # the package's `doctor`/`release` are the functions
     from nnlib_grader.release import release as run_release
 
@@ -30,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="seconds per answer cell (default: Execute.timeout)")
     g.add_argument("--call-timeout", type=float, default=30, help="seconds per call of a learner's function")
     g.add_argument("--memory-mb", type=int, default=2048, help="memory of one job (cgroup and RLIMIT_AS)")
+    g.add_argument("--grader-memory-mb", type=int, default=limits.DEFAULT_MB,
+                   help="memory limit of the grader process itself (RLIMIT_DATA; 0: none)")
     g.add_argument("--force", action="store_true", help="regrade unchanged, already graded submissions")
     g.add_argument("--retry-failed", action="store_true", help="regrade unchanged submissions that errored")
     g.add_argument("--no-sandbox", action="store_true", help="no namespaces (rlimits and the nnlib shim only)")
@@ -57,6 +61,13 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--course", default=".")
     a = p.parse_args(argv)
     if a.cmd == "grade":
+        problem = limits.check(a.grader_memory_mb, a.memory_mb)
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return 2
+        if own_process:
+            now = limits.limit_memory(a.grader_memory_mb)
+            print(f"the grader's own memory limit: {f'{now // 2**20} MiB' if now else 'none'} (--grader-memory-mb)")
         opts = batch.Options(jobs=a.jobs, timeout=a.timeout, cell_timeout=a.cell_timeout, call_timeout=a.call_timeout,
                              memory_mb=a.memory_mb, force=a.force, retry_failed=a.retry_failed,
                              sandbox=False if a.no_sandbox else None, dask=a.dask, feedback=not a.no_feedback,

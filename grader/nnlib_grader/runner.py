@@ -28,6 +28,13 @@ from nnlib_grader import sandbox
 MAX_NOTEBOOK_BYTES = 20 * 2**20
 
 
+def refused(exc: Exception) -> str:
+    """What the learner reads when the grader refused a reply of their sandboxed process (never the grader's
+    fault: only the learner's code writes what the worker sends)."""
+    return (f"the grader refused what your code sent back ({str(exc)[:300]}): a reply that is not plain data "
+            "within the limits in docs/instructor.md. Nothing after it was graded")
+
+
 class SubmissionError(ValueError):
     """The submission cannot be graded (too large, not a notebook, ...): the message says why."""
 
@@ -140,43 +147,30 @@ class Session:
         self.deadline = deadline  # time.monotonic() by which the whole submission must be done
         self.dead: str | None = None
 
-    # -- data across the boundary
-    def _encode(self, obj: Any, depth: int = 0) -> Any:
-        if depth > 10:
-            raise ValueError("argument nested too deeply")
-        if obj is None or isinstance(obj, (bool, int, float, str)):
-            return obj
-        if isinstance(obj, (np.integer,)):
-            return int(obj)
-        if isinstance(obj, np.floating):
-            return float(obj)
-        if isinstance(obj, np.ndarray):
-            return P.encode_array(obj)
+    # -- data across the boundary (spelled in protocol.py; what is the grader's own is here)
+    @staticmethod
+    def _claim(obj: Any) -> Any:
         if isinstance(obj, provided.Net):
-            return {"__net__": {"sizes": obj.sizes, "weights": [P.encode_array(np.asarray(w)) for w in obj.weights],
-                                "biases": [P.encode_array(np.asarray(b)) for b in obj.biases],
-                                "methods": list(obj.methods)}}
+            return P.net_wire(obj.sizes, obj.weights, obj.biases, obj.methods)
         if callable(obj) and obj in fixtures.NAME:
             return {"__fn__": fixtures.NAME[obj]}
-        if isinstance(obj, list):
-            return [self._encode(v, depth + 1) for v in obj]
-        if isinstance(obj, tuple):
-            return {"__tuple__": [self._encode(v, depth + 1) for v in obj]}
-        if isinstance(obj, dict):
-            return {str(k): self._encode(v, depth + 1) for k, v in obj.items()}
-        raise TypeError(f"cannot send {type(obj).__name__} to the grading worker")
+        return None
 
-    def _decoder(self, args: tuple):
+    @staticmethod
+    def _encode(obj: Any) -> Any:
+        return P.encode(obj, Session._claim)
+
+    @staticmethod
+    def _decoder(args: tuple):
         def special(kind: str, value: Any) -> Any:
             if kind == "__arg__":
-                if not isinstance(value, int) or not 0 <= value < len(args):
+                if value >= len(args):
                     raise P.ProtocolError("bad argument reference")
                 return args[value]
             if kind == "__net__":
-                return provided.Net(value["sizes"], [P.decode(w) for w in value["weights"]],
-                                    [P.decode(b) for b in value["biases"]], value.get("methods", ()))
+                return provided.Net(value.sizes, value.weights, value.biases, value.methods)
             if kind == "__repr__":
-                return _Opaque(str(value.get("type", "?"))[:80], str(value.get("text", ""))[:200])
+                return value
             raise P.ProtocolError(f"{kind} is not allowed from the worker")
 
         return special
@@ -198,7 +192,9 @@ class Session:
             self.worker.kill()
             raise C.StudentError("TimeoutError", f"did not finish within {timeout:g} s (an endless loop?)") \
                 from None
-        except (EOFError, OSError, P.ProtocolError) as exc:
+        except P.ProtocolError as exc:
+            self._refuse(exc)
+        except (EOFError, OSError) as exc:
             self.dead = f"the sandboxed process running your code stopped ({type(exc).__name__}: {exc})"
             self.worker.kill()
             raise C.StudentError("RuntimeError", self.dead) from None
@@ -207,44 +203,53 @@ class Session:
         limit = self.call_timeout if timeout is None else float(timeout)
         msg = {"op": "call", "name": name, "args": self._encode(list(args)), "kwargs": self._encode(kwargs),
                "timeout": limit}
-        reply = self._request(msg, limit + 5)
+        reply = self._parse(P.call_reply, self._request(msg, limit + 5), len(args))
         if "error" in reply:
-            e = reply["error"] or {}
-            raise C.StudentError(str(e.get("type", "Error"))[:80], str(e.get("message", ""))[:2000],
-                                     str(e.get("line", ""))[:300], e.get("lineno") if isinstance(
-                                         e.get("lineno"), int) else None)
-        special = self._decoder(args)
-        for key, state in (reply.get("after") or {}).items():
-            i = int(key)
-            if not 0 <= i < len(args):
-                continue
-            new = P.decode(state, on_special=special)
+            e = reply["error"]
+            raise C.StudentError(e["type"], e["message"], e["line"], e["lineno"])
+        special, tally = self._decoder(args), P.Tally(P.FROM_WORKER)  # one budget for the whole reply
+        after = {i: self._parse(P.decode, state, special, tally=tally) for i, state in reply["after"].items()}
+        result = self._parse(P.decode, reply["result"], special, tally=tally)
+        for i, new in after.items():
             if isinstance(args[i], np.ndarray) and isinstance(new, np.ndarray) and new.shape == args[i].shape:
                 args[i][...] = new
             elif isinstance(args[i], provided.Net) and isinstance(new, provided.Net):
                 args[i].weights, args[i].biases = new.weights, new.biases
-        return P.decode(reply.get("result"), on_special=special)
+        return result
+
+    def _parse(self, read, *args, **kwargs) -> Any:
+        """A reply read by protocol's ``read``; a refused one ends the session (the submission's, not the grader's
+        fault)."""
+        try:
+            return read(*args, **kwargs)
+        except P.ProtocolError as exc:
+            self._refuse(exc)
+
+    def _refuse(self, exc: P.ProtocolError):
+        self.dead = refused(exc)
+        self.worker.kill()
+        raise C.StudentError("ProtocolError", self.dead) from None
 
     def require(self, name: Any, namespace: Any = None) -> Any:
         names = [name] if isinstance(name, str) else list(name)
         out = []
         for n in names:
-            reply = self._request({"op": "get", "name": n}, 30)
-            if not reply.get("defined"):
+            reply = self._parse(P.get_reply, self._request({"op": "get", "name": n}, 30))
+            if not reply["defined"]:
                 err = self.cell_errors.get(n)
                 if err and C.NOT_ALLOWED in str(err.get("message", "")):
                     C.fail(str(err["message"]).replace(C.NOT_ALLOWED, "").strip().replace("{asks}", f"`{n}`"))
                 if err:
                     line = f" at `{err.get('line')}`" if err.get("line") else ""
-                    meaning = C.explain(str(err.get("type")), str(err.get("message")))
+                    meaning = C.explain(err["type"], err["message"])
                     C.fail(f"`{n}` is not defined: its cell raised {err.get('type')}{line}: {err.get('message')}"
                            + (f"\n  That means: {meaning}." if meaning else ""))
                 C.fail(f"`{n}` is not defined: write it in its answer cell (keep the name `{n}`), run the cell, "
                        "then this test")
-            if reply.get("callable"):
+            if reply["callable"]:
                 out.append(C.Remote(n, self.call))
             else:
-                out.append(P.decode(reply.get("value"), on_special=self._decoder(())))
+                out.append(self._parse(P.decode, reply["value"], self._decoder(())))
         return out[0] if isinstance(name, str) else tuple(out)
 
     def lookup(self, name: str) -> Any:
@@ -269,15 +274,6 @@ class _Names(dict):
         return value
 
 
-@dataclass
-class _Opaque:
-    type_name: str
-    text: str
-
-    def __repr__(self) -> str:
-        return f"<{self.type_name}: {self.text}>"
-
-
 def _answer_owner(cell_results: list[dict], keys: dict[str, str], source: Any) -> dict[str, dict]:
     """{name defined by an answer cell: the error that cell raised} (best effort, by reading the source)."""
     import ast
@@ -290,7 +286,7 @@ def _answer_owner(cell_results: list[dict], keys: dict[str, str], source: Any) -
             continue
         try:
             tree = ast.parse(_src(c))
-        except SyntaxError:
+        except (SyntaxError, ValueError, RecursionError, MemoryError):  # the learner's source: anything can fail
             continue
         for node in tree.body:
             names = []
@@ -318,22 +314,25 @@ def grade_notebook(source: Any, release: Any, submitted: Any, assignment: str, n
                                memory_mb=memory_mb, cpu_s=int(wall_timeout) + 5, container=container)
         res.isolation = worker.isolation
         try:
-            reply = worker.request({"op": "run", "cells": cells, "cell_timeout": cell_timeout},
-                                   min(wall_timeout, cell_timeout * max(1, len(cells)) + 10))
-            results = reply.get("cells", []) if isinstance(reply, dict) else []
+            results = P.cell_results(worker.request({"op": "run", "cells": cells, "cell_timeout": cell_timeout},
+                                                    min(wall_timeout, cell_timeout * max(1, len(cells)) + 10)))
+        except P.ProtocolError as exc:  # a forged or over-budget reply: this submission's cells count as not run
+            results = []
+            res.answer_errors["*"] = {"type": "ProtocolError", "message": refused(exc)}
         except Exception as exc:  # noqa: BLE001 - the learner's cells hung or killed the worker
             results = []
             res.timed_out = isinstance(exc, TimeoutError)
             res.answer_errors["*"] = {"type": type(exc).__name__, "message": "the cells did not finish: "
                                       f"{exc}"[:500]}
         for r in results:
-            if isinstance(r, dict) and r.get("key") in keys:
-                res.answer_outputs[r["key"]] = str(r.get("output", ""))[:20_000]
-                if r.get("error"):
+            if r["key"] in keys:
+                res.answer_outputs[r["key"]] = r["output"]
+                if r["error"]:
                     res.answer_errors[r["key"]] = r["error"]
         session = Session(worker, _answer_owner(results, keys, source), call_timeout, deadline=t0 + wall_timeout)
         if "*" in res.answer_errors:
-            session.dead = "your cells did not finish running (an endless loop, or the process was killed)"
+            session.dead = res.answer_errors["*"]["message"] if res.answer_errors["*"]["type"] == "ProtocolError" \
+                else "your cells did not finish running (an endless loop, or the process was killed)"
         import nnlib.grading as grading
 
         for c in tests:

@@ -121,62 +121,36 @@ def build_shim(policy: dict, provided: types.ModuleType) -> dict[str, types.Modu
 
 
 class Codec:
+    """The worker's side of the wire format (spelled in protocol.py): fixture names and networks in, the learner's
+    objects out — an argument returned as itself (``__arg__``), a network by its data, the rest as plain data or
+    its repr."""
+
     def __init__(self, protocol: types.ModuleType, provided: types.ModuleType, fixtures: types.ModuleType):
         self.P, self.provided, self.fixtures = protocol, provided, fixtures
 
     def special(self, kind, value):
         if kind == "__net__":
-            return self.provided.Net(value["sizes"], [self.P.decode(w) for w in value["weights"]],
-                                     [self.P.decode(b) for b in value["biases"]], value.get("methods", ()))
-        if kind == "__fn__":
+            return self.provided.Net(value.sizes, value.weights, value.biases, value.methods)
+        if kind == "__fn__" and value in self.fixtures.BY_NAME:
             return self.fixtures.BY_NAME[value]
         raise self.P.ProtocolError(f"{kind} not allowed")
 
     def decode(self, obj):
-        return self.P.decode(obj, on_special=self.special)
+        return self.P.decode(obj, self.special, self.P.FROM_GRADER)
 
-    def encode(self, obj, args=(), depth=0):
-        import numpy as np
+    def encode(self, obj, args=()):
+        def claim(o):
+            for i, a in enumerate(args):
+                if o is a and not isinstance(o, (bool, int, float, str, type(None))):
+                    return {"__arg__": i}
+            if isinstance(o, self.provided.Net):
+                return self.net_state(o)
+            return None
 
-        if depth > 10:
-            raise ValueError("the result is nested too deeply")
-        for i, a in enumerate(args):
-            if obj is a and not isinstance(obj, (bool, int, float, str, type(None))):
-                return {"__arg__": i}
-        if obj is None or isinstance(obj, (bool, str)):
-            return obj
-        if isinstance(obj, (int, np.integer)) and not isinstance(obj, bool):
-            return int(obj)
-        if isinstance(obj, (float, np.floating)):
-            return float(obj)
-        if isinstance(obj, np.bool_):
-            return bool(obj)
-        if isinstance(obj, np.ndarray):
-            return self.P.encode_array(obj if obj.dtype.kind in "fiub" else obj.astype(np.float64))
-        if isinstance(obj, self.provided.Net):
-            return {"__net__": self.net_state(obj)}
-        if isinstance(obj, list):
-            return [self.encode(v, args, depth + 1) for v in obj]
-        if isinstance(obj, tuple):
-            return {"__tuple__": [self.encode(v, args, depth + 1) for v in obj]}
-        if isinstance(obj, dict):
-            return {str(k): self.encode(v, args, depth + 1) for k, v in obj.items()}
-        if hasattr(obj, "__array__"):
-            return self.P.encode_array(np.asarray(obj, dtype=np.float64))
-        try:
-            text = repr(obj)[:200]
-        except Exception:  # noqa: BLE001
-            text = f"<{type(obj).__name__}>"
-        return {"__repr__": {"type": type(obj).__name__, "text": text}}
+        return self.P.encode(obj, claim, self.P.opaque)
 
     def net_state(self, net):
-        import numpy as np
-
-        def arr(v):
-            return self.P.encode_array(np.asarray(v, dtype=np.float64))
-
-        return {"sizes": [int(s) for s in net.sizes], "weights": [arr(w) for w in net.weights],
-                "biases": [arr(b) for b in net.biases], "methods": list(net.methods)}
+        return self.P.net_wire(net.sizes, net.weights, net.biases, net.methods)
 
     def after(self, args):
         import numpy as np
@@ -187,7 +161,7 @@ class Codec:
                 if isinstance(a, np.ndarray):
                     out[str(i)] = self.P.encode_array(a)
                 elif isinstance(a, self.provided.Net):
-                    out[str(i)] = {"__net__": self.net_state(a)}
+                    out[str(i)] = self.net_state(a)
             except Exception:  # noqa: BLE001 - the learner broke the argument: report nothing for it
                 continue
         return out
@@ -250,7 +224,7 @@ def serve(sock, P, codec: Codec, ns: dict) -> None:
     total = 0
     while True:
         try:
-            req = P.recv(sock)
+            req = P.recv(sock, P.FROM_GRADER)
         except EOFError:
             return
         op = req.get("op")
@@ -287,8 +261,10 @@ def serve(sock, P, codec: Codec, ns: dict) -> None:
             if not callable(obj):
                 try:
                     reply["value"] = codec.encode(obj)
-                except Exception as exc:  # noqa: BLE001
-                    reply["value"] = {"__repr__": {"type": type(obj).__name__, "text": str(exc)[:200]}}
+                    P.send(sock, reply, P.FROM_WORKER)
+                    continue
+                except Exception:  # noqa: BLE001 - an object that cannot cross (or over the budget): its repr
+                    reply["value"] = P.opaque(obj)
             P.send(sock, reply)
         elif op == "call":
             fn = ns.get(req["name"])
@@ -311,7 +287,7 @@ def serve(sock, P, codec: Codec, ns: dict) -> None:
                 sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
                 reply = {"error": _describe(exc)}
             try:
-                P.send(sock, reply)
+                P.send(sock, reply, P.FROM_WORKER)
             except Exception as exc:  # noqa: BLE001 - e.g. a result over the size limit
                 P.send(sock, {"error": {"type": type(exc).__name__, "message": str(exc)[:500], "line": "",
                                         "lineno": None, "cell": None}})

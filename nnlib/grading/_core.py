@@ -279,19 +279,25 @@ def describe_local(exc: BaseException) -> StudentError:
     return StudentError(type(exc).__name__, str(exc), line, lineno)
 
 
+# Every expression below meets learner-controlled text (an exception's message): bounded quantifiers only, so each
+# start position costs a bounded number of steps, and explain() reads at most EXPLAIN_CHARS characters.
+EXPLAIN_CHARS = 2000
 _MATMUL = re.compile(r"matmul: Input operand (\d) has a mismatch in its core dimension (\d), with gufunc signature "
-                     r".*?\(size (\d+) is different from (\d+)\)")
-_BCAST = re.compile(r"operands could not be broadcast together with shapes ([^ ]+) ([^ ]+)")
-_DOT = re.compile(r"shapes \(([^)]*)\) and \(([^)]*)\) not aligned")
+                     r"[^\n]{0,120}?\(size (\d{1,12}) is different from (\d{1,12})\)")
+_BCAST = re.compile(r"operands could not be broadcast together with shapes ([^ ]{1,120}) ([^ ]{1,120})")
+_DOT = re.compile(r"shapes \(([^)]{0,120})\) and \(([^)]{0,120})\) not aligned")
+_IMPORT = re.compile(r"cannot import name '(\w{1,100})' from '(nnlib[\w.]{0,100})'")
+_NO_ATTR = re.compile(r"module '(nnlib[\w.]{0,100})' has no attribute '(\w{1,100})'")
 
 
 _TRUTH = "truth value of an array with more than one element is ambiguous"
-_LISTOPS = re.compile(r"unsupported operand type\(s\) for [^:]+: '(list|tuple|NoneType)' and|"
+_LISTOPS = re.compile(r"unsupported operand type\(s\) for [^:]{1,20}: '(list|tuple|NoneType)' and|"
                       r"and '(list|tuple|NoneType)'$|can't multiply sequence by non-int")
 
 
 def explain(type_name: str, message: str) -> str:
-    """What a NumPy (or Python) error means, in words."""
+    """What a NumPy (or Python) error means, in words (reading at most EXPLAIN_CHARS of ``message``)."""
+    type_name, message = str(type_name)[:100], str(message)[:EXPLAIN_CHARS]
     m = _MATMUL.search(message)
     if m:
         return (f"a matrix product A @ B needs as many columns in A as rows in B; here A has {m.group(4)} "
@@ -316,12 +322,12 @@ def explain(type_name: str, message: str) -> str:
     if _LISTOPS.search(message):
         return ("a Python list (or None) was used in arithmetic where a NumPy array is needed: convert it with "
                 "np.array(...), or check that every function returns its result")
-    m = re.search(r"cannot import name '(\w+)' from '(nnlib[\w.]*)'", message)
+    m = _IMPORT.search(message)
     if m:
         return (f"`{m.group(1)}` is not among what {m.group(2)} gives answers while they are graded, which this "
                 f"exercise does not allow: write that computation yourself with NumPy and what the exercise "
                 f"provides")
-    m = re.search(r"module '(nnlib[\w.]*)' has no attribute '(\w+)'", message)
+    m = _NO_ATTR.search(message)
     if m:
         return (f"nnlib's `{m.group(2)}` is not available to answers while they are graded, which this exercise "
                 f"does not allow: write that computation yourself with NumPy and what the exercise provides")
@@ -349,18 +355,19 @@ def _raise_student(exc: StudentError, name: str, advice: Callable | None = None)
              "cell, then this test")
     if exc.type_name in ("ImportError", "ModuleNotFoundError", "AttributeError") and NOT_ALLOWED in exc.message:
         fail(exc.message.replace(NOT_ALLOWED, "").strip().replace("{asks}", f"`{name}`"))
-    missing = re.match(r"No module named '([A-Za-z0-9_]+)", exc.message or "")
+    missing = re.match(r"No module named '([A-Za-z0-9_]{1,100})", (exc.message or "")[:EXPLAIN_CHARS])
     if exc.type_name in ("ImportError", "ModuleNotFoundError") and missing and \
             missing.group(1) in _AUTODIFF + _LEARNING:
         # the same verdict whether or not the library happens to be installed
         fail(delegation_message(_pretty(missing.group(1)), f"`{name}`", "NumPy and what the exercise provides"))
-    where = f" at `{exc.line}`" if exc.line else ""
+    where = f" at `{exc.line[:300]}`" if exc.line else ""
     if exc.lineno and exc.line:
         where += f" (line {exc.lineno})"
     meaning = (advice(exc) if advice is not None else None) or explain(exc.type_name, exc.message)
+    said = (exc.message or "")[:EXPLAIN_CHARS] + (" …" if len(exc.message or "") > EXPLAIN_CHARS else "")
     if meaning:  # the diagnosis first, the raw error after it
-        fail(f"`{name}` stopped with an error{where}: {meaning}.\n  (Python said {exc.type_name}: {exc.message})")
-    fail(f"`{name}` raised {exc.type_name}{where}: {exc.message}")
+        fail(f"`{name}` stopped with an error{where}: {meaning}.\n  (Python said {exc.type_name}: {said})")
+    fail(f"`{name}` raised {exc.type_name}{where}: {said}")
 
 
 # ---------------------------------------------------------------- comparing

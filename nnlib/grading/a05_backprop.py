@@ -285,14 +285,16 @@ INDEX_HINT = ("If it is zs[...] or activations[...] in the backward loop: zs hol
 
 
 MATMUL_HINT = "the derivative of the activation multiplies elementwise, δ^l = (…) ⊙ σ'(z^l) is written with *, not @"
-_PRIME_PRODUCT = re.compile(r"@\s*\(?\s*(sigmoid_prime|relu_prime|\(?\s*zs\[|np\.where|np\.heaviside|\(?\s*z\s*>)")
+# meets the learner's source line: bounded, unambiguous quantifiers (linear), and at most 300 characters of it
+_PRIME_PRODUCT = re.compile(r"@[ \t]{0,8}(?:\([ \t]{0,8})?(sigmoid_prime|relu_prime|(?:\([ \t]{0,8})?zs\[|np\.where|"
+                            r"np\.heaviside|(?:\([ \t]{0,8})?z[ \t]{0,8}>)")
 
 
 def _advice(exc: Any) -> str | None:
     """What an exception in the learner's backprop most likely means (the message leads with it)."""
     if exc.type_name == "IndexError" and "out of range" in exc.message:
         return "an index went past the end of a list. " + INDEX_HINT.rstrip(".")
-    if exc.type_name == "ValueError" and "matmul" in exc.message and _PRIME_PRODUCT.search(exc.line or ""):
+    if exc.type_name == "ValueError" and "matmul" in exc.message and _PRIME_PRODUCT.search((exc.line or "")[:300]):
         return "it uses a matrix product where an elementwise one belongs: " + MATMUL_HINT
     return None
 
