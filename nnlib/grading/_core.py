@@ -382,21 +382,28 @@ def close(a: Any, b: Any, tol: float = 1e-7) -> bool:
 
 def judge(cand: Any, ref: Any, name: str, case: str, show: bool = True, batch_size: int | None = None,
           suspects: Mapping[str, Any] | None = None, custom: Mapping[str, Any] | None = None,
-          tol: float | None = None, first: Mapping[str, Any] | None = None, gradient: bool = True) -> G.Diagnosis:
+          tol: float | None = None, first: Mapping[str, Any] | None = None, gradient: bool = True,
+          constants: Mapping[str, float] | None = None) -> G.Diagnosis:
     """Compare ``cand`` with ``ref``; on a mismatch raise the most specific message.
 
-    ``first``: {message: wrong array} tried before gradcheck.diagnose (exercise-specific mistakes whose
-    generic diagnosis would be misleading); ``custom``: tried when diagnose finds no named mistake.
-    ``gradient=False``: ``cand`` is not a gradient — no gradient vocabulary in the fallback message.
+    ``first``: {message: wrong array} tried before anything else (exercise-specific mistakes, hyperparameters
+    confused): every one that matches is named.  ``custom``: tried when gradcheck.diagnose finds no named
+    mistake.  Then the families of :mod:`nnlib.grading.families` (``constants``: {the exercise's words for a
+    constant: its value} for the scale family).  ``gradient=False``: ``cand`` is not a gradient — no gradient
+    vocabulary in the fallback message.  ``tol``: fixed by the prompt, else it follows the learner's dtype.
     """
-    t = tol or 1e-7
+    from nnlib.grading import families as F
+
+    t = F.tolerance(cand, tol)
     if close(cand, ref, t):
-        return G.diagnose(cand, ref, name, tol=tol)
-    for table in (first or {}),:
-        for msg, wrong in table.items():
-            if wrong is not None and close(cand, wrong, t) and not close(wrong, ref, t):
-                fail(f"{name} {msg}.", case)
+        return G.diagnose(cand, ref, name, tol=t)
+    named = F.explain(cand, ref, variants=first, tol=t)
+    if named and first and named[0] in first:
+        fail(F.sentence(name, [n for n in named if n in first]), case)
+    fam = F.explain(cand, ref, constants=constants, tol=t)
     if not gradient:
+        if fam:
+            fail(F.sentence(name, fam), case)
         try:
             c = host(cand)
         except (TypeError, ValueError):
@@ -407,7 +414,7 @@ def judge(cand: Any, ref: Any, name: str, case: str, show: bool = True, batch_si
         if not np.all(np.isfinite(c)):
             fail(f"{name} contains NaN or inf", case)
         if show and c.size <= 8:
-            fail(f"{name} is wrong: got {vals(c, True)}, expected {vals(r, True)}", case)
+            fail(f"{name} is wrong: {F.differ(np.asarray(G.B.to_host(cand)), r)}", case)
         diff = np.abs(c - r)
         if show:
             idx = np.unravel_index(int(np.argmax(diff)), c.shape)
@@ -415,12 +422,14 @@ def judge(cand: Any, ref: Any, name: str, case: str, show: bool = True, batch_si
                  f"largest difference is at index {tuple(int(i) for i in idx)}: yours {c[idx]:.6g}, expected "
                  f"{r[idx]:.6g}", case)
         fail(f"{name} is wrong (largest difference {float(np.max(diff)):.3g})", case)
-    d = G.diagnose(cand, ref, name, batch_size=batch_size, suspects=suspects, show_values=show, tol=tol)
+    d = G.diagnose(cand, ref, name, batch_size=batch_size, suspects=suspects, show_values=show, tol=t)
     if d.ok:
         return d
     if d.kind in ("wrong", "scale", "shape", "zeros") and custom:
-        for msg, wrong in custom.items():
-            if wrong is not None and close(cand, wrong, t) and not close(wrong, ref, t):
-                fail(f"{name} {msg}.", case)
+        hits = F.explain(cand, ref, variants=custom, tol=t)
+        if hits and hits[0] in custom:
+            fail(F.sentence(name, [h for h in hits if h in custom]), case)
+    if d.kind in ("wrong", "scale", "shape", "not_array") and fam and (d.kind != "scale" or constants):
+        fail(F.sentence(name, fam), case)
     fail(str(d), case)
     return d
