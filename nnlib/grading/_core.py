@@ -116,9 +116,10 @@ class StudentError(Exception):
     """An exception raised by the learner's code, described by the sandboxed worker (plain data only)."""
 
     def __init__(self, type_name: str, message: str, line: str = "", lineno: int | None = None,
-                 cell: str | None = None):
+                 cell: str | None = None, func: str | None = None):
         super().__init__(f"{type_name}: {message}")
         self.type_name, self.message, self.line, self.lineno, self.cell = type_name, message, line, lineno, cell
+        self.func = func  # the learner's function the error was raised in (a helper, maybe), when known
 
 
 class Remote:
@@ -129,8 +130,10 @@ class Remote:
     so a check sees in-place changes exactly as it would in the notebook.
     """
 
-    def __init__(self, name: str, call: Callable[..., Any], value: Any = None, is_callable: bool = True):
+    def __init__(self, name: str, call: Callable[..., Any], value: Any = None, is_callable: bool = True,
+                 sources: Sequence[str] = ()):
         self.name, self._call, self.value, self.is_callable = name, call, value, is_callable
+        self.sources = tuple(sources)  # the submitted answer cells' text: read (parsed), never run, here
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._call(self.name, args, kwargs)
@@ -220,6 +223,10 @@ def invoke(fn: Any, name: str, *args: Any, allowed: Iterable[Any] = (), allowed_
         try:
             return fn.call_within(timeout, *args, **kwargs) if timeout is not None else fn(*args, **kwargs)
         except StudentError as exc:
+            if exc.func is None:
+                from nnlib.grading.rules import owner
+
+                exc.func = owner(fn.sources, exc.line)
             _raise_student(exc, name, advice)
     if not callable(fn):
         fail(f"`{name}` should be a function, got {type(fn).__name__}")
@@ -267,7 +274,7 @@ def _pretty(hit: str) -> str:
 def describe_local(exc: BaseException) -> StudentError:
     """Describe an exception raised in the learner's code (the innermost frame that is not library code)."""
     tb = exc.__traceback__
-    line, lineno = "", None
+    line, lineno, func = "", None, None
     import linecache
 
     while tb is not None:
@@ -275,8 +282,9 @@ def describe_local(exc: BaseException) -> StudentError:
         if not (f.startswith(_NNLIB_DIR) or "site-packages" in f or f.startswith(sys.prefix)):
             lineno = tb.tb_lineno
             line = linecache.getline(f, lineno).strip()
+            func = tb.tb_frame.f_code.co_name
         tb = tb.tb_next
-    return StudentError(type(exc).__name__, str(exc), line, lineno)
+    return StudentError(type(exc).__name__, str(exc), line, lineno, func=func)
 
 
 _MATMUL = re.compile(r"matmul: Input operand (\d) has a mismatch in its core dimension (\d), with gufunc signature "
@@ -357,6 +365,11 @@ def _raise_student(exc: StudentError, name: str, advice: Callable | None = None)
     where = f" at `{exc.line}`" if exc.line else ""
     if exc.lineno and exc.line:
         where += f" (line {exc.lineno})"
+    helper = exc.func if exc.func and exc.func.isidentifier() and exc.func not in (name, "<module>", "<lambda>") \
+        and not exc.func.startswith("<") else None
+    if helper:  # the error is in a function of the learner's that this one calls: blame it, not the caller
+        where = f" inside your `{helper}`{where}"
+        advice = None
     meaning = (advice(exc) if advice is not None else None) or explain(exc.type_name, exc.message)
     if meaning:  # the diagnosis first, the raw error after it
         fail(f"`{name}` stopped with an error{where}: {meaning}.\n  (Python said {exc.type_name}: {exc.message})")

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from nnlib import activations as A
+from nnlib.grading import rules
 from nnlib.grading._core import fail, fname, host, invoke, judge, ok
 
 ALLOWED = [A.sigmoid, A.tanh, A.relu, A.softplus]
@@ -123,4 +124,7 @@ def check_derivative(fn: Callable, name: str, cases: Sequence | None = None, sho
                  f"range, and inf/inf is NaN). Write the derivative through the function itself — e.g. "
                  f"σ'(z) = σ(z)(1 − σ(z)) — which stays finite", case)
         judge(got, ref, f"{fn_name}(z)", case, show, first=suspects(name, z), gradient=False)
+        rules.array_result(got, fn_name, "an array shaped like z", case, floats=name == "relu")
+    rules.no_loop(fn, fn_name, "apply NumPy's elementwise operations (np.exp, np.tanh, z > 0, np.where) to the "
+                  "whole array z at once")
     ok(f"{fn_name} looks correct (matches the derivative of {label})")

@@ -21,7 +21,7 @@ case whose dimensions all differ, where no two suspects coincide.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -200,3 +200,39 @@ def differ(cand: Any, ref: Any) -> str:
             if c.dtype.kind == "f" and c.dtype != r.dtype else ""
         return f"got {a}, expected {b}{dt}"
     return f"got {a}, expected {b}"
+
+
+_SHAPE_ERROR = ("a matrix product A @ B needs", "were combined elementwise", "np.dot of shapes",
+                "could not be broadcast", "mismatch in its core dimension")
+
+
+def _shape_error(text: str) -> bool:
+    text = " ".join(text.split())  # the message is wrapped
+    return "stopped with an error" in text and any(s in text for s in _SHAPE_ERROR)
+
+
+def through_cases(run: Callable[[Any], None], cases: Iterable[Any]) -> None:
+    """``run(case)`` for every case; a shape error is explained by the numbers of a later case.
+
+    The first case's dimensions all differ, so a mistake such as w^l for w^(l+1) or a missing transpose stops
+    there with a shape error — the one the learner will meet on [784, 30, 10].  Where a later case has shapes
+    that happen to fit (a square network), its numbers name the family: the message gives both.
+    """
+    from nnlib.grading._core import GradingError, wrap
+
+    pending: GradingError | None = None
+    for case in cases:
+        try:
+            run(case)
+        except GradingError as exc:
+            if pending is None and _shape_error(str(exc)):
+                pending = exc
+                continue
+            if pending is None:
+                raise
+            if _shape_error(str(exc)):
+                raise pending from None
+            raise GradingError(wrap(f"{pending}\n  Why: where the shapes happen to fit, the numbers show the "
+                                    f"mistake — {exc}")) from None
+    if pending is not None:
+        raise pending
