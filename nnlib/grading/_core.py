@@ -351,6 +351,19 @@ def explain(type_name: str, message: str) -> str:
     return ""
 
 
+_INSTEAD = {"scipy": "e.g. scipy.special.logsumexp(z) is m + np.log(np.sum(np.exp(z − m))) with m = z.max(), and "
+                      "expit(z) is 1/(1 + np.exp(−z))",
+            "math": "np.exp, np.log, np.tanh work on whole arrays"}
+
+
+def missing_package(package: str, name: str) -> str:
+    """The message for an import of a package the grader's worker does not offer (the learner may have it)."""
+    instead = _INSTEAD.get(package, "")
+    return (f"`{name}` imports `{package}`, which is not available while answers are graded (your own Python may "
+            f"have it; the grader offers NumPy and what the exercise provides): write that part with NumPy"
+            + (f" — {instead}" if instead else "") + ".")
+
+
 def _raise_student(exc: StudentError, name: str, advice: Callable | None = None) -> None:
     if exc.type_name == "NotImplementedError":
         fail(f"`{name}` is not implemented yet: replace `raise NotImplementedError()` with your code, run its "
@@ -362,6 +375,8 @@ def _raise_student(exc: StudentError, name: str, advice: Callable | None = None)
             missing.group(1) in _AUTODIFF + _LEARNING:
         # the same verdict whether or not the library happens to be installed
         fail(delegation_message(_pretty(missing.group(1)), f"`{name}`", "NumPy and what the exercise provides"))
+    if exc.type_name in ("ImportError", "ModuleNotFoundError") and missing and missing.group(1) != "nnlib":
+        fail(missing_package(missing.group(1), name))
     where = f" at `{exc.line}`" if exc.line else ""
     if exc.lineno and exc.line:
         where += f" (line {exc.lineno})"
