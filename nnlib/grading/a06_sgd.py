@@ -25,7 +25,8 @@ ALLOWED_EPOCH = [provided_sgd.backprop, provided_sgd.update_mini_batch]
 ALLOWED_SOFTMAX = [A.softmax]
 UPDATE_CASES = [([4, 3, 5, 2], 3, 7, 3.0), ([4, 4, 4], 2, 4, 0.5), ([3, 4, 2], 2, 5, 0.5)]  # first: all sizes differ
 EPOCH_CASES = [([3, 4, 2], 4, 11, 4, 1.0), ([2, 3, 2], 5, 8, 2, 0.5)]
-MOMENTUM_CASES = [((3, 2), 0, 0.1, 0.9, 4), ((5,), 1, 0.5, 0.5, 3)]
+# first case: η, μ, 1 − μ and η² all differ, so no two suspects give the same numbers
+MOMENTUM_CASES = [((3, 2), 0, 0.05, 0.9, 4), ((5,), 1, 0.5, 0.5, 3)]
 # (shape, seed, eta, beta1, beta2, steps[, eps]): a large ε tells ε inside the square root from outside it
 ADAM_CASES = [((3, 2), 0, 0.01, 0.9, 0.999, 4), ((4,), 1, 0.1, 0.8, 0.99, 3), ((2, 3), 2, 0.05, 0.7, 0.95, 3, 0.1)]
 SOFTMAX_CASES = [((4, 3), 5, 2.0), ((6, 5), 6, 2.0), ((3, 4), 7, 1000.0)]
@@ -250,12 +251,14 @@ def check_momentum(momentum_step: Callable, cases: Sequence | None = None, show_
 
 
 def adam_reference(w: Any, g: Any, m: Any, v: Any, t: float, eta: float, b1: float, b2: float, eps: float,
-                   eps_inside: bool = False, correct: bool = True) -> tuple[Any, Any, Any]:
-    """One Adam step (w_new, m_new, v_new); ``eps_inside``/``correct=False`` give two classic variants."""
+                   eps_inside: bool = False, correct: bool = True, swap: bool = False) -> tuple[Any, Any, Any]:
+    """One Adam step (w_new, m_new, v_new); ``eps_inside``, ``correct=False`` and ``swap`` (the two bias
+    corrections exchanged) give classic variants."""
     m_new = b1 * m + (1 - b1) * g
     v_new = b2 * v + (1 - b2) * g * g
+    c1, c2 = (b2, b1) if swap else (b1, b2)
     with np.errstate(all="ignore"):
-        mh, vh = (m_new / (1 - b1 ** t), v_new / (1 - b2 ** t)) if correct else (m_new, v_new)
+        mh, vh = (m_new / (1 - c1 ** t), v_new / (1 - c2 ** t)) if correct else (m_new, v_new)
         root = np.sqrt(vh + eps) if eps_inside else np.sqrt(vh) + eps
         return w - eta * mh / root, m_new, v_new
 
@@ -281,6 +284,8 @@ def adam_family(w: Any, g: Any, m: Any, v: Any, t: int, eta: float, b1: float, b
         "current step t": step(t=1) if t > 1 else None,
         "has β₁ and β₂ swapped: β₁ (beta1) for the first moment m, β₂ (beta2) for the second moment v":
             step(b1=b2, b2=b1) if b1 != b2 else None,
+        "has the bias corrections swapped: m̂ = m/(1 − β₁ᵗ) and v̂ = v/(1 − β₂ᵗ), β₁ with m and β₂ with v":
+            step(swap=True) if b1 != b2 else None,
     }
 
 

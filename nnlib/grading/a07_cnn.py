@@ -240,6 +240,8 @@ def check_conv_backward(conv_backward: Callable, cases: Sequence | None = None, 
         ow = conv_backward_loops(dout, x, W, stride, pad, overwrite=True)
         ow_loops = _overwrite_loops(dout, x, W, stride, pad)
         ign = conv_backward_loops(dout, x, W, stride, pad, window_step=1) if stride > 1 else (None, None, None)
+        consts = {f"N = {xs[0]}, the number of examples (the gradients add up over the batch)": xs[0],
+                  f"F = {ws[0]}, the number of filters": ws[0]}
         judge(got[2], db, f"db from {name}", case, show, batch_size=xs[0], custom={
             "is not summed over the output positions: db[f] = Σ over n, i, j of dout[n, f, i, j]":
                 dout.sum(axis=(2, 3)).mean(axis=0)}, first={
@@ -247,7 +249,7 @@ def check_conv_backward(conv_backward: Callable, cases: Sequence | None = None, 
                 None if dout.shape[2] * dout.shape[3] == 1 else dout.sum(axis=0),
             f"is too small: it is the mean of dout[n, f, i, j] over n, i, j; db[f] is their sum (each of the "
             f"{xs[0] * out.shape[2] * out.shape[3]} positions adds b[f] to the output once)":
-                db / (xs[0] * out.shape[2] * out.shape[3])})
+                db / (xs[0] * out.shape[2] * out.shape[3])}, constants=consts)
         sw_dx, sw_dW = _roles_swapped(dout, x, W, stride, pad)
         judge(got[1], dW, f"dW from {name}", case, show, batch_size=xs[0], first={
             "multiplies dout by the kernel W: dW[f] adds dout[n, f, i, j] times the input window x_pad[n, :, "
@@ -259,7 +261,7 @@ def check_conv_backward(conv_backward: Callable, cases: Sequence | None = None, 
             "ignores the stride: the window for output (i, j) starts at row i·stride, column j·stride": ign[1],
         }, custom={
             "is flipped (rotated by 180°): dW[f, c, u, v] = Σ dout[n, f, i, j] x_pad[n, c, i·s + u, j·s + v]":
-                dW[:, :, ::-1, ::-1]})
+                dW[:, :, ::-1, ::-1]}, constants=consts)
         judge(got[0], dx, f"dx from {name}", case, show, first={
             "multiplies dout by the input window: dx_pad[n, :, window] adds dout[n, f, i, j] times the kernel W[f] "
             "(and dW adds dout times the input window: the roles are swapped)": sw_dx,

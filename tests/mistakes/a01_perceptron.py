@@ -169,3 +169,10 @@ WRONG_PREDICT = P("    return (X @ w[1:] >= 0).astype(float)\n")
 CHEATS = (cheats("predict", "check_perceptron_predict", WRONG_PREDICT, full=True, delegation=DELEG_PREDICT)
           + cheats("perceptron_update", "check_perceptron_rule", U("    return w\n"))
           + cheats("train_perceptron", "check_perceptron_train", T("    return np.zeros(X.shape[1] + 1)\n")))
+
+# ---------------------------------------------------------------- by family (issue 18): dtype truncation
+MISTAKES += [
+    E("perceptron_update", "family dtype: floats written into an integer array",
+      U(XA + Y + "    new = np.zeros(len(w), dtype=int)\n    new[:] = w + eta * (d - y) * xa\n    return new\n"),
+      "holds integers"),
+]

@@ -174,3 +174,13 @@ CHEATS = (cheats("numerical_derivative", "check_numerical_derivative", D("    re
           + cheats("numerical_gradient", "check_numerical_gradient", NG("    return np.zeros(len(p))\n"))
           + cheats("gd_step", "check_gd_step", S("    return p\n"))
           + cheats("gradient_descent", "check_gradient_descent", GD("    return np.array([p0])\n")))
+
+# ---------------------------------------------------------------- by family (issue 18)
+MISTAKES += [
+    E("gd_step", "family dtype: floats written into an integer array",
+      S("    q = np.zeros(p.shape, dtype=int)\n    q[:] = p - eta * grad(p)\n    return q\n"), "holds integers"),
+    E("gradient_descent", "family dtype: an integer path",
+      GD("    path = np.zeros((steps + 1, np.size(p0)), dtype=int)\n    p = np.asarray(p0, dtype=float)\n"
+         "    path[0] = p\n    for k in range(steps):\n        p = gd_step(grad, p, eta)\n        path[k + 1] = p\n"
+         "    return path\n"), "truncated"),
+]

@@ -95,3 +95,16 @@ CHEATS = (cheats(SP, "check_derivative", F(SP, "    return z * 0\n"), full=True,
           + cheats(RP, "check_derivative", F(RP, "    return z * 0\n"))
           + cheats(PP, "check_derivative", F(PP, "    return z * 0\n"))
           + cheats(CP, "check_derivative", F(CP, "    return x * 0\n")))
+
+# ---------------------------------------------------------------- by family (issue 18)
+MISTAKES += [
+    E(TP, "family scale: a stray factor 2", F(TP, "    return 2 * (1 - np.tanh(z) ** 2)\n"), "a stray factor 2"),
+    E(SP, "family dtype: floats written into an integer array",
+      F(SP, "    out = np.zeros(np.shape(z), dtype=int)\n    s = sigmoid(z)\n    out[...] = s * (1 - s)\n"
+            "    return out\n"), "holds integers"),
+    E(PP, "family sign: −σ(z)", F(PP, "    return -sigmoid(z)\n"), "opposite sign"),
+]
+ALTERNATIVES += [
+    E(SP, "float32 (dtype: the tolerance follows it)", F(SP, "    s = sigmoid(z).astype(np.float32)\n"
+                                                             "    return s * (1 - s)\n")),
+]

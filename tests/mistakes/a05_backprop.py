@@ -84,3 +84,19 @@ CHEATS = (cheats("backprop", "check_backprop", "def backprop(net, x, y):\n    re
           + cheats("softmax_delta", "check_softmax_delta", "def softmax_delta(z, y):\n    return None\n")
           + cheats("backprop_relu_softmax", "check_backprop_relu_softmax",
                    "def backprop_relu_softmax(net, x, y):\n    return None\n"))
+
+# ---------------------------------------------------------------- by family (issue 18)
+MISTAKES += [
+    V("softmax_delta", "family scale: divided by n_out (cross-entropy averaged over the classes)",
+      "return softmax(z, axis=0) - y", "return (softmax(z, axis=0) - y) / z.shape[0]", "n_out = "),
+    V("softmax_delta", "family scale: divided by m (mean over the batch)",
+      "return softmax(z, axis=0) - y", "return (softmax(z, axis=0) - y) / z.shape[1]", "number of examples m"),
+    V("backprop_relu_softmax", "family scale: δᴸ divided by n_out",
+      "delta = activations[-1] - y  #", "delta = (activations[-1] - y) / y.shape[0]  #", "n_out = "),
+    V("backprop", "family shape: nabla_b of shape (n,)", "        nabla_b[-l] = delta.sum(axis=1, keepdims=True)",
+      "        nabla_b[-l] = delta.sum(axis=1)", "has the right values but shape"),
+]
+ALTERNATIVES += [
+    V("softmax_delta", "float32", "return softmax(z, axis=0) - y",
+      "return (softmax(z, axis=0) - y).astype(np.float32)", ""),
+]
