@@ -182,6 +182,15 @@ CHEATS.append(E("update_mini_batch", "update_mini_batch: steals the reference fr
     "    net.biases = [b.copy() for b in ref.biases]\n"), inprocess=False))
 
 # ---------------------------------------------------------------- by family (issue 18)
+
+
+def _sce(loss: str, dz_divisor: str) -> str:
+    """A stable softmax cross-entropy whose loss reduction and dz divisor are given."""
+    return X("    m, k = z.shape\n    s = z - z.max(axis=1, keepdims=True)\n"
+             f"    lp = s - np.log(np.exp(s).sum(axis=1, keepdims=True))\n    loss = -lp[np.arange(m), y].{loss}\n"
+             f"    dz = np.exp(lp)\n    dz[np.arange(m), y] -= 1\n    return loss, dz / {dz_divisor}\n")
+
+
 MISTAKES += [
     E("momentum_step", "family scale: η applied twice", M("    v_new = mu * v - eta * eta * grad\n"
                                                           "    return w + v_new, v_new\n"), "η (eta)"),
@@ -202,14 +211,10 @@ MISTAKES += [
         "    m = beta1 * m + (1 - beta1) * grad\n    v = beta2 * v + (1 - beta2) * grad ** 2\n"
         "    return w - eta * (m / (1 - beta2 ** t)) / (np.sqrt(v / (1 - beta1 ** t)) + eps), m, v\n"),
       "bias corrections swapped"),
-    E("softmax_cross_entropy", "family scale: dz averaged over the classes", X(
-        "    m, k = z.shape\n    s = z - z.max(axis=1, keepdims=True)\n"
-        "    lp = s - np.log(np.exp(s).sum(axis=1, keepdims=True))\n    loss = -lp[np.arange(m), y].mean()\n"
-        "    dz = np.exp(lp)\n    dz[np.arange(m), y] -= 1\n    return loss, dz / k\n"), "averaged over the k"),
-    E("softmax_cross_entropy", "family scale: loss averaged over the classes", X(
-        "    m, k = z.shape\n    s = z - z.max(axis=1, keepdims=True)\n"
-        "    lp = s - np.log(np.exp(s).sum(axis=1, keepdims=True))\n    loss = -lp[np.arange(m), y].sum() / k\n"
-        "    dz = np.exp(lp)\n    dz[np.arange(m), y] -= 1\n    return loss, dz / m\n"), "averaged over the k"),
+    E("softmax_cross_entropy", "family scale: dz averaged over the classes", _sce("mean()", "k"),
+      "averaged over the k"),
+    E("softmax_cross_entropy", "family scale: loss averaged over the classes", _sce("sum() / k", "m"),
+      "averaged over the k"),
 ]
 ALTERNATIVES += [
     E("momentum_step", "float32 (issue 18: kept full marks)", M("    v_new = (mu * v - eta * grad).astype(np.float32)\n"
