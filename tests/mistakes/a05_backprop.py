@@ -97,6 +97,9 @@ MISTAKES += [
       "        nabla_b[-l] = delta.sum(axis=1)", "has the right values but shape"),
 ]
 ALTERNATIVES += [
+    V("backprop_single", "np.dot instead of @", "nabla_w[-l] = delta @ activations[-l - 1].T",
+      "nabla_w[-l] = np.dot(delta, activations[-l - 1].T)", ""),
+    V("backprop_relu_softmax", "ReLU' with np.where", "* (zs[-l] > 0)", "* np.where(zs[-l] > 0, 1.0, 0.0)", ""),
     V("softmax_delta", "float32", "return softmax(z, axis=0) - y",
       "return (softmax(z, axis=0) - y).astype(np.float32)", ""),
 ]
