@@ -265,6 +265,19 @@ def test_hostile_source_text_never_breaks_the_reader(text):
     assert rules.owner([text], "return 1") is None or rules.owner([text], "return 1").isidentifier()
 
 
+@pytest.mark.parametrize("text", [
+    "x = " + "(" * 20_000 + "1" + ")" * 20_000,                      # deeper than the parser allows
+    "def f(z):\n" + "".join("    " * (i + 1) + "if z:\n" for i in range(99)) + "    " * 100 + "pass\n",
+    "def f(z):\n    return " + "[" * 3000 + "]" * 3000 + "\n",
+    "def f(z):\n    return 1\n" * 20_000,                           # over MAX_SOURCE: not even parsed
+])
+def test_deeply_nested_or_huge_source_is_refused_quietly(text):
+    """The grader parses the learner's text (never runs it): nesting or size can only make it give up."""
+    remote = C.Remote("f", lambda *a: None, sources=[text])
+    assert rules.loops(remote) == []
+    assert rules.owner([text], "pass") in (None, "f")
+
+
 def test_relu_prime_as_floats_and_arrays_not_lists():
     from nnlib.grading import check_derivative, check_gd_step
 
