@@ -157,6 +157,10 @@ RELU_MISTAKES = {
                 "whose z^l ≤ 0 is zero",
     "relu0": "takes ReLU'(0) = 1 (z ≥ 0): this exercise uses ReLU'(0) = 0, so use z > 0 — the test has weighted "
              "inputs that are exactly 0",
+    "softmax_hidden": "applies the softmax in a hidden layer: the hidden layers are ReLU, a^l = max(0, z^l); the "
+                      "softmax belongs to the output layer only",
+    "relu_output": "uses ReLU for the output activations: this network's output layer is a softmax, a^L = "
+                   "softmax(z^L) column by column (ReLU belongs to the hidden layers)",
     "relu_out": "applies ReLU to z^L before the softmax: the output layer is softmax(z^L) of the weighted input "
                 "itself",
     "w_same": "uses the weights w^l of the same layer in BP2: the error comes back through the weights of the "
@@ -212,7 +216,10 @@ def relu_variant(net: Any, x: np.ndarray, y: np.ndarray, kind: str | None = None
                 z = w @ a + b
                 zs.append(z)
                 if i < n - 1:
-                    a = A.sigmoid(z) if kind == "sigmoid_hidden" else np.maximum(z, 0.0)
+                    a = A.sigmoid(z) if kind == "sigmoid_hidden" else softmax_cols(z) if kind == "softmax_hidden" \
+                        else np.maximum(z, 0.0)
+                elif kind == "relu_output":
+                    a = np.maximum(z, 0.0)
                 elif kind == "axis":
                     e = np.exp(z - z.max(axis=1, keepdims=True))
                     a = e / e.sum(axis=1, keepdims=True)

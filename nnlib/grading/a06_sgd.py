@@ -331,6 +331,14 @@ def check_adam(adam_step: Callable, cases: Sequence | None = None, show_values: 
     ok(f"{name} looks correct")
 
 
+def _rows_minus_one(p: np.ndarray, y: np.ndarray, m: int) -> np.ndarray | None:
+    if int(np.max(y)) >= p.shape[0]:
+        return None  # the learner's code raises IndexError here
+    out = p.copy()
+    out[y] -= 1  # the learner's slip, reproduced: whole rows, once per distinct label
+    return out / m
+
+
 def check_softmax_cross_entropy(fn: Callable, cases: Sequence | None = None, show_values: bool = True) -> None:
     """``softmax_cross_entropy(z, y)`` → (loss, dz): mean over the rows of z (m, k) with integer labels y (m,).
 
@@ -397,6 +405,8 @@ def check_softmax_cross_entropy(fn: Callable, cases: Sequence | None = None, sho
             "adds the one-hot targets: subtract them, dz = (softmax(z) − onehot(y)) / m": (sm + onehot) / m,
             f"is divided by m twice ((softmax(z) − onehot(y)) / m²): divide by m = {m} once":
                 (sm - onehot) / m / m,
+            "subtracts 1 from whole rows (dz[y] -= 1 picks the rows numbered by the labels): subtract it only at each "
+            "example's own label, dz[np.arange(m), y] -= 1": _rows_minus_one(sm, y, m),
             f"is averaged over the k = {k} classes (divided by k): average over the m = {m} examples (the rows), "
             "dz = (softmax(z) − onehot(y)) / m": (sm - onehot) / k if k != m else None,
         }, constants={"m (the number of examples)": m, "k (the number of classes)": k})

@@ -93,6 +93,12 @@ MISTAKES += [
       "return softmax(z, axis=0) - y", "return (softmax(z, axis=0) - y) / z.shape[1]", "number of examples m"),
     V("backprop_relu_softmax", "family scale: δᴸ divided by n_out",
       "delta = activations[-1] - y  #", "delta = (activations[-1] - y) / y.shape[0]  #", "n_out = "),
+    V("backprop_relu_softmax", "family activation: softmax in the hidden layers",
+      "activation = softmax(z, axis=0) if i == len(net.weights) - 1 else np.maximum(z, 0)",
+      "activation = softmax(z, axis=0)", "softmax in a hidden layer"),
+    V("backprop_relu_softmax", "family activation: ReLU at the output",
+      "activation = softmax(z, axis=0) if i == len(net.weights) - 1 else np.maximum(z, 0)",
+      "activation = np.maximum(z, 0)", "ReLU for the output"),
     V("backprop", "family shape: nabla_b of shape (n,)", "        nabla_b[-l] = delta.sum(axis=1, keepdims=True)",
       "        nabla_b[-l] = delta.sum(axis=1)", "has the right values but shape"),
 ]

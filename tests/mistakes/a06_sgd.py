@@ -211,6 +211,10 @@ MISTAKES += [
         "    m = beta1 * m + (1 - beta1) * grad\n    v = beta2 * v + (1 - beta2) * grad ** 2\n"
         "    return w - eta * (m / (1 - beta2 ** t)) / (np.sqrt(v / (1 - beta1 ** t)) + eps), m, v\n"),
       "bias corrections swapped"),
+    E("softmax_cross_entropy", "one-hot by subtracting whole rows", X(
+        "    m = z.shape[0]\n    s = z - z.max(axis=1, keepdims=True)\n"
+        "    lp = s - np.log(np.exp(s).sum(axis=1, keepdims=True))\n    dz = np.exp(lp)\n    dz[y] -= 1\n"
+        "    return -lp[np.arange(m), y].mean(), dz / m\n"), "whole rows"),
     E("softmax_cross_entropy", "family scale: dz averaged over the classes", _sce("mean()", "k"),
       "averaged over the k"),
     E("softmax_cross_entropy", "family scale: loss averaged over the classes", _sce("sum() / k", "m"),
