@@ -341,3 +341,64 @@ def test_self_study_in_plain_python_shows_the_message_only():
     other = subprocess.run([sys.executable, "-c", "import nnlib.grading\nraise ValueError('x')"], capture_output=True,
                            text=True, env=env, timeout=120)
     assert "Traceback" in other.stderr  # every other error keeps its traceback
+
+
+# ---------------------------------------------------------------- mutants nobody listed, generated
+
+
+def _sigmoid_prime(z):
+    s = 1 / (1 + np.exp(-z))
+    return s * (1 - s)
+
+
+def _gd_step(grad, p, eta):
+    return p - eta * grad(p)
+
+
+def _delta(z, y):
+    e = np.exp(z - z.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True) - y
+
+
+def _momentum(w, v, grad, eta, mu):
+    v_new = mu * v - eta * grad
+    return w + v_new, v_new
+
+
+TRANSFORMS = {"×2": lambda a: 2 * a, "×½": lambda a: 0.5 * a, "negated": lambda a: -a,
+              "×3": lambda a: 3 * a, "truncated to int": lambda a: np.trunc(a).astype(np.int64),
+              "(n,) + (n, 1)": lambda a: a.reshape(-1) + a.reshape(-1)[:, None] if a.ndim == 1 else a.T}
+
+
+def _checks():
+    from nnlib.grading import check_derivative, check_gd_step, check_momentum, check_softmax_delta
+
+    return {
+        "σ'": (lambda f: check_derivative(f, "sigmoid"), _sigmoid_prime, None),
+        "tanh'": (lambda f: check_derivative(f, "tanh"), lambda z: 1 - np.tanh(z) ** 2, None),
+        "gd_step": (check_gd_step, _gd_step, None),
+        "δ^L": (check_softmax_delta, _delta, None),
+        "momentum v": (check_momentum, _momentum, 1),
+    }
+
+
+@pytest.mark.parametrize("transform", sorted(TRANSFORMS))
+@pytest.mark.parametrize("exercise", ["σ'", "tanh'", "gd_step", "δ^L", "momentum v"])
+def test_generated_mutants_get_a_named_family_not_a_mismatch(exercise, transform):
+    """A mutant made by transforming a correct answer's result (nobody wrote it into a catalogue) is named."""
+    import mistakes as M
+
+    check, ref, part = _checks()[exercise]
+    t = TRANSFORMS[transform]
+
+    def mutant(*args):
+        out = ref(*args)
+        if part is None:
+            return t(np.asarray(out))
+        out = list(out)
+        out[part] = t(np.asarray(out[part]))
+        return tuple(out)
+
+    msg = _message(check, mutant)
+    first = msg.split("(test case")[0]
+    assert not any(g in first for g in M.GENERIC), msg

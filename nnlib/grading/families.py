@@ -159,6 +159,11 @@ def _scales(c: np.ndarray, r: np.ndarray, constants: Mapping[str, float], tol: f
                     what = f"a stray factor {words} (or a missing {_INVERSE[words]})" if words in BUILTIN else \
                         f"{how} {words} (= {_fmt(k)} here) where it should not be"
                     out.append(f"is {_fmt(sign * factor)} × the correct value: {what}{neg}")
+    if not out:
+        factor = float((c * r).sum() / (r * r).sum())
+        if _close(c, factor * r, tol) and not _close(factor * r, r, tol):
+            out.append(f"is {_fmt(factor)} × the correct value: every entry is scaled by the same factor — a "
+                       f"constant multiplied in or divided out once too often (or not at all)")
     return _dedupe(out)
 
 
