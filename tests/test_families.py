@@ -7,6 +7,7 @@ family's transformation of it is named by that family, and a correct answer by n
 
 from __future__ import annotations
 
+import itertools
 import linecache
 import os
 import subprocess
@@ -212,9 +213,12 @@ def test_conv_backward_unpad_advice_is_right_to_follow():
 # ---------------------------------------------------------------- rules on the source
 
 
+_CELLS = itertools.count()
+
+
 def _define(src: str, name: str):
     """Define a function the way a notebook cell does (its text in linecache, so inspect can read it)."""
-    fname = f"<cell {name}>"
+    fname = f"<cell {name} {next(_CELLS)}>"  # one file per cell, as IPython names them
     linecache.cache[fname] = (len(src), None, src.splitlines(True), fname)
     ns = {"np": np}
     exec(compile(src, fname, "exec"), ns)  # noqa: S102 - a test's own code
@@ -402,3 +406,35 @@ def test_generated_mutants_get_a_named_family_not_a_mismatch(exercise, transform
     msg = _message(check, mutant)
     first = msg.split("(test case")[0]
     assert not any(g in first for g in M.GENERIC), msg
+
+
+# ---------------------------------------------------------------- advice, executed on the case that produced it
+
+
+def _advice_cases():
+    from nnlib.grading import check_derivative, check_gd_step, check_perceptron_predict
+
+    loop = _define("def predict(w, X):\n    return np.array([float(w[0] + x @ w[1:] > 0) for x in X])\n", "predict")
+    return {
+        # (check, the wrong answer, the phrase of advice in its message, the answer with the advice followed)
+        "loop → one matrix–vector product": (
+            check_perceptron_predict, loop, "w[0] + X @ w[1:] > 0",
+            _define("def predict(w, X):\n    return w[0] + X @ w[1:] > 0\n", "predict")),
+        "bool → .astype(float)": (
+            lambda f: check_derivative(f, "relu"), lambda z: z > 0, ".astype(float)",
+            lambda z: (z > 0).astype(float)),
+        "list → np.array(...)": (
+            check_gd_step, lambda grad, p, eta: list(p - eta * grad(p)), "np.array(...)",
+            lambda grad, p, eta: np.array(list(p - eta * grad(p)))),
+        "integers → dtype=float": (
+            check_gd_step, lambda grad, p, eta: (p - eta * grad(p)).astype(int), "dtype=float",
+            lambda grad, p, eta: np.asarray(p - eta * grad(p), dtype=float)),
+    }
+
+
+@pytest.mark.parametrize("label", ["loop → one matrix–vector product", "bool → .astype(float)",
+                                   "list → np.array(...)", "integers → dtype=float"])
+def test_the_advice_in_a_message_fixes_the_case(label):
+    check, wrong, advice, followed = _advice_cases()[label]
+    assert advice in _message(check, wrong)
+    check(followed)
