@@ -832,8 +832,7 @@ $\frac{\partial L}{\partial z} = \frac1m(\mathrm{softmax}(z) - \mathrm{onehot}(y
 Write `softmax_cross_entropy(z, y)` returning `(loss, dz)`. It must work for large logits ($|z| \sim 1000$):
 subtract each row's maximum before `np.exp` (softmax does not change), and take the logarithm of softmax as
 $(z - \max z) - \ln \sum e^{z - \max z}$ (softmax itself can underflow to 0). Leave `z` as it was: compute
-new arrays (`z - z.max(...)`), not `z -= ...`, since the caller keeps using its logits. NumPy and the given `softmax`
-(SciPy is not available while answers are graded: no `scipy.special.logsumexp`).
+new arrays (`z - z.max(...)`), not `z -= ...`, since the caller keeps using its logits. NumPy and the given `softmax`.
 """),
     solution("softmax_cross_entropy", '''
 def softmax_cross_entropy(z, y):
