@@ -438,3 +438,13 @@ def test_the_advice_in_a_message_fixes_the_case(label):
     check, wrong, advice, followed = _advice_cases()[label]
     assert advice in _message(check, wrong)
     check(followed)
+
+
+def test_a_softplus_overflow_gets_the_softplus_hint_not_the_sigmoids():
+    from nnlib.grading import check_derivative
+
+    msg = _message(check_derivative, lambda z: np.exp(z) / (1 + np.exp(z)), "softplus")
+    assert "is the sigmoid σ(z)" in msg and "σ(z)(1 − σ(z))" not in msg
+    from nnlib.activations import sigmoid  # what the a04 setup cell gives the learner
+
+    check_derivative(lambda z: sigmoid(z), "softplus")  # the hint, followed
