@@ -448,3 +448,14 @@ def test_a_softplus_overflow_gets_the_softplus_hint_not_the_sigmoids():
     from nnlib.activations import sigmoid  # what the a04 setup cell gives the learner
 
     check_derivative(lambda z: sigmoid(z), "softplus")  # the hint, followed
+
+
+def test_the_grader_blames_the_helper_too():
+    """Through the real pipeline (sandboxed as root): an error inside perceptron_update, met in train_perceptron."""
+    import mistakes as M
+
+    broken = ("def perceptron_update(w, x, d, eta):\n    xa = np.concatenate([[1.0], x])\n"
+              "    return w + eta * (d - float(xa @ w[1:] > 0)) * xa\n")
+    res = M.grade("a01_perceptron", M.submission("a01_perceptron", {"perceptron_update": broken}))
+    train = [m for gid, (p, mx, m) in res.items() if "train" in gid and p < mx]
+    assert train and all("inside your `perceptron_update`" in " ".join(m.split()) for m in train), res

@@ -125,7 +125,8 @@ MISTAKES = [
     E("predict", "explicit loop (rule: no Python loop)", P("    out = []\n    for x in X:\n"
                                                            "        z = w[0] + np.dot(w[1:], x)\n"
                                                            "        out.append(1.0 if z > 0 else 0.0)\n"
-                                                           "    return np.array(out)\n"), "uses a for loop"),
+                                                           "    return np.array(out)\n"), "uses a for loop",
+      pipeline=True),
     E("predict", "list comprehension (rule: no Python loop)",
       P("    return np.array([float(w[0] + x @ w[1:] > 0) for x in X])\n"), "uses a list comprehension"),
     E("predict", "returns a list (rule: an array)", P("    return list(np.heaviside(w[0] + X.dot(w[1:]), 0.0))\n"),

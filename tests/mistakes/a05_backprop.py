@@ -88,7 +88,7 @@ CHEATS = (cheats("backprop", "check_backprop", "def backprop(net, x, y):\n    re
 # ---------------------------------------------------------------- by family (issue 18)
 MISTAKES += [
     V("softmax_delta", "family scale: divided by n_out (cross-entropy averaged over the classes)",
-      "return softmax(z, axis=0) - y", "return (softmax(z, axis=0) - y) / z.shape[0]", "n_out = "),
+      "return softmax(z, axis=0) - y", "return (softmax(z, axis=0) - y) / z.shape[0]", "n_out = ", pipeline=True),
     V("softmax_delta", "family scale: divided by m (mean over the batch)",
       "return softmax(z, axis=0) - y", "return (softmax(z, axis=0) - y) / z.shape[1]", "number of examples m"),
     V("backprop_relu_softmax", "family scale: δᴸ divided by n_out",

@@ -197,7 +197,7 @@ MISTAKES += [
     E("adam_step", "family ε: inside the square root", A(
         "    m = beta1 * m + (1 - beta1) * grad\n    v = beta2 * v + (1 - beta2) * grad ** 2\n"
         "    return w - eta * (m / (1 - beta1 ** t)) / np.sqrt(v / (1 - beta2 ** t) + eps), m, v\n"),
-      "inside the square root"),
+      "inside the square root", pipeline=True),
     E("adam_step", "family t: counted from 0 (t − 1)", A(
         "    m = beta1 * m + (1 - beta1) * grad\n    v = beta2 * v + (1 - beta2) * grad ** 2\n    s = max(t - 1, 1)\n"
         "    return w - eta * (m / (1 - beta1 ** s)) / (np.sqrt(v / (1 - beta2 ** s)) + eps), m, v\n"), "t − 1"),

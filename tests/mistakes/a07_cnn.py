@@ -162,5 +162,5 @@ MISTAKES += [
       MP("                    u, v = np.unravel_index(np.argmax(w), w.shape)\n").replace(
           "dx[n, c, i * stride + u, j * stride + v] += dout[n, c, i, j]",
           "dx[n, c, i * stride:i * stride + size, j * stride:j * stride + size] += (w == w.max()) * dout[n, c, i, j]"),
-      "every input that ties"),
+      "every input that ties", pipeline=True),
 ]
