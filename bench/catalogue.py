@@ -5,8 +5,9 @@ how many get a message that names them.
     python bench/catalogue.py --pipeline      # also through the real grader (sandboxed worker as root)
     python bench/catalogue.py a07_cnn -v      # one assignment, every message
 
-Prints per assignment: mistakes in the catalogue, rejected, named (the message contains the fragment the
-catalogue expects); alternative correct answers with full marks; delegations and cheats blocked.
+Prints per answer cell and per assignment: mistakes in the catalogue, rejected, named (the message contains the
+fragment the catalogue expects: for a family mutant, the family's words); alternative correct answers with full
+marks; delegations and cheats blocked.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ def run(assignment: str, pipeline: bool, verbose: bool) -> dict:
             cv.update(M.grade_group(assignment, [e]))
         row["cheats"] = f"{sum(all(p == 0 for p, _, _ in cv[e.key].cells.values()) for e in ch)}/{len(ch)}"
     row["seconds"] = round(time.perf_counter() - t0, 1)
+    row["cells"] = per_cell(mk, verdicts, alts, av)
     if verbose:
         for e in mk:
             v = verdicts[e.key]
@@ -83,6 +85,31 @@ def run(assignment: str, pipeline: bool, verbose: bool) -> dict:
     return row
 
 
+def per_cell(mk: list, verdicts: dict, alts: list, av: dict) -> dict[str, dict]:
+    """{answer cell: mistakes, rejected, named, alternatives kept/all} — the catalogue by cell."""
+    cells: dict[str, dict] = {}
+    for e in mk:
+        c = cells.setdefault(e.cell, {"mistakes": 0, "rejected": 0, "named": 0, "alt": 0, "alts": 0})
+        c["mistakes"] += 1
+        c["rejected"] += verdicts[e.key].rejected
+        c["named"] += verdicts[e.key].rejected and verdicts[e.key].named(e.expect)
+    for e in alts:
+        c = cells.setdefault(e.cell, {"mistakes": 0, "rejected": 0, "named": 0, "alt": 0, "alts": 0})
+        c["alts"] += 1
+        c["alt"] += av[e.key].full
+    return cells
+
+
+def print_cells(rows: list[dict]) -> None:
+    print("per answer cell:")
+    heads = ("mistakes", "rejected", "named", "alternatives")
+    print(f"{'assignment':>22s}  {'cell':>24s}  " + "  ".join(f"{h:>9s}" for h in heads))
+    for r in rows:
+        for cell, c in r["cells"].items():
+            print(f"{r['assignment']:>22s}  {cell:>24s}  {c['mistakes']:>9d}  {c['rejected']:>9d}  {c['named']:>9d}  "
+                  f"{c['alt']:>5d}/{c['alts']:<6d}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("assignments", nargs="*", default=M.ASSIGNMENTS)
@@ -96,6 +123,7 @@ def main() -> None:
         rows.append(run(a, args.pipeline, args.verbose))
     keys = ["assignment", "mistakes", "rejected", "named", "alternatives", "delegations"] + (
         ["cheats"] if args.pipeline else []) + ["seconds"]
+    print_cells(rows)
     print(("pipeline" if args.pipeline else "self-check (in process)") + ":")
     print("  ".join(f"{k:>22s}" if k == "assignment" else f"{k:>12s}" for k in keys))
     for r in rows:

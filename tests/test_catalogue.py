@@ -16,7 +16,7 @@ import pytest
 import mistakes as M
 
 # the share of the catalogue whose first message names the mistake, per assignment (the aim is 90 %;
-# measured with bench/catalogue.py: 249 of 250)
+# measured with bench/catalogue.py: 284 of 284, self-check and pipeline, 6 Dec 2026)
 NAMED_AT_LEAST = {"a01_perceptron": 0.9, "a02_xor": 0.9, "a03_gradient_descent": 0.9, "a04_derivatives": 0.9,
                   "a05_backprop": 0.9, "a06_sgd": 0.9, "a07_cnn": 0.9}
 SANDBOX = os.geteuid() == 0

@@ -142,8 +142,9 @@ class Session:
     """The trusted side of one worker: ``require`` and the learner's functions as Remote proxies."""
 
     def __init__(self, worker: sandbox.Worker, cell_errors: dict[str, dict], call_timeout: float,
-                 deadline: float | None = None):
+                 deadline: float | None = None, sources: tuple[str, ...] = ()):
         self.worker, self.cell_errors, self.call_timeout = worker, cell_errors, call_timeout
+        self.sources = sources  # the answer cells' text, for checks of rules on the source (nnlib.grading.rules)
         self.deadline = deadline  # time.monotonic() by which the whole submission must be done
         self.dead: str | None = None
 
@@ -247,7 +248,7 @@ class Session:
                 C.fail(f"`{n}` is not defined: write it in its answer cell (keep the name `{n}`), run the cell, "
                        "then this test")
             if reply["callable"]:
-                out.append(C.Remote(n, self.call))
+                out.append(C.Remote(n, self.call, sources=self.sources))
             else:
                 out.append(self._parse(P.decode, reply["value"], self._decoder(())))
         return out[0] if isinstance(name, str) else tuple(out)
@@ -329,7 +330,8 @@ def grade_notebook(source: Any, release: Any, submitted: Any, assignment: str, n
                 res.answer_outputs[r["key"]] = r["output"]
                 if r["error"]:
                     res.answer_errors[r["key"]] = r["error"]
-        session = Session(worker, _answer_owner(results, keys, source), call_timeout, deadline=t0 + wall_timeout)
+        session = Session(worker, _answer_owner(results, keys, source), call_timeout, deadline=t0 + wall_timeout,
+                          sources=tuple(c["source"] for c in cells if c["key"] in keys))
         if "*" in res.answer_errors:
             session.dead = res.answer_errors["*"]["message"] if res.answer_errors["*"]["type"] == "ProtocolError" \
                 else "your cells did not finish running (an endless loop, or the process was killed)"

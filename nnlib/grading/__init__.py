@@ -55,6 +55,7 @@ def _message_first_in_notebooks() -> None:
         return
     ip = get_ipython()
     if ip is None or not hasattr(ip, "set_custom_exc"):
+        _message_first_in_python()
         return
 
     def handler(shell, etype, value, tb, tb_offset=None):
@@ -63,6 +64,26 @@ def _message_first_in_notebooks() -> None:
         return stb
 
     ip.set_custom_exc((GradingError,), handler)
+
+
+def _message_first_in_python() -> None:
+    """In a plain ``python`` session (self-study) a failed check ends with its message, the same text as in the
+    notebook — not a traceback through nnlib/grading.  Only GradingError is shown this way; every other
+    exception keeps Python's usual traceback (the previous ``sys.excepthook`` handles it)."""
+    import sys
+
+    previous = sys.excepthook
+    if getattr(previous, "_nnlib_message_first", False):
+        return
+
+    def hook(etype, value, tb):
+        if isinstance(value, GradingError):
+            sys.stderr.write(f"{etype.__name__}: {value}\n")
+            return
+        previous(etype, value, tb)
+
+    hook._nnlib_message_first = True
+    sys.excepthook = hook
 
 
 _message_first_in_notebooks()

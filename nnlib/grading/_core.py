@@ -116,9 +116,10 @@ class StudentError(Exception):
     """An exception raised by the learner's code, described by the sandboxed worker (plain data only)."""
 
     def __init__(self, type_name: str, message: str, line: str = "", lineno: int | None = None,
-                 cell: str | None = None):
+                 cell: str | None = None, func: str | None = None):
         super().__init__(f"{type_name}: {message}")
         self.type_name, self.message, self.line, self.lineno, self.cell = type_name, message, line, lineno, cell
+        self.func = func  # the learner's function the error was raised in (a helper, maybe), when known
 
 
 class Remote:
@@ -129,8 +130,10 @@ class Remote:
     so a check sees in-place changes exactly as it would in the notebook.
     """
 
-    def __init__(self, name: str, call: Callable[..., Any], value: Any = None, is_callable: bool = True):
+    def __init__(self, name: str, call: Callable[..., Any], value: Any = None, is_callable: bool = True,
+                 sources: Sequence[str] = ()):
         self.name, self._call, self.value, self.is_callable = name, call, value, is_callable
+        self.sources = tuple(sources)  # the submitted answer cells' text: read (parsed), never run, here
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._call(self.name, args, kwargs)
@@ -220,6 +223,10 @@ def invoke(fn: Any, name: str, *args: Any, allowed: Iterable[Any] = (), allowed_
         try:
             return fn.call_within(timeout, *args, **kwargs) if timeout is not None else fn(*args, **kwargs)
         except StudentError as exc:
+            if exc.func is None:
+                from nnlib.grading.rules import owner
+
+                exc.func = owner(fn.sources, exc.line)
             _raise_student(exc, name, advice)
     if not callable(fn):
         fail(f"`{name}` should be a function, got {type(fn).__name__}")
@@ -267,7 +274,7 @@ def _pretty(hit: str) -> str:
 def describe_local(exc: BaseException) -> StudentError:
     """Describe an exception raised in the learner's code (the innermost frame that is not library code)."""
     tb = exc.__traceback__
-    line, lineno = "", None
+    line, lineno, func = "", None, None
     import linecache
 
     while tb is not None:
@@ -275,8 +282,9 @@ def describe_local(exc: BaseException) -> StudentError:
         if not (f.startswith(_NNLIB_DIR) or "site-packages" in f or f.startswith(sys.prefix)):
             lineno = tb.tb_lineno
             line = linecache.getline(f, lineno).strip()
+            func = tb.tb_frame.f_code.co_name
         tb = tb.tb_next
-    return StudentError(type(exc).__name__, str(exc), line, lineno)
+    return StudentError(type(exc).__name__, str(exc), line, lineno, func=func)
 
 
 # Every expression below meets learner-controlled text (an exception's message): bounded quantifiers only, so each
@@ -349,6 +357,19 @@ def explain(type_name: str, message: str) -> str:
     return ""
 
 
+_INSTEAD = {"scipy": "e.g. scipy.special.logsumexp(z) is m + np.log(np.sum(np.exp(z − m))) with m = z.max(), and "
+                      "expit(z) is 1/(1 + np.exp(−z))",
+            "math": "np.exp, np.log, np.tanh work on whole arrays"}
+
+
+def missing_package(package: str, name: str) -> str:
+    """The message for an import of a package the grader's worker does not offer (the learner may have it)."""
+    instead = _INSTEAD.get(package, "")
+    return (f"`{name}` imports `{package}`, which is not available while answers are graded (your own Python may "
+            f"have it; the grader offers NumPy and what the exercise provides): write that part with NumPy"
+            + (f" — {instead}" if instead else "") + ".")
+
+
 def _raise_student(exc: StudentError, name: str, advice: Callable | None = None) -> None:
     if exc.type_name == "NotImplementedError":
         fail(f"`{name}` is not implemented yet: replace `raise NotImplementedError()` with your code, run its "
@@ -360,9 +381,16 @@ def _raise_student(exc: StudentError, name: str, advice: Callable | None = None)
             missing.group(1) in _AUTODIFF + _LEARNING:
         # the same verdict whether or not the library happens to be installed
         fail(delegation_message(_pretty(missing.group(1)), f"`{name}`", "NumPy and what the exercise provides"))
+    if exc.type_name in ("ImportError", "ModuleNotFoundError") and missing and missing.group(1) != "nnlib":
+        fail(missing_package(missing.group(1), name))
     where = f" at `{exc.line[:300]}`" if exc.line else ""
     if exc.lineno and exc.line:
         where += f" (line {exc.lineno})"
+    helper = exc.func if exc.func and len(exc.func) <= 80 and exc.func.isidentifier() and exc.func not in (name, "<module>", "<lambda>") \
+        and not exc.func.startswith("<") else None
+    if helper:  # the error is in a function of the learner's that this one calls: blame it, not the caller
+        where = f" inside your `{helper}`{where}"
+        advice = None
     meaning = (advice(exc) if advice is not None else None) or explain(exc.type_name, exc.message)
     said = (exc.message or "")[:EXPLAIN_CHARS] + (" …" if len(exc.message or "") > EXPLAIN_CHARS else "")
     if meaning:  # the diagnosis first, the raw error after it
@@ -381,29 +409,41 @@ def host(a: Any) -> np.ndarray:
 
 def close(a: Any, b: Any, tol: float = 1e-7) -> bool:
     try:
+        single = getattr(a, "dtype", None) == np.float32
         a, b = host(a), host(b)
     except (TypeError, ValueError):
         return False
-    return a.shape == b.shape and bool(np.all(np.isfinite(a))) and G.rel_error(a, b) < tol
+    if a.shape != b.shape or not np.all(np.isfinite(a)):
+        return False
+    if single and tol >= 1e-4:  # float32 keeps ~7 digits of the largest value: 1 − σ(z) near the tails loses them
+        return bool(np.allclose(a, b, rtol=tol, atol=1e-6 * max(1.0, float(np.max(np.abs(b), initial=0.0)))))
+    return G.rel_error(a, b) < tol
 
 
 def judge(cand: Any, ref: Any, name: str, case: str, show: bool = True, batch_size: int | None = None,
           suspects: Mapping[str, Any] | None = None, custom: Mapping[str, Any] | None = None,
-          tol: float | None = None, first: Mapping[str, Any] | None = None, gradient: bool = True) -> G.Diagnosis:
+          tol: float | None = None, first: Mapping[str, Any] | None = None, gradient: bool = True,
+          constants: Mapping[str, float] | None = None) -> G.Diagnosis:
     """Compare ``cand`` with ``ref``; on a mismatch raise the most specific message.
 
-    ``first``: {message: wrong array} tried before gradcheck.diagnose (exercise-specific mistakes whose
-    generic diagnosis would be misleading); ``custom``: tried when diagnose finds no named mistake.
-    ``gradient=False``: ``cand`` is not a gradient — no gradient vocabulary in the fallback message.
+    ``first``: {message: wrong array} tried before anything else (exercise-specific mistakes, hyperparameters
+    confused): every one that matches is named.  ``custom``: tried when gradcheck.diagnose finds no named
+    mistake.  Then the families of :mod:`nnlib.grading.families` (``constants``: {the exercise's words for a
+    constant: its value} for the scale family).  ``gradient=False``: ``cand`` is not a gradient — no gradient
+    vocabulary in the fallback message.  ``tol``: fixed by the prompt, else it follows the learner's dtype.
     """
-    t = tol or 1e-7
+    from nnlib.grading import families as F
+
+    t = F.tolerance(cand, tol)
     if close(cand, ref, t):
-        return G.diagnose(cand, ref, name, tol=tol)
-    for table in (first or {}),:
-        for msg, wrong in table.items():
-            if wrong is not None and close(cand, wrong, t) and not close(wrong, ref, t):
-                fail(f"{name} {msg}.", case)
+        return G.diagnose(cand, ref, name, tol=t)
+    named = F.explain(cand, ref, variants=first, tol=t)
+    if named and first and named[0] in first:
+        fail(F.sentence(name, [n for n in named if n in first]), case)
+    fam = F.explain(cand, ref, constants=constants, tol=t)
     if not gradient:
+        if fam:
+            fail(F.sentence(name, fam), case)
         try:
             c = host(cand)
         except (TypeError, ValueError):
@@ -414,7 +454,7 @@ def judge(cand: Any, ref: Any, name: str, case: str, show: bool = True, batch_si
         if not np.all(np.isfinite(c)):
             fail(f"{name} contains NaN or inf", case)
         if show and c.size <= 8:
-            fail(f"{name} is wrong: got {vals(c, True)}, expected {vals(r, True)}", case)
+            fail(f"{name} is wrong: {F.differ(np.asarray(G.B.to_host(cand)), r)}", case)
         diff = np.abs(c - r)
         if show:
             idx = np.unravel_index(int(np.argmax(diff)), c.shape)
@@ -422,12 +462,14 @@ def judge(cand: Any, ref: Any, name: str, case: str, show: bool = True, batch_si
                  f"largest difference is at index {tuple(int(i) for i in idx)}: yours {c[idx]:.6g}, expected "
                  f"{r[idx]:.6g}", case)
         fail(f"{name} is wrong (largest difference {float(np.max(diff)):.3g})", case)
-    d = G.diagnose(cand, ref, name, batch_size=batch_size, suspects=suspects, show_values=show, tol=tol)
+    d = G.diagnose(cand, ref, name, batch_size=batch_size, suspects=suspects, show_values=show, tol=t)
     if d.ok:
         return d
     if d.kind in ("wrong", "scale", "shape", "zeros") and custom:
-        for msg, wrong in custom.items():
-            if wrong is not None and close(cand, wrong, t) and not close(wrong, ref, t):
-                fail(f"{name} {msg}.", case)
+        hits = F.explain(cand, ref, variants=custom, tol=t)
+        if hits and hits[0] in custom:
+            fail(F.sentence(name, [h for h in hits if h in custom]), case)
+    if d.kind in ("wrong", "scale", "shape", "not_array") and fam and (d.kind != "scale" or constants):
+        fail(F.sentence(name, fam), case)
     fail(str(d), case)
     return d

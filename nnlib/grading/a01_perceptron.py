@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from nnlib.grading import rules
 from nnlib.grading._core import fail, fname, invoke, judge, ok
 
 ALLOWED: list = []
@@ -93,6 +94,7 @@ def check_perceptron_predict(predict: Callable, cases: Sequence | None = None, s
             fail(f"{name} returns an array of shape {g0.shape}: return the {ref.size} outputs as a flat array of "
                  f"shape (n,) = ({ref.size},) (e.g. X @ w[1:] with w[1:] of shape (d,) is already flat)", case)
         if np.array_equal(g, ref):
+            rules.array_result(got, name, "an array of shape (n,)", case)
             continue
         z = w[0] + X @ w[1:]
         if not np.all((g == 0) | (g == 1)):
@@ -120,6 +122,7 @@ def check_perceptron_predict(predict: Callable, cases: Sequence | None = None, s
         bad = int(np.sum(g != ref))
         extra = f": got {g.tolist()}, expected {ref.tolist()}" if show else ""
         fail(f"{name} gives the wrong output for {bad} of {ref.size} rows{extra}", case)
+    rules.no_loop(predict, name, "compute all n outputs at once, w[0] + X @ w[1:] > 0, one matrix–vector product")
     ok(f"{name} looks correct")
 
 

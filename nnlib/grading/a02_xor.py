@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from nnlib.grading._core import GradingError, fail, ok, plain_value, wrap
+from nnlib.grading._core import GradingError, fail, ok, plain_value, say, wrap
 from nnlib.grading.a01_perceptron import X4, step_predict
 
 GATES = {"AND": [0, 0, 0, 1], "OR": [0, 1, 1, 1], "NAND": [1, 1, 1, 0], "NOR": [1, 0, 0, 0], "XOR": [0, 1, 1, 0],
@@ -36,6 +36,22 @@ def _inputs(nudges: Sequence | None) -> list[np.ndarray]:
     if not nudges:
         return [X4]
     return [X4 + np.asarray(s, dtype=np.float64) for s in nudges]
+
+
+NUDGE = 0.1  # what the hidden tests move the inputs by (the prompt says so)
+
+
+def _near(w0: float, w: np.ndarray, X: np.ndarray = X4) -> list[str]:
+    """Corners within the hidden tests' nudge of the line w0 + w·x = 0 (a nudge of ±0.1 can flip them)."""
+    z = w0 + X @ w
+    reach = NUDGE * float(np.abs(w).sum())
+    return [f"{int(a)}{int(b)} (z = {zz:.3g})" for (a, b), zz in zip(X, z) if abs(zz) <= reach]
+
+
+def _warn_margin(what: str, near: list[str]) -> None:
+    if near:
+        say(wrap(f"⚠ {what} lies on or within {NUDGE} of a decision boundary at {', '.join(near)}: the hidden tests "
+                 f"nudge the inputs by ±{NUDGE}, which can flip it — move the line away from the corners"))
 
 
 def check_gate(w: Any, gate: str, nudges: Sequence | None = None) -> None:
@@ -76,6 +92,8 @@ def check_gate(w: Any, gate: str, nudges: Sequence | None = None) -> None:
                  + ", ".join(f"{int(a)}{int(b)}→{int(t)}" for (a, b), t in zip(X, target))
                  + f" (y = 1 only where w_0 + w_1 x_1 + w_2 x_2 > 0){hint}", gate)
     ok(f"the {gate} weights compute {gate}" + (" (also with nudged inputs)" if nudges else ""))
+    if not nudges:
+        _warn_margin(f"the {gate} perceptron's input", _near(wv[0], wv[1:]))
 
 
 def check_xor_network(W1: Any, b1: Any, W2: Any, b2: Any, nudges: Sequence | None = None) -> None:
@@ -114,4 +132,12 @@ def check_xor_network(W1: Any, b1: Any, W2: Any, b2: Any, nudges: Sequence | Non
                 hint = _other_gate(out, "XOR").replace("these weights compute", "your network computes")
             fail(f"the network computes {rows} (hidden units {hid}); XOR is 00→0, 01→1, 10→1, 11→0 — "
                  f"e.g. hidden units OR and NAND, output AND{hint}", "XOR")
+        on = [f"({int(h[0])},{int(h[1])})" for h in H if h @ W2a + b2a == 0]
+        if on:
+            fail(f"the output unit has the hidden pattern {on[0]} exactly on its decision boundary (W2 · h + b2 = 0), "
+                 "which the prompt rules out: no input may lie on a boundary — move b2 so that W2 · h + b2 is "
+                 "clearly positive or negative for every hidden pattern", "XOR")
     ok("the network computes XOR" + (" (also with nudged inputs)" if nudges else ""))
+    if not nudges:
+        for j in range(2):
+            _warn_margin(f"an input of hidden unit {j}", _near(b1a[j], W1a[j]))

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from nnlib.grading import fixtures as F
+from nnlib.grading import rules
 from nnlib.grading._core import close, fail, fname, invoke, judge, ok
 
 ALLOWED: list = []
@@ -177,7 +178,8 @@ def check_numerical_gradient(numerical_gradient: Callable, cases: Sequence | Non
                 [(f(p + h * e) - f(p - h * e)) / (2 * h) for e in eye]),
             "computes f(p + h e_i) − f(p − h e_i) / 2h: division binds tighter than subtraction, so put "
             "parentheses around the difference": np.array([f(p + h * e) - f(p - h * e) / (2 * h) for e in eye]),
-        })
+        }, constants={"h": h, "2h": 2 * h})
+        rules.array_result(got, name, "an array shaped like p", case)
     ok(f"{name} looks correct")
 
 
@@ -211,7 +213,8 @@ def check_gd_step(gd_step: Callable, cases: Sequence | None = None, show_values:
             "evaluates the gradient at the wrong point: use ∇f at the old point p, p_new = p − η ∇f(p)":
                 p - eta * grad(p - eta * grad(p)),
             "uses η² instead of η: p − η ∇f(p)": p - eta ** 2 * grad(p),
-            })
+            }, constants={"η": eta})
+        rules.array_result(got, name, "the new point as an array shaped like p", case)
     ok(f"{name} looks correct" + (" ((6, −2) → (5.94, −1.96) with η = 0.01)" if cases is None else ""))
 
 
@@ -275,5 +278,5 @@ def check_gradient_descent(gradient_descent: Callable, cases: Sequence | None = 
             "with ∇f evaluated once per step at the current point": np.array(seq),
             "goes uphill: gradient descent subtracts the gradient, p − η ∇f(p)": np.array(up),
             "starts one step late: the first row should be p0 itself, then the point after 1 step, …":
-                np.array(late)})
+                np.array(late)}, constants={"η": eta})
     ok(f"{name} looks correct")

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from nnlib import activations as A
+from nnlib.grading import rules
 from nnlib.grading._core import fail, fname, host, invoke, judge, ok
 
 ALLOWED = [A.sigmoid, A.tanh, A.relu, A.softplus]
@@ -30,6 +31,10 @@ DERIVATIVES: dict[str, tuple[str, Callable, Callable]] = {
     "softplus": ("softplus(z) = ln(1 + e^z)", _softplus, A.softplus_prime),
     "chain": ("F(x) = (x² + 1)^(1/2)", lambda x: np.sqrt(x * x + 1), lambda x: x / np.sqrt(x * x + 1)),
 }
+STABLE = {"sigmoid": "Write the derivative through the function itself: σ'(z) = σ(z)(1 − σ(z)) with the given sigmoid",
+          "tanh": "Write the derivative through the function itself: tanh'(z) = 1 − tanh²(z) with np.tanh",
+          "softplus": "softplus'(z) = e^z/(1 + e^z) is the sigmoid σ(z): return the given sigmoid(z)",
+          "chain": "Write F'(x) = x / √(x² + 1) without exponentials"}
 CASES = [np.linspace(-5, 5, 24), np.array([[-2.0, -0.5, 0.0], [0.75, 1.5, 3.0]])]
 LARGE = np.array([-800.0, -40.0, 0.0, 40.0, 800.0])
 
@@ -120,7 +125,9 @@ def check_derivative(fn: Callable, name: str, cases: Sequence | None = None, sho
                 fail(f"{fn_name} returns NaN or inf{where}: a division by zero (or 0/0) there — avoid dividing "
                      f"by z or by something that can be 0", case)
             fail(f"{fn_name} returns NaN or inf{where}: an exponential overflowed there (e^800 is beyond float64's "
-                 f"range, and inf/inf is NaN). Write the derivative through the function itself — e.g. "
-                 f"σ'(z) = σ(z)(1 − σ(z)) — which stays finite", case)
+                 f"range, and inf/inf is NaN). {STABLE.get(name, STABLE['sigmoid'])}, which stays finite", case)
         judge(got, ref, f"{fn_name}(z)", case, show, first=suspects(name, z), gradient=False)
+        rules.array_result(got, fn_name, "an array shaped like z", case, floats=name == "relu")
+    rules.no_loop(fn, fn_name, "apply NumPy's elementwise operations (np.exp, np.tanh, z > 0, np.where) to the "
+                  "whole array z at once")
     ok(f"{fn_name} looks correct (matches the derivative of {label})")

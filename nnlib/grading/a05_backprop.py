@@ -25,16 +25,17 @@ import numpy as np
 from nnlib import activations as A
 from nnlib import gradcheck as G
 from nnlib.grading._core import GradingError, close, fail, fname, host, invoke, judge, ok
+from nnlib.grading.families import through_cases
 from nnlib.grading.provided import Net
 
 ALLOWED = [A.sigmoid, A.sigmoid_prime, A.softmax]
 ALLOWED_TEXT = "NumPy, sigmoid, sigmoid_prime, softmax, net.weights, net.biases, net.sizes, net.num_layers"
-BACKPROP_CASES = [([4, 4, 4, 4], 3, 4), ([3, 4, 2], 0, 5), ([4, 5, 3, 2], 1, 6)]
-SINGLE_CASES = [([4, 4, 4, 4], 3, 1), ([3, 4, 2], 0, 1), ([4, 5, 3, 2], 1, 1)]
-DELTA_CASES = [(4, 4, 7, 3.0), (3, 6, 8, 3.0), (5, 2, 9, 1000.0)]  # (n_out, m, seed, scale of z)
+BACKPROP_CASES = [([4, 5, 3, 2], 1, 6), ([4, 4, 4, 4], 3, 4), ([3, 4, 2], 0, 5)]  # first: all sizes differ
+SINGLE_CASES = [([4, 5, 3, 2], 1, 1), ([4, 4, 4, 4], 3, 1), ([3, 4, 2], 0, 1)]
+DELTA_CASES = [(3, 6, 8, 3.0), (4, 4, 7, 3.0), (5, 2, 9, 1000.0)]  # (n_out, m, seed, scale of z)
 # (sizes, seed, m, zeros): zeros → one example is all zeros and half the first layer's biases are 0, so some
 # z^2 are exactly 0 (ReLU'(0) = 0 is tested)
-RELU_CASES = [([4, 4, 4, 4], 3, 4, False), ([4, 4, 4], 5, 4, True), ([3, 5, 4], 1, 6, False),
+RELU_CASES = [([3, 5, 4], 1, 6, False), ([4, 4, 4, 4], 3, 4, False), ([4, 4, 4], 5, 4, True),
               ([5, 4, 3, 6], 2, 7, True)]
 
 MISTAKES = {
@@ -156,6 +157,10 @@ RELU_MISTAKES = {
                 "whose z^l ≤ 0 is zero",
     "relu0": "takes ReLU'(0) = 1 (z ≥ 0): this exercise uses ReLU'(0) = 0, so use z > 0 — the test has weighted "
              "inputs that are exactly 0",
+    "softmax_hidden": "applies the softmax in a hidden layer: the hidden layers are ReLU, a^l = max(0, z^l); the "
+                      "softmax belongs to the output layer only",
+    "relu_output": "uses ReLU for the output activations: this network's output layer is a softmax, a^L = "
+                   "softmax(z^L) column by column (ReLU belongs to the hidden layers)",
     "relu_out": "applies ReLU to z^L before the softmax: the output layer is softmax(z^L) of the weighted input "
                 "itself",
     "w_same": "uses the weights w^l of the same layer in BP2: the error comes back through the weights of the "
@@ -211,7 +216,10 @@ def relu_variant(net: Any, x: np.ndarray, y: np.ndarray, kind: str | None = None
                 z = w @ a + b
                 zs.append(z)
                 if i < n - 1:
-                    a = A.sigmoid(z) if kind == "sigmoid_hidden" else np.maximum(z, 0.0)
+                    a = A.sigmoid(z) if kind == "sigmoid_hidden" else softmax_cols(z) if kind == "softmax_hidden" \
+                        else np.maximum(z, 0.0)
+                elif kind == "relu_output":
+                    a = np.maximum(z, 0.0)
                 elif kind == "axis":
                     e = np.exp(z - z.max(axis=1, keepdims=True))
                     a = e / e.sum(axis=1, keepdims=True)
@@ -381,7 +389,7 @@ def _compare(name: str, net: Net, got: Any, ref: tuple[list, list], variants: di
             sus = dict(suspects[what][l].items()) if suspects else None
             try:
                 d = judge(cand, ref_list[l], label, case, show, batch_size=m if m > 1 else None,
-                          suspects=sus, custom=custom)
+                          suspects=sus, custom=custom, constants=_constants(m, ref_w))
                 worst = max(worst, d.rel_error or 0.0)
             except GradingError as exc:
                 failures.append(str(exc).split("\n  (test case")[0])
@@ -391,6 +399,15 @@ def _compare(name: str, net: Net, got: Any, ref: tuple[list, list], variants: di
             more = f"\n  Also wrong: {', '.join(f.split(' ')[0] for f in failures[1:])}."
         fail(failures[0] + more, case)
     return worst
+
+
+def _constants(m: int, ref_w: list) -> dict[str, float]:
+    """The constants a gradient can be wrongly scaled by, in the exercise's words (the scale family)."""
+    n_out = int(np.shape(ref_w[-1])[0])
+    out = {f"n_out = {n_out}, the number of outputs": n_out}
+    if m > 1:
+        out[f"m = {m}, the number of examples"] = m
+    return out
 
 
 # ---------------------------------------------------------------- exercises 1–2
@@ -408,7 +425,10 @@ def check_backprop(backprop: Callable, cases: Sequence | None = None, single: bo
     show = show_values
     worst = 0.0
     cfg = cases if cases is not None else (SINGLE_CASES if single else BACKPROP_CASES)
-    for k, (sz, seed, m) in enumerate(cfg):
+
+    def run(item: tuple) -> None:
+        nonlocal worst
+        k, (sz, seed, m) = item
         sz, m = [int(v) for v in sz], 1 if single else int(m)
         ref_net = _reference_net(sz, int(seed))
         net = Net(sz, ref_net.weights, ref_net.biases)
@@ -430,6 +450,8 @@ def check_backprop(backprop: Callable, cases: Sequence | None = None, single: bo
                                     G.network_suspects(ref_net, x, y)))
         if k == 0 and show:
             worst = max(worst, _numeric_error(ref_net, x, y, got[0], got[1]))
+
+    through_cases(run, enumerate(cfg))
     what = "for one example" if single else "over a minibatch"
     ok(f"{name} looks correct {what}: it matches nnlib's Network.backprop"
        + (" and central differences" if show else "") + f" (largest relative error {worst:.1e})")
@@ -543,7 +565,9 @@ def check_softmax_delta(softmax_delta: Callable, cases: Sequence | None = None, 
             fail(f"{name} gives NaN or inf for large |z|: e^z overflows, or a softmax output underflows to 0 and "
                  "is divided by (−y/a) — subtract each column's maximum before np.exp (or use the provided "
                  "softmax(z, axis=0)) and simplify δ^L until it needs no division", case)
-        d = judge(got, ref, "δ^L", case, show_values, first=first)
+        d = judge(got, ref, "δ^L", case, show_values, first=first, constants={
+            f"m = {m}, the number of examples (δ^L is one column per example: no mean over the batch here)": m,
+            f"n_out = {n}, the number of classes (the cost sums over the classes, it does not average)": n})
         worst = max(worst, d.rel_error or 0.0)
     ok(f"{name} looks correct: δ^L matches ∂C/∂z^L for softmax outputs with the cross-entropy cost "
        f"(largest relative error {worst:.1e})")
@@ -562,7 +586,10 @@ def check_backprop_relu_softmax(backprop_relu_softmax: Callable, cases: Sequence
     name = fname(backprop_relu_softmax, "backprop_relu_softmax")
     worst = 0.0
     numeric_done = False
-    for sz, seed, m, zeros in (cases if cases is not None else RELU_CASES):
+
+    def run(item: tuple) -> None:
+        nonlocal worst, numeric_done
+        sz, seed, m, zeros = item
         sz, m = [int(v) for v in sz], int(m)
         net, x, y = relu_problem(sz, int(seed), m, bool(zeros))
         case = (f"{name}(net, x, y) for a network of sizes {sz}, a batch of m = {m} examples (columns)"
@@ -579,6 +606,8 @@ def check_backprop_relu_softmax(backprop_relu_softmax: Callable, cases: Sequence
         if show_values and not zeros and not numeric_done:
             numeric_done = True
             worst = max(worst, relu_numeric_error(net, x, y, got[0], got[1]))
+
+    through_cases(run, cases if cases is not None else RELU_CASES)
     ok(f"{name} looks correct: it matches the reference gradient for ReLU hidden layers and a softmax output"
        + (" and central differences" if show_values else "") + f" (largest relative error {worst:.1e})")
 

@@ -17,15 +17,18 @@ from nnlib import activations as A
 from nnlib import losses
 from nnlib.grading import provided_sgd
 from nnlib.grading._core import GradingError, close, fail, fname, host, invoke, judge, ok
+from nnlib.grading.families import tolerance
 from nnlib.grading.provided import Net
 
 ALLOWED_SGD = [provided_sgd.backprop]
 ALLOWED_EPOCH = [provided_sgd.backprop, provided_sgd.update_mini_batch]
 ALLOWED_SOFTMAX = [A.softmax]
-UPDATE_CASES = [([4, 4, 4], 2, 4, 0.5), ([3, 4, 2], 2, 5, 0.5), ([4, 3, 5, 2], 3, 7, 3.0)]
+UPDATE_CASES = [([4, 3, 5, 2], 3, 7, 3.0), ([4, 4, 4], 2, 4, 0.5), ([3, 4, 2], 2, 5, 0.5)]  # first: all sizes differ
 EPOCH_CASES = [([3, 4, 2], 4, 11, 4, 1.0), ([2, 3, 2], 5, 8, 2, 0.5)]
-MOMENTUM_CASES = [((3, 2), 0, 0.1, 0.9, 4), ((5,), 1, 0.5, 0.5, 3)]
-ADAM_CASES = [((3, 2), 0, 0.01, 0.9, 0.999, 4), ((4,), 1, 0.1, 0.8, 0.99, 3)]
+# first case: η, μ, 1 − μ and η² all differ, so no two suspects give the same numbers
+MOMENTUM_CASES = [((3, 2), 0, 0.05, 0.9, 4), ((5,), 1, 0.5, 0.5, 3)]
+# (shape, seed, eta, beta1, beta2, steps[, eps]): a large ε tells ε inside the square root from outside it
+ADAM_CASES = [((3, 2), 0, 0.01, 0.9, 0.999, 4), ((4,), 1, 0.1, 0.8, 0.99, 3), ((2, 3), 2, 0.05, 0.7, 0.95, 3, 0.1)]
 SOFTMAX_CASES = [((4, 3), 5, 2.0), ((6, 5), 6, 2.0), ((3, 4), 7, 1000.0)]
 
 
@@ -45,7 +48,7 @@ def _changes(net: Any, w0: list, b0: list) -> tuple[list, list]:
 
 
 def _compare(net: Any, ref: Any, w0: list, b0: list, case: str, show: bool, m: int | None,
-             mistakes: dict[str, Any]) -> None:
+             mistakes: dict[str, Any], constants: dict[str, float] | None = None) -> None:
     if len(net.weights) != len(w0) or len(net.biases) != len(b0):
         fail(f"net.weights / net.biases should still hold {len(w0)} arrays each, one per layer", case)
     try:
@@ -66,7 +69,7 @@ def _compare(net: Any, ref: Any, w0: list, b0: list, case: str, show: bool, m: i
             fail(f"the step {msg}.", case)
     for l in reversed(range(len(rw))):
         for what, cand, refv in (("weights", dw, rw), ("biases", db, rb)):
-            judge(cand[l], refv[l], f"the change of net.{what}[{l}]", case, show, batch_size=m)
+            judge(cand[l], refv[l], f"the change of net.{what}[{l}]", case, show, batch_size=m, constants=constants)
 
 
 def _step_each(ref: Any, batch: list, eta: float, w0: list, b0: list) -> Any:
@@ -150,7 +153,7 @@ def check_update_mini_batch(update_mini_batch: Callable, cases: Sequence | None 
             "must be added up before the step": _scaled(ref, batch[:1], eta / m, w0, b0),
             "takes net.backprop's results in the wrong order: it returns (nabla_b, nabla_w) — biases first, "
             "like (net.biases, net.weights)": _swapped(ref, batch, eta, w0, b0),
-        })
+        }, {"m (the number of examples in the minibatch)": m, "η (eta)": eta})
     ok(f"{name} looks correct")
 
 
@@ -227,6 +230,7 @@ def check_momentum(momentum_step: Callable, cases: Sequence | None = None, show_
                 fail(f"{name} should return the pair (w_new, v_new)", case)
             v_ref = mu * v - eta * g
             w_ref = w + v_ref
+            consts = {"η (eta)": eta, "μ (mu)": mu, "1 − μ": 1 - mu}
             if close(out[0], v_ref) and close(out[1], w_ref) and not close(v_ref, w_ref):
                 fail(f"{name} returns (v_new, w_new): the order is (w_new, v_new), the new weights first", case)
             judge(out[1], v_ref, f"v_new from {name}", case, show, gradient=False, first={
@@ -237,13 +241,52 @@ def check_momentum(momentum_step: Callable, cases: Sequence | None = None, show_
                 "puts μ on the gradient instead of on the old velocity: v ← μ v − η g (μ keeps a fraction of the "
                 "velocity; the gradient step is η g)": v - mu * eta * g if mu != 1 else None,
                 "multiplies the gradient by μ as well: v ← μ v − η g": mu * v - mu * eta * g if mu != 1 else None,
-            })
+            }, constants=consts)
             judge(out[0], w_ref, f"w_new from {name}", case, show, gradient=False, first={
                 "moves w with the old velocity: compute v_new first, then w ← w + v_new": w + v,
                 "subtracts the velocity: v already points downhill, so w ← w + v": w - v_ref,
-            })
+            }, constants=consts)
             w, v = w_ref, v_ref
     ok(f"{name} looks correct")
+
+
+def adam_reference(w: Any, g: Any, m: Any, v: Any, t: float, eta: float, b1: float, b2: float, eps: float,
+                   eps_inside: bool = False, correct: bool = True, swap: bool = False) -> tuple[Any, Any, Any]:
+    """One Adam step (w_new, m_new, v_new); ``eps_inside``, ``correct=False`` and ``swap`` (the two bias
+    corrections exchanged) give classic variants."""
+    m_new = b1 * m + (1 - b1) * g
+    v_new = b2 * v + (1 - b2) * g * g
+    c1, c2 = (b2, b1) if swap else (b1, b2)
+    with np.errstate(all="ignore"):
+        mh, vh = (m_new / (1 - c1 ** t), v_new / (1 - c2 ** t)) if correct else (m_new, v_new)
+        root = np.sqrt(vh + eps) if eps_inside else np.sqrt(vh) + eps
+        return w - eta * mh / root, m_new, v_new
+
+
+def adam_family(w: Any, g: Any, m: Any, v: Any, t: int, eta: float, b1: float, b2: float,
+                eps: float) -> dict[str, Any]:
+    """The step with Adam's hyperparameters confused, generated from the reference: {words: w_new}."""
+    def step(**kw: Any) -> Any:
+        args = {"t": t, "b1": b1, "b2": b2, "eps": eps, **kw}
+        out = adam_reference(w, g, m, v, args.pop("t"), eta, args.pop("b1"), args.pop("b2"), args.pop("eps"),
+                             **args)[0]
+        return out if np.all(np.isfinite(out)) else None
+
+    return {
+        "skips the bias correction m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ)": step(correct=False),
+        "puts ε inside the square root, √(v̂ + ε): the step is η m̂/(√v̂ + ε), ε added after the root":
+            step(eps_inside=True) if eps >= 1e-4 else None,
+        "uses t − 1 in the bias correction (t counted from 0): the first step is t = 1, so 1 − β₁ᵗ uses the "
+        "t it is given": step(t=t - 1) if t > 1 else None,
+        "uses t + 1 in the bias correction (t incremented before the step): use the t it is given":
+            step(t=t + 1),
+        "corrects with t = 1 at every step (t never incremented, or not used): 1 − β₁ᵗ and 1 − β₂ᵗ use the "
+        "current step t": step(t=1) if t > 1 else None,
+        "has β₁ and β₂ swapped: β₁ (beta1) for the first moment m, β₂ (beta2) for the second moment v":
+            step(b1=b2, b2=b1) if b1 != b2 else None,
+        "has the bias corrections swapped: m̂ = m/(1 − β₁ᵗ) and v̂ = v/(1 − β₂ᵗ), β₁ with m and β₂ with v":
+            step(swap=True) if b1 != b2 else None,
+    }
 
 
 def check_adam(adam_step: Callable, cases: Sequence | None = None, show_values: bool = True) -> None:
@@ -253,39 +296,47 @@ def check_adam(adam_step: Callable, cases: Sequence | None = None, show_values: 
     """
     name = fname(adam_step, "adam_step")
     show = show_values
-    eps = 1e-8
-    for shape, seed, eta, b1, b2, steps in (ADAM_CASES if cases is None else cases):
+    for shape, seed, eta, b1, b2, steps, *more in (ADAM_CASES if cases is None else cases):
+        eps = float(more[0]) if more else 1e-8
         rng = np.random.default_rng(int(seed))
         shape = tuple(shape)
         w, m, v = rng.standard_normal(shape), np.zeros(shape), np.zeros(shape)
         for t in range(1, int(steps) + 1):
             g = rng.standard_normal(shape)
-            case = f"{name}(w, grad, m, v, t={t}, eta={eta}, beta1={b1}, beta2={b2}, eps=1e-8), w of shape {shape}"
+            case = f"{name}(w, grad, m, v, t={t}, eta={eta}, beta1={b1}, beta2={b2}, eps={eps:g}), w of shape {shape}"
             out = invoke(adam_step, name, w.copy(), g.copy(), m.copy(), v.copy(), t, float(eta), float(b1),
                          float(b2), eps)
             if not isinstance(out, (tuple, list)) or len(out) != 3:
                 fail(f"{name} should return the triple (w_new, m_new, v_new)", case)
-            m_ref = b1 * m + (1 - b1) * g
-            v_ref = b2 * v + (1 - b2) * g * g
+            w_ref, m_ref, v_ref = adam_reference(w, g, m, v, t, eta, b1, b2, eps)
             mh, vh = m_ref / (1 - b1 ** t), v_ref / (1 - b2 ** t)
-            w_ref = w - eta * mh / (np.sqrt(vh) + eps)
+            consts = {"η (eta)": eta, "1 − β₁": 1 - b1, "1 − β₂": 1 - b2, "β₁": b1, "β₂": b2}
             judge(out[1], m_ref, f"m_new from {name}", case, show, gradient=False, first={
                 "uses β₂ for the first moment: m ← β₁ m + (1 − β₁) g (β₁ for m, β₂ for v — are beta1 and beta2 "
                 "swapped?)": b2 * m + (1 - b2) * g if b1 != b2 else None,
                 "returns the bias-corrected m̂ as the new m: keep the running mean m and use m̂ only in the step":
-                    mh if t > 0 else None})
+                    mh if t > 0 else None}, constants=consts)
             judge(out[2], v_ref, f"v_new from {name}", case, show, gradient=False, first={
                 "averages g instead of g²: v is the running mean of the squared gradient": b2 * v + (1 - b2) * g,
+                "uses β₁ for the second moment: v ← β₂ v + (1 − β₂) g² (are beta1 and beta2 swapped?)":
+                    b1 * v + (1 - b1) * g * g if b1 != b2 else None,
                 "returns the bias-corrected v̂ as the new v: keep the running mean v and use v̂ only in the step":
-                    vh})
-            judge(out[0], w_ref, f"w_new from {name}", case, show, tol=1e-6, gradient=False, first={
-                "skips the bias correction m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ)": w - eta * m_ref / (np.sqrt(v_ref) + eps),
-                "divides by v̂ instead of √v̂": w - eta * mh / (vh + eps),
-                "has the wrong sign: Adam steps against the gradient, w − η m̂/(√v̂ + ε)":
-                    w + eta * mh / (np.sqrt(vh) + eps),
-            })
+                    vh}, constants=consts)
+            judge(out[0], w_ref, f"w_new from {name}", case, show, tol=max(1e-6, tolerance(out[0])), gradient=False,
+                  first={**adam_family(w, g, m, v, t, eta, b1, b2, eps),
+                         "divides by v̂ instead of √v̂": w - eta * mh / (vh + eps),
+                         "has the wrong sign: Adam steps against the gradient, w − η m̂/(√v̂ + ε)":
+                             w + eta * mh / (np.sqrt(vh) + eps)}, constants=consts)
             w, m, v = w_ref, m_ref, v_ref
     ok(f"{name} looks correct")
+
+
+def _rows_minus_one(p: np.ndarray, y: np.ndarray, m: int) -> np.ndarray | None:
+    if int(np.max(y)) >= p.shape[0]:
+        return None  # the learner's code raises IndexError here
+    out = p.copy()
+    out[y] -= 1  # the learner's slip, reproduced: whole rows, once per distinct label
+    return out / m
 
 
 def check_softmax_cross_entropy(fn: Callable, cases: Sequence | None = None, show_values: bool = True) -> None:
@@ -337,6 +388,9 @@ def check_softmax_cross_entropy(fn: Callable, cases: Sequence | None = None, sho
             if abs(loss - cols) < 1e-7 * max(1.0, abs(cols)):
                 fail(f"the loss from {name} picks p[:, y] — for every example the columns of all the labels: take "
                      f"each example's own label, p[np.arange(m), y]{shown}", case)
+            if k != m and abs(loss - m * ref_loss / k) < 1e-7 * max(1.0, abs(m * ref_loss / k)):
+                fail(f"the loss from {name} is averaged over the k = {k} classes: average over the m = {m} examples "
+                     f"(the rows), L = −(1/m) Σ_i ln softmax(z_i)[y_i]{shown}", case)
             if abs(loss + ref_loss) < 1e-7 * max(1.0, abs(ref_loss)):
                 fail(f"the loss from {name} has the wrong sign: L = −(1/m) Σ_i ln softmax(z_i)[y_i] ≥ 0{shown}", case)
             fail(f"the loss from {name} is wrong{shown}: −(1/m) Σ_i ln softmax(z_i)[y_i]", case)
@@ -351,5 +405,9 @@ def check_softmax_cross_entropy(fn: Callable, cases: Sequence | None = None, sho
             "adds the one-hot targets: subtract them, dz = (softmax(z) − onehot(y)) / m": (sm + onehot) / m,
             f"is divided by m twice ((softmax(z) − onehot(y)) / m²): divide by m = {m} once":
                 (sm - onehot) / m / m,
-        })
+            "subtracts 1 from whole rows (dz[y] -= 1 picks the rows numbered by the labels): subtract it only at each "
+            "example's own label, dz[np.arange(m), y] -= 1": _rows_minus_one(sm, y, m),
+            f"is averaged over the k = {k} classes (divided by k): average over the m = {m} examples (the rows), "
+            "dz = (softmax(z) − onehot(y)) / m": (sm - onehot) / k if k != m else None,
+        }, constants={"m (the number of examples)": m, "k (the number of classes)": k})
     ok(f"{name} looks correct (loss and gradient, stable for large logits)")

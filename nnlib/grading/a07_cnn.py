@@ -14,12 +14,17 @@ import numpy as np
 from nnlib import gradcheck as G
 from nnlib import layers as L
 from nnlib.grading._core import close, fail, fname, host, invoke, judge, ok
+from nnlib.grading.families import through_cases
 
 ALLOWED: list = []
 ALLOWED_TEXT = "NumPy (plain loops are fine)"
-CONV_CASES = [((2, 1, 5, 5), (2, 1, 3, 3), 1, 0, 0), ((2, 3, 6, 5), (4, 3, 3, 2), 1, 1, 1),
+# the first case has N ≠ F ≠ C and H ≠ W, so no two suspects (e.g. db summed over n or over f) give the same numbers
+CONV_CASES = [((2, 3, 6, 5), (4, 3, 3, 2), 1, 1, 1), ((2, 1, 5, 5), (2, 1, 3, 3), 1, 0, 0),
               ((1, 2, 7, 7), (3, 2, 3, 3), 2, 1, 2)]
-POOL_CASES = [((2, 2, 4, 4), 2, 2, 0), ((1, 3, 6, 4), 2, 2, 1), ((2, 1, 5, 5), 3, 1, 2)]
+# (x shape, size, stride, seed[, relu]): relu=True feeds x through ReLU first, so windows tie at 0
+POOL_CASES = [((2, 2, 4, 4), 2, 2, 0), ((1, 3, 6, 4), 2, 2, 1), ((2, 1, 5, 5), 3, 1, 2), ((2, 2, 4, 6), 2, 2, 3, True)]
+TIES = ("on ties, only the first maximum in reading order (row by row, what np.argmax of the window returns) "
+        "receives the gradient")
 
 
 def _data(xs: tuple, ws: tuple, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -139,12 +144,13 @@ def check_conv_forward(conv_forward: Callable, cases: Sequence | None = None, sh
     """
     name = fname(conv_forward, "conv_forward")
     show = show_values
-    for xs, ws, stride, pad, seed in (CONV_CASES if cases is None else cases):
+    def run(item: tuple) -> None:
+        xs, ws, stride, pad, seed = item
         xs, ws = tuple(xs), tuple(ws)
         x, W, b = _data(xs, ws, int(seed))
         case = f"{name}(x, W, b, stride={stride}, pad={pad}) with x of shape {xs} and W of shape {ws}"
         def advice(exc: object, _pad: int = pad) -> str | None:
-            if _pad and exc.type_name in ("ValueError", "IndexError"):
+            if _pad and (exc.type_name == "IndexError" or "could not be broadcast" in exc.message):
                 return (f"with pad = {_pad} the windows at the border reach outside x: pad x with zeros first, "
                         f"x_pad = np.pad(x, ((0, 0), (0, 0), ({_pad}, {_pad}), ({_pad}, {_pad}))), and take the "
                         "windows from x_pad")
@@ -194,7 +200,12 @@ def check_conv_forward(conv_forward: Callable, cases: Sequence | None = None, sh
             first["does not sum over the input channels: out[n, f, i, j] adds W[f, c] ⊙ window over every "
                   "channel c (it uses only the first one)"] = conv_loops(x, W, b, stride, pad, channels="first")
         judge(got, ref, f"the output of {name}", case, show, first=first, gradient=False)
+
+    through_cases(run, CONV_CASES if cases is None else cases)
     ok(f"{name} looks correct")
+
+
+UNPAD_ADVICE = "dx = dx_padded[:, :, pad:pad + H, pad:pad + W] with H, W = x.shape[2:] (also right for pad = 0)"
 
 
 def check_conv_backward(conv_backward: Callable, cases: Sequence | None = None, show_values: bool = True) -> None:
@@ -225,10 +236,12 @@ def check_conv_backward(conv_backward: Callable, cases: Sequence | None = None, 
         padded = _pad(x, pad).shape
         if pad and np.shape(got[0]) == padded:
             fail(f"dx from {name} has the padded shape {padded}: drop the border of width pad, "
-                 "dx = dx_padded[:, :, pad:-pad, pad:-pad]", case)
+                 f"{UNPAD_ADVICE}", case)
         ow = conv_backward_loops(dout, x, W, stride, pad, overwrite=True)
         ow_loops = _overwrite_loops(dout, x, W, stride, pad)
         ign = conv_backward_loops(dout, x, W, stride, pad, window_step=1) if stride > 1 else (None, None, None)
+        consts = {f"N = {xs[0]}, the number of examples (the gradients add up over the batch)": xs[0],
+                  f"F = {ws[0]}, the number of filters": ws[0]}
         judge(got[2], db, f"db from {name}", case, show, batch_size=xs[0], custom={
             "is not summed over the output positions: db[f] = Σ over n, i, j of dout[n, f, i, j]":
                 dout.sum(axis=(2, 3)).mean(axis=0)}, first={
@@ -236,7 +249,7 @@ def check_conv_backward(conv_backward: Callable, cases: Sequence | None = None, 
                 None if dout.shape[2] * dout.shape[3] == 1 else dout.sum(axis=0),
             f"is too small: it is the mean of dout[n, f, i, j] over n, i, j; db[f] is their sum (each of the "
             f"{xs[0] * out.shape[2] * out.shape[3]} positions adds b[f] to the output once)":
-                db / (xs[0] * out.shape[2] * out.shape[3])})
+                db / (xs[0] * out.shape[2] * out.shape[3])}, constants=consts)
         sw_dx, sw_dW = _roles_swapped(dout, x, W, stride, pad)
         judge(got[1], dW, f"dW from {name}", case, show, batch_size=xs[0], first={
             "multiplies dout by the kernel W: dW[f] adds dout[n, f, i, j] times the input window x_pad[n, :, "
@@ -248,7 +261,7 @@ def check_conv_backward(conv_backward: Callable, cases: Sequence | None = None, 
             "ignores the stride: the window for output (i, j) starts at row i·stride, column j·stride": ign[1],
         }, custom={
             "is flipped (rotated by 180°): dW[f, c, u, v] = Σ dout[n, f, i, j] x_pad[n, c, i·s + u, j·s + v]":
-                dW[:, :, ::-1, ::-1]})
+                dW[:, :, ::-1, ::-1]}, constants=consts)
         judge(got[0], dx, f"dx from {name}", case, show, first={
             "multiplies dout by the input window: dx_pad[n, :, window] adds dout[n, f, i, j] times the kernel W[f] "
             "(and dW adds dout times the input window: the roles are swapped)": sw_dx,
@@ -294,6 +307,22 @@ def _one_per_window(got: object, dout: np.ndarray, size: int, stride: int) -> bo
     return True
 
 
+def _windows_all(dout: np.ndarray, x: np.ndarray, size: int, stride: int) -> tuple | None:
+    """dx that sends each window's gradient to every tied maximum, and one that splits it among them (None: no tie)."""
+    every, split = np.zeros_like(x), np.zeros_like(x)
+    tied = False
+    for i in range(dout.shape[2]):
+        for j in range(dout.shape[3]):
+            win = x[:, :, i * stride:i * stride + size, j * stride:j * stride + size]
+            mask = (win == win.max(axis=(2, 3), keepdims=True)).astype(float)
+            count = mask.sum(axis=(2, 3), keepdims=True)
+            tied = tied or bool(np.any(count > 1))
+            g = dout[:, :, i:i + 1, j:j + 1]
+            every[:, :, i * stride:i * stride + size, j * stride:j * stride + size] += mask * g
+            split[:, :, i * stride:i * stride + size, j * stride:j * stride + size] += mask * g / count
+    return (every, split) if tied else None
+
+
 def _avg(dout: np.ndarray, x_shape: tuple, size: int, stride: int) -> np.ndarray:
     dx = np.zeros(x_shape)
     for i in range(dout.shape[2]):
@@ -310,13 +339,16 @@ def check_maxpool_backward(maxpool_backward: Callable, cases: Sequence | None = 
     """
     name = fname(maxpool_backward, "maxpool_backward")
     show = show_values
-    for xs, size, stride, seed in (POOL_CASES if cases is None else cases):
+    for xs, size, stride, seed, *relu in (POOL_CASES if cases is None else cases):
         xs = tuple(xs)
         rng = np.random.default_rng(int(seed))
         x = rng.standard_normal(xs)
+        if relu and relu[0]:
+            x = np.maximum(x - 1.0, 0.0)  # after a ReLU (with a bias of −1): about half the windows are all 0
         out, cache = L.maxpool_forward(x, size, stride)
         dout = rng.standard_normal(out.shape)
-        case = f"{name}(dout, x, size={size}, stride={stride}) with x of shape {xs}"
+        case = f"{name}(dout, x, size={size}, stride={stride}) with x of shape {xs}" + (
+            " after a ReLU (windows of zeros: ties)" if relu and relu[0] else "")
         got = _call(maxpool_backward, name, dout.copy(), x.copy(), size, stride)
         ref = L.maxpool_backward(dout, cache)
 
@@ -337,6 +369,13 @@ def check_maxpool_backward(maxpool_backward: Callable, cases: Sequence | None = 
             "sends each window's gradient to the wrong position (row and column of the maximum swapped)":
                 _windows_to(dout, x, size, stride, lambda w: argmax(w)[::-1], True) if size > 1 else None,
         }
+        ties = _windows_all(dout, x, size, stride)
+        if ties is not None:
+            first[f"sends each window's gradient to every input that ties for its maximum: {TIES}"] = ties[0]
+            first[f"splits each window's gradient among the inputs that tie for its maximum: {TIES}"] = ties[1]
+            first[f"sends each window's gradient to the last of the tied maxima: {TIES}"] = _windows_to(
+                dout, x, size, stride, lambda w: np.unravel_index(w.size - 1 - np.argmax(w.reshape(-1)[::-1]),
+                                                                   w.shape), True)
         if stride < size:
             first["overwrites instead of adding: with overlapping windows (stride < size) one input can be the "
                   "maximum of several windows — add (+=) their gradients"] = _windows_to(dout, x, size, stride,

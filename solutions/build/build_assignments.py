@@ -125,8 +125,9 @@ from nnlib.grading import check_perceptron_predict, check_perceptron_rule, check
     md("ex1", r"""
 ## Exercise 1 — predict (3 points)
 
-Write `predict(w, X)`: `X` has one example per row, shape `(n, d)`, and `w` has shape `(d + 1,)`. Return the
-array of the `n` outputs, each 0 or 1, shape `(n,)`. Vectorise: one matrix–vector product, no Python loop.
+Write `predict(w, X)`: `X` has one example per row, shape `(n, d)`, and `w` has shape `(d + 1,)`. Return a NumPy
+array of the `n` outputs, each 0 or 1, shape `(n,)` (leave `w` and `X` unchanged). Vectorise: one matrix–vector
+product, no Python loop (no `for`, no comprehension, no `np.vectorize`).
 Use NumPy only (not nnlib's `Perceptron`: it is the reference your answer is compared with).
 """),
     solution("predict", '''
@@ -360,7 +361,7 @@ check_numerical_gradient(require("numerical_gradient"), show_values=False, cases
     md("ex3", r"""
 ## Exercise 3 — one step downhill (3 points)
 
-Write `gd_step(grad, p, eta)` returning the new point $p - \eta\,\nabla f(p)$, where `grad(p)` returns $\nabla f(p)$.
+Write `gd_step(grad, p, eta)` returning the new point $p - \eta\,\nabla f(p)$ (an array shaped like `p`; leave `p` itself unchanged), where `grad(p)` returns $\nabla f(p)$.
 From $(6, -2)$ with $\eta = 0.01$ on $z$ it gives $(5.94, -1.96)$.
 """),
     solution("gd_step", '''
@@ -419,7 +420,9 @@ A04 = [
 
 Backpropagation multiplies by $\sigma'(z)$ at every layer, so each activation needs its derivative. Write them
 **elementwise on NumPy arrays** (use `np.exp`, `np.tanh`, comparisons — no Python loops, no `math` module), without
-importing nnlib's derivatives. The functions themselves are given: `sigmoid`, `tanh`, `relu`, `softplus`.
+importing nnlib's derivatives, and return a new array (leave `z` unchanged). The checks include $|z| = 800$, where
+$e^{z}$ overflows float64: write each derivative so that it stays finite there (e.g. through the function itself,
+$\sigma'(z) = \sigma(z)(1 - \sigma(z))$). The functions themselves are given: `sigmoid`, `tanh`, `relu`, `softplus`.
 
 | activation | $\sigma(z)$ |
 |---|---|
@@ -624,7 +627,7 @@ Write `backprop_single(net, x, y)` for one example: `x` is a column of shape `(n
     solution("backprop_single", BP_SINGLE),
     tests("test_backprop_single", 3, 'check_backprop(require("backprop_single"), single=True)'),
     hidden("test_backprop_single_hidden", 2, '''check_backprop(require("backprop_single"), single=True, show_values=False,
-               cases=[([5, 5, 5], 101, 1), ([2, 6, 3, 4], 200, 1), ([6, 3], 201, 1)])'''),
+               cases=[([2, 6, 3, 4], 200, 1), ([5, 5, 5], 101, 1), ([6, 3], 201, 1)])'''),
     md("ex2", r"""
 ## Exercise 2 — backprop for a whole minibatch at once (7 points)
 
@@ -639,7 +642,7 @@ examples. Mind which axis is which.
     solution("backprop", BP_BATCH),
     tests("test_backprop", 4, 'check_backprop(require("backprop"))'),
     hidden("test_backprop_hidden", 3, '''check_backprop(require("backprop"), show_values=False,
-               cases=[([3, 3, 3, 3], 101, 3), ([5, 2, 6], 200, 7), ([2, 6, 3, 4], 201, 9), ([6, 4, 6, 2], 202, 8)])'''),
+               cases=[([2, 6, 3, 4], 201, 9), ([3, 3, 3, 3], 101, 3), ([5, 2, 6], 200, 7), ([6, 4, 6, 2], 202, 8)])'''),
     md("ex3", r"""
 ## Exercise 3 — derive δ^L for a softmax output with the cross-entropy cost (4 points)
 
@@ -656,7 +659,7 @@ below the others, so its softmax output rounds to 0).
     solution("softmax_delta", SOFTMAX_DELTA),
     tests("test_softmax_delta", 2, 'check_softmax_delta(require("softmax_delta"))'),
     hidden("test_softmax_delta_hidden", 2, '''check_softmax_delta(require("softmax_delta"), show_values=False,
-                    cases=[(6, 6, 31, 3.0), (10, 3, 32, 3.0), (4, 9, 33, 800.0)])'''),
+                    cases=[(10, 3, 32, 3.0), (6, 6, 31, 3.0), (4, 9, 33, 800.0)])'''),
     md("ex4", r"""
 ## Exercise 4 — backprop through ReLU hidden layers with a softmax output (6 points)
 
@@ -671,7 +674,7 @@ the sigmoid network of exercises 1–2: do not use it here.)
     tests("test_backprop_relu_softmax", 3, 'check_backprop_relu_softmax(require("backprop_relu_softmax"))'),
     hidden("test_backprop_relu_softmax_hidden", 3, '''check_backprop_relu_softmax(
     require("backprop_relu_softmax"), show_values=False,
-    cases=[([3, 3, 3, 3], 41, 3, True), ([6, 3, 5], 42, 8, False), ([2, 5, 4, 3], 43, 5, True),
+    cases=[([2, 5, 4, 3], 43, 5, True), ([3, 3, 3, 3], 41, 3, True), ([6, 3, 5], 42, 8, False),
            ([4, 6, 4], 44, 9, False)])'''),
     md("try", r"""
 ## Try it: one matrix product instead of a loop
@@ -819,7 +822,7 @@ def adam_step(w, grad, m, v, t, eta=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
 '''),
     tests("test_adam", 2, 'check_adam(require("adam_step"))'),
     hidden("test_adam_hidden", 1, '''check_adam(require("adam_step"), show_values=False,
-           cases=[((2, 2, 3), 71, 0.001, 0.9, 0.999, 5), ((6,), 72, 0.3, 0.5, 0.9, 3)])'''),
+           cases=[((2, 2, 3), 71, 0.001, 0.9, 0.999, 5), ((6,), 72, 0.3, 0.5, 0.9, 3), ((3, 2), 73, 0.05, 0.8, 0.9, 3, 0.1)])'''),
     md("ex5", r"""
 ## Exercise 5 — softmax cross-entropy and its gradient (3 points)
 
@@ -828,7 +831,8 @@ the mean loss $L = \frac1m \sum_i -\ln \mathrm{softmax}(z_i)_{y_i}$ and its grad
 $\frac{\partial L}{\partial z} = \frac1m(\mathrm{softmax}(z) - \mathrm{onehot}(y))$.
 Write `softmax_cross_entropy(z, y)` returning `(loss, dz)`. It must work for large logits ($|z| \sim 1000$):
 subtract each row's maximum before `np.exp` (softmax does not change), and take the logarithm of softmax as
-$(z - \max z) - \ln \sum e^{z - \max z}$ (softmax itself can underflow to 0). NumPy and the given `softmax`.
+$(z - \max z) - \ln \sum e^{z - \max z}$ (softmax itself can underflow to 0). Leave `z` as it was: compute
+new arrays (`z - z.max(...)`), not `z -= ...`, since the caller keeps using its logits. NumPy and the given `softmax`.
 """),
     solution("softmax_cross_entropy", '''
 def softmax_cross_entropy(z, y):
@@ -896,7 +900,7 @@ def conv_forward(x, W, b, stride=1, pad=0):
 '''),
     tests("test_conv_forward", 3, 'check_conv_forward(require("conv_forward"))'),
     hidden("test_conv_forward_hidden", 1, '''check_conv_forward(require("conv_forward"), show_values=False, cases=[
-    ((3, 2, 6, 6), (2, 2, 2, 2), 2, 0, 11), ((2, 1, 5, 7), (3, 1, 3, 3), 1, 2, 12), ((1, 3, 8, 6), (2, 3, 4, 3), 2, 1, 13)])'''),
+    ((2, 1, 5, 7), (3, 1, 3, 3), 1, 2, 12), ((3, 2, 6, 6), (2, 2, 2, 2), 2, 0, 11), ((1, 3, 8, 6), (2, 3, 4, 3), 2, 1, 13)])'''),
     md("ex2", r"""
 ## Exercise 2 — convolution backward (6 points)
 
@@ -931,12 +935,14 @@ def conv_backward(dout, x, W, b, stride=1, pad=0):
 '''),
     tests("test_conv_backward", 4, 'check_conv_backward(require("conv_backward"))'),
     hidden("test_conv_backward_hidden", 2, '''check_conv_backward(require("conv_backward"), show_values=False, cases=[
-    ((3, 2, 6, 6), (2, 2, 2, 2), 2, 0, 11), ((2, 1, 5, 7), (3, 1, 3, 3), 1, 2, 12), ((1, 3, 8, 6), (2, 3, 4, 3), 2, 1, 13)])'''),
+    ((2, 1, 5, 7), (3, 1, 3, 3), 1, 2, 12), ((3, 2, 6, 6), (2, 2, 2, 2), 2, 0, 11), ((1, 3, 8, 6), (2, 3, 4, 3), 2, 1, 13)])'''),
     md("ex3", r"""
 ## Exercise 3 — max-pool backward (3 points)
 
 Max pooling with windows `size`×`size` moved by `stride` outputs the maximum of each window. Its backward pass sends
-`dout[n, c, i, j]` to the one input that was the maximum of window $(i, j)$ and nothing to the others. Write
+`dout[n, c, i, j]` to the one input that was the maximum of window $(i, j)$ and nothing to the others. On ties
+(common after a ReLU: a window of zeros) only the **first** maximum in reading order — row by row, what
+`np.argmax` of the window returns — receives it. Write
 `maxpool_backward(dout, x, size=2, stride=2)` returning `dx` shaped like `x`. Windows may overlap (`stride < size`):
 add up what an input receives.
 """),
@@ -958,7 +964,8 @@ def maxpool_backward(dout, x, size=2, stride=2):
 '''),
     tests("test_maxpool_backward", 2, 'check_maxpool_backward(require("maxpool_backward"))'),
     hidden("test_maxpool_backward_hidden", 1, '''check_maxpool_backward(require("maxpool_backward"), show_values=False,
-                       cases=[((3, 2, 6, 6), 3, 3, 31), ((2, 2, 5, 6), 2, 1, 32), ((1, 1, 7, 7), 3, 2, 33)])'''),
+                       cases=[((3, 2, 6, 6), 3, 3, 31), ((2, 2, 5, 6), 2, 1, 32), ((1, 1, 7, 7), 3, 2, 33),
+                              ((2, 3, 6, 4), 2, 2, 34, True)])'''),
     md("try", r"""
 ## Try it: loops against im2col
 

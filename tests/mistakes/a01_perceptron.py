@@ -121,13 +121,20 @@ MISTAKES = [
                                                         "            y = float(x @ w > 0)\n"
                                                         "            w = w + eta * (t - y) * x\n    return w\n"),
       "bias"),
+    # rules the prompt states ("an array of shape (n,)", "no Python loop"), checked (issue 18 item 2)
+    E("predict", "explicit loop (rule: no Python loop)", P("    out = []\n    for x in X:\n"
+                                                           "        z = w[0] + np.dot(w[1:], x)\n"
+                                                           "        out.append(1.0 if z > 0 else 0.0)\n"
+                                                           "    return np.array(out)\n"), "uses a for loop",
+      pipeline=True),
+    E("predict", "list comprehension (rule: no Python loop)",
+      P("    return np.array([float(w[0] + x @ w[1:] > 0) for x in X])\n"), "uses a list comprehension"),
+    E("predict", "returns a list (rule: an array)", P("    return list(np.heaviside(w[0] + X.dot(w[1:]), 0.0))\n"),
+      "returns a Python list"),
 ]
 
 ALTERNATIVES = [
-    E("predict", "explicit loop", P("    out = []\n    for x in X:\n        z = w[0] + np.dot(w[1:], x)\n"
-                                    "        out.append(1.0 if z > 0 else 0.0)\n    return np.array(out)\n")),
     E("predict", "augmented X", P("    Xa = np.c_[np.ones(len(X)), X]\n    return np.where(Xa @ w > 0, 1, 0)\n")),
-    E("predict", "heaviside(z, 0) and a list", P("    return list(np.heaviside(w[0] + X.dot(w[1:]), 0.0))\n")),
     E("predict", "booleans", P("    return w[0] + X @ w[1:] > 0\n")),
     E("perceptron_update", "copy, then +=", U("    w = w.copy()\n    y = float(w[0] + x @ w[1:] > 0)\n"
                                               "    w[0] += eta * (d - y)\n    w[1:] += eta * (d - y) * x\n    return w\n")),
@@ -163,3 +170,10 @@ WRONG_PREDICT = P("    return (X @ w[1:] >= 0).astype(float)\n")
 CHEATS = (cheats("predict", "check_perceptron_predict", WRONG_PREDICT, full=True, delegation=DELEG_PREDICT)
           + cheats("perceptron_update", "check_perceptron_rule", U("    return w\n"))
           + cheats("train_perceptron", "check_perceptron_train", T("    return np.zeros(X.shape[1] + 1)\n")))
+
+# ---------------------------------------------------------------- by family (issue 18): dtype truncation
+MISTAKES += [
+    E("perceptron_update", "family dtype: floats written into an integer array",
+      U(XA + Y + "    new = np.zeros(len(w), dtype=int)\n    new[:] = w + eta * (d - y) * xa\n    return new\n"),
+      "holds integers"),
+]

@@ -128,6 +128,11 @@ MISTAKES = [
                                                      "    for _ in range(steps + 1):\n        p = p - eta * grad(p)\n"
                                                      "        path.append(p)\n    return np.array(path)\n"),
       "first row"),
+    # the prompts say "an array shaped like p" (issue 18 item 2)
+    E("numerical_gradient", "returns a list (rule: an array)", NG(
+        "    g = []\n    for i in range(p.size):\n        e = np.zeros(p.size)\n        e[i] = h\n"
+        "        g.append((f(p + e) - f(p - e)) / (2 * h))\n    return g\n"), "returns a Python list"),
+    E("gd_step", "returns a list (rule: an array)", S("    return list(p - eta * grad(p))\n"), "returns a Python list"),
 ]
 
 ALTERNATIVES = [
@@ -138,7 +143,7 @@ ALTERNATIVES = [
     E("numerical_gradient", "perturb and restore", NG(
         "    q = np.array(p, dtype=float)\n    g = []\n    for i in range(q.size):\n        old = q[i]\n"
         "        q[i] = old + h\n        fp = f(q)\n        q[i] = old - h\n        fm = f(q)\n        q[i] = old\n"
-        "        g.append((fp - fm) / (2 * h))\n    return g\n")),
+        "        g.append((fp - fm) / (2 * h))\n    return np.array(g)\n")),
     E("gd_step", "copy then -=", S("    q = np.array(p, dtype=float)\n    q -= eta * np.asarray(grad(p))\n    return q\n")),
     E("gradient_descent", "preallocated array", GD("    p = np.asarray(p0, dtype=float)\n"
                                                    "    path = np.zeros((steps + 1, p.size))\n    path[0] = p\n"
@@ -169,3 +174,13 @@ CHEATS = (cheats("numerical_derivative", "check_numerical_derivative", D("    re
           + cheats("numerical_gradient", "check_numerical_gradient", NG("    return np.zeros(len(p))\n"))
           + cheats("gd_step", "check_gd_step", S("    return p\n"))
           + cheats("gradient_descent", "check_gradient_descent", GD("    return np.array([p0])\n")))
+
+# ---------------------------------------------------------------- by family (issue 18)
+MISTAKES += [
+    E("gd_step", "family dtype: floats written into an integer array",
+      S("    q = np.zeros(p.shape, dtype=int)\n    q[:] = p - eta * grad(p)\n    return q\n"), "holds integers"),
+    E("gradient_descent", "family dtype: an integer path",
+      GD("    path = np.zeros((steps + 1, np.size(p0)), dtype=int)\n    p = np.asarray(p0, dtype=float)\n"
+         "    path[0] = p\n    for k in range(steps):\n        p = gd_step(grad, p, eta)\n        path[k + 1] = p\n"
+         "    return path\n"), "truncated"),
+]

@@ -56,16 +56,21 @@ MISTAKES = [
     E(CP, "no square root", F(CP, "    return x / (x ** 2 + 1)\n"), "square root"),
     E(CP, "integer division", F(CP, "    return x // np.sqrt(x ** 2 + 1)\n"), "integer division"),
     E(CP, "sign", F(CP, "    return -x / np.sqrt(x ** 2 + 1)\n"), "sign"),
+    # rules the prompt states ("no Python loops", ReLU' "as floats"), checked (issue 18 item 2)
+    E(SP, "list comprehension (rule: no Python loop)",
+      F(SP, "    return np.array([sigmoid(v) * (1 - sigmoid(v)) for v in z])\n"), "uses a list comprehension"),
+    E(TP, "np.vectorize (rule: no Python loop)", F(TP, "    return np.vectorize(lambda v: 1 - np.tanh(v) ** 2)(z)\n"),
+      "vectorize"),
+    E(RP, "booleans (rule: as floats)", F(RP, "    return z > 0\n"), "dtype bool"),
+    E(RP, "integers (rule: as floats)", F(RP, "    return (z > 0).astype(int)\n"), "dtype int"),
 ]
 
 ALTERNATIVES = [
     E(SP, "s - s^2", F(SP, "    return sigmoid(z) - sigmoid(z) ** 2\n")),
     E(SP, "1 / (e^z + 2 + e^-z)", F(SP, "    with np.errstate(over='ignore'):\n"
                                         "        return 1 / (np.exp(z) + 2 + np.exp(-z))\n")),
-    E(SP, "list comprehension", F(SP, "    return np.array([sigmoid(v) * (1 - sigmoid(v)) for v in z])\n")),
     E(TP, "1 / cosh^2", F(TP, "    with np.errstate(over='ignore'):\n        return 1 / np.cosh(z) ** 2\n")),
     E(TP, "tanh given", F(TP, "    return 1 - tanh(z) * tanh(z)\n")),
-    E(RP, "booleans", F(RP, "    return z > 0\n")),
     E(RP, "np.where", F(RP, "    return np.where(z > 0, 1.0, 0.0)\n")),
     E(RP, "heaviside(z, 0)", F(RP, "    return np.heaviside(z, 0)\n")),
     E(PP, "1 / (1 + e^-z)", F(PP, "    with np.errstate(over='ignore'):\n        return 1 / (1 + np.exp(-z))\n")),
@@ -90,3 +95,16 @@ CHEATS = (cheats(SP, "check_derivative", F(SP, "    return z * 0\n"), full=True,
           + cheats(RP, "check_derivative", F(RP, "    return z * 0\n"))
           + cheats(PP, "check_derivative", F(PP, "    return z * 0\n"))
           + cheats(CP, "check_derivative", F(CP, "    return x * 0\n")))
+
+# ---------------------------------------------------------------- by family (issue 18)
+MISTAKES += [
+    E(TP, "family scale: a stray factor 2", F(TP, "    return 2 * (1 - np.tanh(z) ** 2)\n"), "a stray factor 2"),
+    E(SP, "family dtype: floats written into an integer array",
+      F(SP, "    out = np.zeros(np.shape(z), dtype=int)\n    s = sigmoid(z)\n    out[...] = s * (1 - s)\n"
+            "    return out\n"), "holds integers"),
+    E(PP, "family sign: −σ(z)", F(PP, "    return -sigmoid(z)\n"), "opposite sign"),
+]
+ALTERNATIVES += [
+    E(SP, "float32 (dtype: the tolerance follows it)", F(SP, "    s = sigmoid(z).astype(np.float32)\n"
+                                                             "    return s * (1 - s)\n")),
+]

@@ -84,3 +84,28 @@ CHEATS = (cheats("backprop", "check_backprop", "def backprop(net, x, y):\n    re
           + cheats("softmax_delta", "check_softmax_delta", "def softmax_delta(z, y):\n    return None\n")
           + cheats("backprop_relu_softmax", "check_backprop_relu_softmax",
                    "def backprop_relu_softmax(net, x, y):\n    return None\n"))
+
+# ---------------------------------------------------------------- by family (issue 18)
+MISTAKES += [
+    V("softmax_delta", "family scale: divided by n_out (cross-entropy averaged over the classes)",
+      "return softmax(z, axis=0) - y", "return (softmax(z, axis=0) - y) / z.shape[0]", "n_out = ", pipeline=True),
+    V("softmax_delta", "family scale: divided by m (mean over the batch)",
+      "return softmax(z, axis=0) - y", "return (softmax(z, axis=0) - y) / z.shape[1]", "number of examples m"),
+    V("backprop_relu_softmax", "family scale: δᴸ divided by n_out",
+      "delta = activations[-1] - y  #", "delta = (activations[-1] - y) / y.shape[0]  #", "n_out = "),
+    V("backprop_relu_softmax", "family activation: softmax in the hidden layers",
+      "activation = softmax(z, axis=0) if i == len(net.weights) - 1 else np.maximum(z, 0)",
+      "activation = softmax(z, axis=0)", "softmax in a hidden layer"),
+    V("backprop_relu_softmax", "family activation: ReLU at the output",
+      "activation = softmax(z, axis=0) if i == len(net.weights) - 1 else np.maximum(z, 0)",
+      "activation = np.maximum(z, 0)", "ReLU for the output"),
+    V("backprop", "family shape: nabla_b of shape (n,)", "        nabla_b[-l] = delta.sum(axis=1, keepdims=True)",
+      "        nabla_b[-l] = delta.sum(axis=1)", "has the right values but shape"),
+]
+ALTERNATIVES += [
+    V("backprop_single", "np.dot instead of @", "nabla_w[-l] = delta @ activations[-l - 1].T",
+      "nabla_w[-l] = np.dot(delta, activations[-l - 1].T)", ""),
+    V("backprop_relu_softmax", "ReLU' with np.where", "* (zs[-l] > 0)", "* np.where(zs[-l] > 0, 1.0, 0.0)", ""),
+    V("softmax_delta", "float32", "return softmax(z, axis=0) - y",
+      "return (softmax(z, axis=0) - y).astype(np.float32)", ""),
+]

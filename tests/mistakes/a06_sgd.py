@@ -180,3 +180,52 @@ CHEATS.append(E("update_mini_batch", "update_mini_batch: steals the reference fr
     "    import sys\n    f = sys._getframe(1)\n    while f is not None and 'ref' not in f.f_locals:\n        f = f.f_back\n"
     "    ref = f.f_locals['ref']\n    net.weights = [w.copy() for w in ref.weights]\n"
     "    net.biases = [b.copy() for b in ref.biases]\n"), inprocess=False))
+
+# ---------------------------------------------------------------- by family (issue 18)
+
+
+def _sce(loss: str, dz_divisor: str) -> str:
+    """A stable softmax cross-entropy whose loss reduction and dz divisor are given."""
+    return X("    m, k = z.shape\n    s = z - z.max(axis=1, keepdims=True)\n"
+             f"    lp = s - np.log(np.exp(s).sum(axis=1, keepdims=True))\n    loss = -lp[np.arange(m), y].{loss}\n"
+             f"    dz = np.exp(lp)\n    dz[np.arange(m), y] -= 1\n    return loss, dz / {dz_divisor}\n")
+
+
+MISTAKES += [
+    E("momentum_step", "family scale: η applied twice", M("    v_new = mu * v - eta * eta * grad\n"
+                                                          "    return w + v_new, v_new\n"), "η (eta)"),
+    E("adam_step", "family ε: inside the square root", A(
+        "    m = beta1 * m + (1 - beta1) * grad\n    v = beta2 * v + (1 - beta2) * grad ** 2\n"
+        "    return w - eta * (m / (1 - beta1 ** t)) / np.sqrt(v / (1 - beta2 ** t) + eps), m, v\n"),
+      "inside the square root", pipeline=True),
+    E("adam_step", "family t: counted from 0 (t − 1)", A(
+        "    m = beta1 * m + (1 - beta1) * grad\n    v = beta2 * v + (1 - beta2) * grad ** 2\n    s = max(t - 1, 1)\n"
+        "    return w - eta * (m / (1 - beta1 ** s)) / (np.sqrt(v / (1 - beta2 ** s)) + eps), m, v\n"), "t − 1"),
+    E("adam_step", "family t: incremented before the step (t + 1)", A(
+        "    m = beta1 * m + (1 - beta1) * grad\n    v = beta2 * v + (1 - beta2) * grad ** 2\n    t = t + 1\n"
+        "    return w - eta * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v\n"), "t + 1"),
+    E("adam_step", "family t: never incremented (t = 1)", A(
+        "    m = beta1 * m + (1 - beta1) * grad\n    v = beta2 * v + (1 - beta2) * grad ** 2\n"
+        "    return w - eta * (m / (1 - beta1)) / (np.sqrt(v / (1 - beta2)) + eps), m, v\n"), "t = 1 at every step"),
+    E("adam_step", "family swap: β₁ and β₂ in the bias correction", A(
+        "    m = beta1 * m + (1 - beta1) * grad\n    v = beta2 * v + (1 - beta2) * grad ** 2\n"
+        "    return w - eta * (m / (1 - beta2 ** t)) / (np.sqrt(v / (1 - beta1 ** t)) + eps), m, v\n"),
+      "bias corrections swapped"),
+    E("softmax_cross_entropy", "one-hot by subtracting whole rows", X(
+        "    m = z.shape[0]\n    s = z - z.max(axis=1, keepdims=True)\n"
+        "    lp = s - np.log(np.exp(s).sum(axis=1, keepdims=True))\n    dz = np.exp(lp)\n    dz[y] -= 1\n"
+        "    return -lp[np.arange(m), y].mean(), dz / m\n"), "whole rows"),
+    E("softmax_cross_entropy", "family scale: dz averaged over the classes", _sce("mean()", "k"),
+      "averaged over the k"),
+    E("softmax_cross_entropy", "family scale: loss averaged over the classes", _sce("sum() / k", "m"),
+      "averaged over the k"),
+]
+ALTERNATIVES += [
+    E("momentum_step", "float32 (issue 18: kept full marks)", M("    v_new = (mu * v - eta * grad).astype(np.float32)\n"
+                                                                "    return (w + v_new).astype(np.float32), v_new\n")),
+    E("adam_step", "float32", A(
+        "    m = (beta1 * m + (1 - beta1) * grad).astype(np.float32)\n"
+        "    v = (beta2 * v + (1 - beta2) * grad ** 2).astype(np.float32)\n"
+        "    step = eta * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps)\n"
+        "    return (w - step).astype(np.float32), m, v\n")),
+]

@@ -148,3 +148,19 @@ CHEATS = (cheats("conv_forward", "check_conv_forward",
                    "def conv_backward(dout, x, W, b, stride=1, pad=0):\n    return x * 0, W * 0, b * 0\n")
           + cheats("maxpool_backward", "check_maxpool_backward",
                    "def maxpool_backward(dout, x, size=2, stride=2):\n    return x * 0\n"))
+
+# ---------------------------------------------------------------- by family (issue 18)
+MISTAKES += [
+    E("conv_forward", "family dtype: an integer output array",
+      CF(OK_F).replace("out = np.zeros((N, F, Ho, Wo))", "out = np.zeros((N, F, Ho, Wo), dtype=int)"),
+      "holds integers"),
+    E("conv_backward", "family axis: db summed over the wrong axes (one entry per example)",
+      CB(OK_B, head=BHEAD.replace("db = dout.sum(axis=(0, 2, 3))", "db = dout.sum(axis=(1, 2, 3))")), "wrong axis"),
+    E("conv_backward", "family scale: dW averaged over the batch",
+      CB(OK_B, tail="    return dxp[:, :, pad:pad + H, pad:pad + Wd], dW / N, db\n"), "divided by the batch size"),
+    E("maxpool_backward", "family ties: every tied maximum gets the gradient",
+      MP("                    u, v = np.unravel_index(np.argmax(w), w.shape)\n").replace(
+          "dx[n, c, i * stride + u, j * stride + v] += dout[n, c, i, j]",
+          "dx[n, c, i * stride:i * stride + size, j * stride:j * stride + size] += (w == w.max()) * dout[n, c, i, j]"),
+      "every input that ties", pipeline=True),
+]

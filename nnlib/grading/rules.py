@@ -1,0 +1,110 @@
+"""Rules a prompt states, checked: no Python loop (on the learner's source), return types and dtypes.
+
+"No Python loop" is a property of the code, not of its numbers, so it is read from the source with :mod:`ast`
+(never run): in the notebook from the function itself (``inspect``), in the trusted grader from the text of the
+submitted answer cells that the runner hands over (``Remote.sources``) — the learner's text is only parsed.
+A loop is ``for``/``while``, a comprehension, or a call that loops in Python for you (``map``, ``np.vectorize``,
+``np.frompyfunc``, ``np.apply_along_axis``).
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+from typing import Any
+
+import numpy as np
+
+from nnlib.grading._core import Remote, fail
+
+_LOOPING_CALLS = {"map", "vectorize", "frompyfunc", "apply_along_axis", "fromiter"}
+_KINDS = {ast.For: "a for loop", ast.AsyncFor: "a for loop", ast.While: "a while loop",
+          ast.ListComp: "a list comprehension", ast.SetComp: "a set comprehension",
+          ast.DictComp: "a dict comprehension", ast.GeneratorExp: "a generator expression"}
+MAX_SOURCE = 200_000  # characters of learner text the grader will parse
+
+
+def _trees(sources: Any):
+    """(tree, lines) of each answer cell's text that parses (the learner's text: only parsed, never run)."""
+    for text in sources or ():
+        if not isinstance(text, str) or len(text) > MAX_SOURCE:
+            continue
+        try:
+            yield ast.parse(text), text.splitlines()
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+
+
+def _function(fn: Any) -> tuple[ast.AST, list[str], int] | None:
+    """The learner's ``def`` (its node, the text's lines, the line number of its first line), or None."""
+    if isinstance(fn, Remote):
+        found = None
+        for tree, lines in _trees(getattr(fn, "sources", ())):
+            for node in tree.body:
+                if isinstance(node, ast.FunctionDef) and node.name == fn.name:
+                    found = (node, lines, 1)  # the last definition is the one that runs
+        return found
+    try:
+        lines, start = inspect.getsourcelines(fn)
+    except (OSError, TypeError):
+        return None
+    try:
+        tree = ast.parse(textwrap.dedent("".join(lines)))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    node = next((n for n in tree.body if isinstance(n, ast.FunctionDef)), None)
+    return (node, textwrap.dedent("".join(lines)).splitlines(), max(start, 1)) if node is not None else None
+
+
+def owner(sources: Any, line: str) -> str | None:
+    """The learner's function whose body holds ``line`` (the text of the line an error was raised at), if one."""
+    line = (line or "").strip()
+    if not line:
+        return None
+    found = set()
+    for tree, lines in _trees(sources):
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and node.end_lineno is not None and \
+                    any(lines[i].strip() == line for i in range(node.lineno - 1, min(node.end_lineno, len(lines)))):
+                found.add(node.name)
+    return found.pop() if len(found) == 1 else None
+
+
+def loops(fn: Any) -> list[tuple[str, int, str]]:
+    """[(kind, line number in its cell, the line)] for every Python loop in ``fn``'s body."""
+    found = _function(fn)
+    if found is None:
+        return []
+    node, lines, start = found
+    out = []
+    for sub in ast.walk(node):
+        kind = _KINDS.get(type(sub))
+        if kind is None and isinstance(sub, ast.Call):
+            f = sub.func
+            called = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+            if called in _LOOPING_CALLS:
+                kind = f"{called}(…), which loops in Python"
+        if kind:
+            text = lines[sub.lineno - 1].strip() if 0 < sub.lineno <= len(lines) else ""
+            out.append((kind, sub.lineno + start - 1, text))
+    return sorted(out, key=lambda t: t[1])
+
+
+def no_loop(fn: Any, name: str, hint: str) -> None:
+    """Fail when ``fn`` contains a Python loop: the message names the loop and its line."""
+    found = loops(fn)
+    if found:
+        kind, line, text = found[0]
+        fail(f"{name} uses {kind} — `{text[:80]}` (line {line} of its cell) — and the exercise asks for no Python "
+             f"loop: {hint}")
+
+
+def array_result(got: Any, name: str, what: str, case: str, floats: bool = False) -> None:
+    """The prompt asks for a NumPy array (``floats``: of floats): a list, tuple or other dtype is named."""
+    if isinstance(got, (list, tuple)):
+        fail(f"{name} returns a Python {type(got).__name__}; the exercise asks for {what} — wrap it in "
+             f"np.array(...) or build it with NumPy operations", case)
+    if floats and isinstance(got, np.ndarray) and got.dtype.kind != "f":
+        fail(f"{name} returns an array of dtype {got.dtype}; the exercise asks for {what} as floats — convert with "
+             f".astype(float) (or np.where(cond, 1.0, 0.0))", case)
