@@ -386,7 +386,8 @@ def _raise_student(exc: StudentError, name: str, advice: Callable | None = None)
     where = f" at `{exc.line[:300]}`" if exc.line else ""
     if exc.lineno and exc.line:
         where += f" (line {exc.lineno})"
-    helper = exc.func if exc.func and len(exc.func) <= 80 and exc.func.isidentifier() and exc.func not in (name, "<module>", "<lambda>") \
+    helper = exc.func if exc.func and len(exc.func) <= 80 and exc.func.isidentifier() \
+        and exc.func not in (name, "<module>", "<lambda>") \
         and not exc.func.startswith("<") else None
     if helper:  # the error is in a function of the learner's that this one calls: blame it, not the caller
         where = f" inside your `{helper}`{where}"
