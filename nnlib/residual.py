@@ -16,7 +16,8 @@ correction, so even a block whose F has a tiny Jacobian passes the gradient to t
 ``Residual(layers)`` is a ``Layer``: a ``Model`` stacks it like any other.  Its ``params`` and ``grads`` are
 the inner layers' own arrays, named ``"<i>.<name>"`` (``"0.W"`` for the first inner layer's W), so optimisers
 update the inner layers in place and checkpoints carry them.  ``Model(l2=...)`` decays only parameters
-named ``W``: inside a block use the optimiser's ``weight_decay`` instead.
+named ``W``: inside a block use the optimiser's ``weight_decay`` instead.  After ``backward`` the block keeps
+the two terms of ∂L/∂x: ``delta`` (δ, the skip path) and ``delta_through_F`` ((∂F/∂x)ᵀ δ).
 """
 
 from __future__ import annotations
@@ -80,4 +81,5 @@ class Residual(Layer):
             for la in reversed(self.layers):
                 d = la.backward(d)
         self.grads = {f"{i}.{k}": la.grads[k] for i, la in enumerate(self.layers) for k in la.params}
+        self.delta, self.delta_through_F = dout, d  # the two terms, kept for plots (references, no copies)
         return dout + d  # the skip path's δ plus the path through F

@@ -120,6 +120,8 @@ def test_skip_connection_adds_the_identity_to_the_jacobian(rng):
         inner = la.backward(inner)
     block.forward(x)
     np.testing.assert_allclose(block.backward(d), d + inner, rtol=1e-14)
+    assert block.delta is d  # the two terms, kept for the lecture's plot
+    np.testing.assert_array_equal(block.delta_through_F, inner)
     block.layers[2].params["W"][...] = 0
     np.testing.assert_array_equal(block.forward(x), x + block.layers[2].params["b"])
     np.testing.assert_array_equal(block.backward(d), d)
