@@ -37,3 +37,12 @@ def strict():
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+@pytest.fixture
+def torch():
+    """PyTorch (one thread) for the cross-checks; the test is skipped where torch is not installed (an optional
+    dependency: the frameworks extra)."""
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(1)
+    return torch

@@ -112,6 +112,12 @@ CASES = {
     "AvgPool2D": [("avgpool-2", _make("AvgPool2D", 2), (2, 3, 6, 6), "normal", False),
                   ("avgpool-3s2", _make("AvgPool2D", 3, 2), (2, 3, 7, 7), "normal", False)],
     "GlobalAvgPool2D": [("globalavgpool", _make("GlobalAvgPool2D"), (2, 3, 5, 5), "normal", False)],
+    "Residual": [("residual", lambda: LAYERS["Residual"]([L.Dense(4, 4), L.Tanh(), L.Dense(4, 4)]), (3, 4), "normal",
+                  False)],
+    "RNN": [("rnn", _make("RNN", 3, 4), (2, 5, 3), "normal", False),
+            ("rnn-relu-last", _make("RNN", 3, 4, "relu", return_sequences=False), (2, 5, 3), "normal", False)],
+    "LSTM": [("lstm", _make("LSTM", 3, 4), (2, 5, 3), "normal", False),
+             ("lstm-last", _make("LSTM", 3, 4, return_sequences=False), (2, 5, 3), "normal", False)],
 }
 FUTURE = {"LeakyReLU", "GELU", "BatchNorm1d", "BatchNorm2d", "AvgPool2D", "GlobalAvgPool2D"}
 PARAMS = [pytest.param(make, shape, kind, train, id=i)

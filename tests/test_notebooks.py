@@ -11,6 +11,7 @@ matplotlib's ``print_figure`` (every inline figure, every widget redraw passes t
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 from pathlib import Path
@@ -27,7 +28,7 @@ SOURCES = sorted((ROOT / "solutions").glob("a*/*.ipynb"))
 def test_course_has_the_lectures_in_order():
     names = [p.stem for p in COURSE]
     for prefix in ["01_perceptron", "02_xor", "03_gradient", "04_chain", "05_backprop", "06_sgd", "07_optimisers",
-                   "08_cnn", "09_mnist", "10_autoencoders"]:
+                   "08_cnn", "09_mnist", "10_autoencoders", "11_frameworks_residual", "12_recurrent"]:
         assert any(n.startswith(prefix) for n in names), f"missing lecture notebook {prefix}*"
 
 
@@ -79,12 +80,20 @@ def _figure_report(nb) -> list[str]:
     return empty
 
 
+# lecture → (packages, what the cells print when they ran): a cell that skips for a missing package must not skip
+# where the packages are installed
+RAN_WHEN_INSTALLED = {"11_frameworks_residual.ipynb": [(("torch",), "PyTorch: test accuracy"),
+                                                      (("torch",), "against autograd"),
+                                                      (("keras", "torch"), "Keras 3 on torch: test accuracy")]}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", COURSE, ids=lambda p: p.name)
 def test_notebook_executes(path, monkeypatch, tmp_path):
     monkeypatch.setenv("NNLIB_QUICK", "1")
     monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel uses the inline backend, as for a learner
     monkeypatch.delenv("NNLIB_DATA", raising=False)  # CI has no MNIST: notebooks must fall back
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)  # lecture 11 chooses Keras' backend (PyTorch)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     nb = _instrument(nbformat.read(path, as_version=4))
     client = NotebookClient(nb, timeout=600, kernel_name="python3",
@@ -101,6 +110,9 @@ def test_notebook_executes(path, monkeypatch, tmp_path):
     text = "".join(o.get("text", "") + json.dumps(o.get("data", {})) for c in nb.cells if c.cell_type == "code"
                    for o in c.get("outputs", []))
     assert "TODO(lead)" not in text, f"{path.name}: a TODO(lead) placeholder reached the learner"
+    for modules, expected in RAN_WHEN_INSTALLED.get(path.name, []):  # where the packages are installed (CI: the
+        if all(importlib.util.find_spec(m) for m in modules):        # frameworks extra), their cells ran
+            assert expected in text, f"{path.name}: {modules} installed, but the output lacks {expected!r}"
     warnings = re.findall(r"\w*Warning: .*", "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
                                                    for o in c.get("outputs", []) if o.get("name") == "stderr"))
     assert len(warnings) == len(set(warnings)), f"{path.name}: a warning is repeated: {warnings}"

@@ -22,8 +22,8 @@ def _norm(spec: str) -> tuple[str, str]:
 
 def test_environment_yml_matches_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = project["dependencies"] + project["optional-dependencies"]["course"] + \
-        project["optional-dependencies"]["dev"]
+    extras = project["optional-dependencies"]
+    wanted = project["dependencies"] + extras["course"] + extras["dev"] + extras["frameworks"]
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     conda, pip = [], []
     for dep in env["dependencies"]:
@@ -32,6 +32,17 @@ def test_environment_yml_matches_pyproject():
         elif not dep.startswith(("python", "pip")):
             conda.append(dep)
     assert sorted(map(_norm, conda + pip)) == sorted(map(_norm, wanted))
+
+
+def test_ci_installs_the_frameworks_extra():
+    """Lecture 11's PyTorch and Keras cells and the torch cross-checks run in CI, not skipped: run.sh test installs
+    the frameworks extra, which names both."""
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert {_norm(d)[0] for d in extras["frameworks"]} == {"torch", "keras"}
+    run_sh = (ROOT / "run.sh").read_text()
+    test_mode = run_sh[run_sh.index("\n  test)"):]
+    test_mode = test_mode[:test_mode.index(";;")]
+    assert 'pip_install -e ".[course,dev,frameworks]"' in test_mode
 
 
 def test_readme_commands_are_what_ci_runs():
