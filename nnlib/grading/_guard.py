@@ -14,9 +14,10 @@ differentiation or machine-learning library.  For the length of one call (``Guar
   classes or objects stand for refusing proxies until the call returns.
 
 Nothing else changes: the learner's own code and NumPy run at full speed, and a call from an allowed function
-into nnlib's internals costs one frame look-up more.  The former guard (``sys.setprofile``: a Python callback on
-every Python-level call) made the reference a08 capstone 2.3× slower; this one 1.0–1.1× (``python
-bench/guard.py`` measures both in one run).  Setting up and putting back costs ~1 ms per checked call.  The
+into nnlib's internals costs one frame look-up more (the stand-in's, ~0.5 µs).  The former guard
+(``sys.setprofile``: a Python callback on every Python-level call) made the reference a08 capstone 2.3–2.6×
+slower, this one 1.09–1.14× (CPU time, two runs of ``python bench/guard.py`` on the shared machine at load
+7–10; each run times no guard and both guards).  Setting up and putting back costs ~1 ms per checked call.  The
 verdicts and messages are the former guard's (tests/test_a05_capstone.py, tests/test_catalogue.py,
 tests/test_assignments.py, tests/test_guard.py); like it, this guard is a courtesy in the learner's own kernel
 (docs/instructor.md): the scores that count come from the sandboxed grader, where nnlib's references and the
