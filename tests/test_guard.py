@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from nnlib import activations as A
-from nnlib import datasets
+from nnlib import datasets, gradcheck
 from nnlib.grading._core import GradingError, invoke
 from nnlib.grading._guard import _nnlib_functions
 from nnlib.network import Network
@@ -47,6 +47,15 @@ def test_names_bound_before_the_check_are_refused():
     assert "`network.Network.backprop`" in refused(fn, np.zeros((3, 1)))
     fn, _ = answer("def f(y):\n    import nnlib.datasets\n    return nnlib.datasets.one_hot(y, 3)\n")
     assert "`datasets.one_hot`" in refused(fn, np.array([0, 2]))
+
+
+def test_a_closure_nnlib_returned_before_the_check_is_refused():
+    """gradcheck.network_cost returns a closure no module holds: the learner's name for it is swapped too."""
+    net = Network([3, 2], seed=0)
+    cost = gradcheck.network_cost(net, np.zeros((3, 1)), np.zeros((2, 1)))
+    fn, _ = answer("def f(z):\n    return cost(z)\n", cost=cost)
+    assert "`gradcheck.network_cost.<locals>.total_cost`" in refused(fn, 0)
+    assert cost(0) >= 0  # and works again afterwards
 
 
 def test_nnlib_given_as_the_answer_itself_is_refused():
