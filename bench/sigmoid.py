@@ -5,12 +5,12 @@
 Two measurements, in the same run, interleaved (old, new, old, new, ...; the minimum of the repetitions), in
 CPU seconds of this process (``time.process_time``, one BLAS thread): robust to other load on a shared machine.
 
-1. σ(z) and σ'(z) of one layer as ``Network._step_sigmoid`` computes them (old: ``sigmoid_`` then
+1. σ(z) and σ'(z) of one layer as ``_network_fast._step_sigmoid`` computes them (old: ``sigmoid_`` then
    a (1 − a); new: ``sigmoid_and_prime_``) on float32 arrays of the benchmark's shapes: Nielsen's
    [784, 30, 10] at batch 10 ((10, 30) and (10, 10)) and at batch 100 ((100, 30) and (100, 10)).
 2. One epoch of rows 1a and 1b (``Network.SGD``, 50,000 MNIST images, float32, with its two cost
    evaluations) with ``backend.sigmoid_and_prime_`` swapped for the old σ, σ' and back.  This isolates the
-   sigmoid; the 0-d scalar operands of ``_step_sigmoid`` (also issue 12) are in both.
+   sigmoid; the 0-d scalar operands of ``_network_fast._step_sigmoid`` (also issue 12) are in both.
 
 "old" is the implementation before issue 12, copied here: SciPy's ``expit`` below 768 entries, the
 four-pass ½(1 + tanh(z/2)) from there on.  Without SciPy it is the tanh formula at every size.
@@ -57,7 +57,7 @@ def old_sigmoid_and_prime_(z, prime):
     return z
 
 
-NEW = B.sigmoid_and_prime_  # what Network._step_sigmoid calls (inside one quiet_underflow context)
+NEW = B.sigmoid_and_prime_  # what _network_fast._step_sigmoid calls (inside one quiet_underflow context)
 
 
 def micro(n_calls: int = 20000, reps: int = 7) -> None:

@@ -148,7 +148,7 @@ def host_rng() -> np.random.Generator:
 
 
 # ---------------------------------------------------------------- the logistic function
-# σ is the one operation of the training hot loop (``Network._step_sigmoid``) that is not a matrix product, so
+# σ is the one operation of the training hot loop (``_network_fast._step_sigmoid``) that is not a matrix product, so
 # it is computed here once, with ``xp`` (it runs on every backend), by ONE formula at every array size and on
 # every device:
 #

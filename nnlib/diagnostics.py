@@ -64,13 +64,8 @@ def network_trace(net: Any, X: Any) -> tuple[list[np.ndarray], list[np.ndarray]]
     a = B.to_device(np.asarray(X, dtype=net.dtype)) if isinstance(X, np.ndarray) else X
     if a.ndim != 2 or a.shape[1] != net.sizes[0]:
         raise ValueError(f"network_trace: X must have shape (N, {net.sizes[0]}), got {tuple(a.shape)}")
-    zs, acts = [], [B.to_host(a)]
-    for b, w in zip(net.biases, net.weights):
-        z = a @ w.T + b.T
-        a = net.activation.f(z)
-        zs.append(B.to_host(z))
-        acts.append(B.to_host(a))
-    return zs, acts
+    zs, acts = net._forward(a)  # the network's own forward pass
+    return [B.to_host(z) for z in zs], [B.to_host(a) for a in acts]
 
 
 def count_params(obj: Any) -> int:

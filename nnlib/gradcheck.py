@@ -133,10 +133,7 @@ def network_cost(net: Any, x: Array, y: Array) -> Callable[[Array], float]:
     yr = B.to_device(y).reshape(net.sizes[-1], -1).T.astype(net.dtype)
 
     def total_cost(_: Array) -> float:
-        a = xr
-        for b, w in zip(net.biases, net.weights):
-            a = net.activation.f(a @ w.T + b.T)
-        return float(net.cost.fn(a, yr))
+        return float(net.cost.fn(net._forward(xr)[1][-1], yr))  # the network's own forward pass
 
     return total_cost
 

@@ -29,6 +29,7 @@ from typing import Any
 from nnlib import activations as A
 from nnlib import backend as B
 from nnlib._checks import ShapeError, check_same_shape
+from nnlib.datasets import one_hot
 
 Array = Any
 _EPS = 1e-12
@@ -141,8 +142,7 @@ class SoftmaxCrossEntropy(Cost):
         if tuple(y.shape) == tuple(z.shape):
             return y
         self._check_labels(z, y)
-        n_classes = z.shape[self.class_axis]
-        onehot = (B.xp.arange(n_classes).reshape(1, -1) == y.reshape(-1, 1)).astype(z.dtype)
+        onehot = one_hot(y.reshape(-1), z.shape[self.class_axis], z.dtype)
         return onehot if self.class_axis in (-1, z.ndim - 1) else onehot.T
 
     def fn(self, z: Array, y: Array) -> Array:

@@ -21,6 +21,7 @@ import numpy as np
 from nnlib import backend as B
 from nnlib import losses
 from nnlib._checks import ShapeError, check_array, check_finite, trusted
+from nnlib.datasets import one_hot
 from nnlib.layers import Layer, MaxPool2D, ReLU
 
 Array = Any
@@ -113,7 +114,7 @@ class Model:
         if y.dtype.kind == "f" and y.dtype != out.dtype:
             y = y.astype(out.dtype)
         if not isinstance(self.cost, losses.SoftmaxCrossEntropy) and y.dtype.kind in "iu" and y.ndim == 1:
-            y = (B.xp.arange(out.shape[1]).reshape(1, -1) == y.reshape(-1, 1)).astype(out.dtype)
+            y = one_hot(y, out.shape[1], out.dtype)
         return y
 
     def weight_penalty(self) -> float:

@@ -228,9 +228,7 @@ class _NetworkAdapter:
 
     def loss_and_correct(self, X: Array, Y: Array) -> tuple[float, int]:
         net = self.net
-        a = X
-        for b, w in zip(net.biases, net.weights):
-            a = net.activation.f(a @ w.T + b.T)
+        a = net._forward(X)[1][-1]
         loss = float(net.cost.fn(a, Y)) / X.shape[0]
         return loss, int((a.argmax(axis=1) == _labels(Y)).sum())
 

@@ -515,6 +515,7 @@ CAPSTONE_BUGS = [
 ]
 
 
+@pytest.mark.slow  # trains the capstone's network: 5–8 s (the reference and delegation checks stay quick)
 @pytest.mark.parametrize("bug_id,ref,src,phrase", CAPSTONE_BUGS, ids=[b[0] for b in CAPSTONE_BUGS])
 def test_capstone_mistake_named(bug_id, ref, src, phrase):
     msg = verdict(lambda f: A8.check_train(f, target=0.8), train_fn(src))
@@ -523,6 +524,7 @@ def test_capstone_mistake_named(bug_id, ref, src, phrase):
         assert phrase in msg, msg
 
 
+@pytest.mark.slow  # trains the capstone's network: 5–8 s (the reference and delegation checks stay quick)
 def test_capstone_bad_backprop_does_not_learn():
     bad = edit(BP, ("(activations[-1] - y)", "(y - activations[-1])"))
     msg = verdict(lambda f: A8.check_train(f, target=0.8), train_fn(bp=bad))
@@ -539,6 +541,7 @@ def test_capstone_partial_credit_between_80_and_90():
         lambda g: A8.check_train(g, target=0.9, seed=101, relabel=True, show_values=False), f)
 
 
+@pytest.mark.slow  # trains the capstone's network: 5–8 s (the reference and delegation checks stay quick)
 def test_capstone_time_limit():
     slow = edit(TRAIN, ("    return net.weights, net.biases", "    import time\n    time.sleep(0.6)\n"
                         "    return net.weights, net.biases"))
@@ -558,6 +561,7 @@ def test_capstone_grader_timeout_is_the_time_limit():
     assert "did not finish: over the 60 s limit" in msg, msg
 
 
+@pytest.mark.slow  # trains the capstone's network: 5–8 s (the reference and delegation checks stay quick)
 def test_capstone_prepared_weights_fail_the_graded_split():
     w, b = train_fn()(*A8.problem(0, False)[0])
 

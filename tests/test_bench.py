@@ -65,6 +65,7 @@ def _np_params(params):
     return [tuple(np.asarray(a, dtype=np.float64) for a in layer) for layer in params]
 
 
+@pytest.mark.slow  # JAX compiles each variant: 3–16 s apiece
 @pytest.mark.parametrize("variant", ["jit", "scan"])
 def test_jax_nielsen_takes_the_same_steps_as_network(variant):
     JM = _jax()
@@ -84,6 +85,7 @@ def test_jax_nielsen_takes_the_same_steps_as_network(variant):
     assert np.abs(out[1][0] - w2).max() > 1e-3  # the epoch moved the weights: the comparison is not vacuous
 
 
+@pytest.mark.slow  # JAX compiles each variant: 3–16 s apiece
 @pytest.mark.parametrize("variant", ["jit", "scan"])
 @pytest.mark.parametrize("model", ["mlp", "cnn"])
 def test_jax_mlp_and_cnn_take_the_same_steps_as_model(model, variant):

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 GPU_PY = ROOT / "bench" / "gpu.py"
 RESULTS = ROOT / "bench" / "RESULTS-gpu.md"
@@ -28,6 +30,7 @@ def test_without_a_gpu_it_says_so_and_exits_0():
     assert (RESULTS.stat().st_mtime if RESULTS.exists() else None) == before  # no figures written
 
 
+@pytest.mark.slow  # ~35–60 s: the whole GPU check on the CPU
 def test_dry_run_runs_the_gpu_tests_and_prints_one_table(tmp_path):
     out = tmp_path / "gpu.md"
     p = _run("--dry-run", "--no-notebook", "--out", str(out))

@@ -23,7 +23,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from _browser import CHROMIUM, free_port, require_chromium
+from _browser import CHROMIUM, Server, free_port, require_chromium
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts" / "browser"
@@ -31,6 +31,19 @@ NOTEBOOKS = ["01_perceptron.ipynb", "07_optimisers_regularisation.ipynb"]  # wid
 LECTURES = sorted(p.name for p in (ROOT / "course").glob("[0-9][0-9]_*.ipynb"))
 CLICK = {"01_perceptron.ipynb": "next", "07_optimisers_regularisation.ipynb": "train"}  # a button whose click redraws
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook in front, not other restored tabs
+IDLE = "() => [...document.querySelectorAll('span')].some(s => s.textContent.includes('Kernel status: Idle'))"
+PROMPTS = """(PANEL) => {
+    const prompts = [...document.querySelectorAll(PANEL + ' .jp-CodeCell .jp-InputArea-prompt')]
+        .map(p => p.textContent.trim());
+    return {n: prompts.length, pending: prompts.filter(t => t === '[*]:' || t === '[ ]:' || t === '').length};
+}"""
+KERNEL_DIALOG = "[...document.querySelectorAll('.jp-Dialog button')].some(b => b.textContent.trim() === 'Select')"
+FINISHED = f"""(PANEL) => {{
+    if ({KERNEL_DIALOG}) return true;
+    if (document.querySelector(PANEL + " [data-mime-type='application/vnd.jupyter.error']")) return true;
+    const state = ({PROMPTS})(PANEL);
+    return state.n > 0 && state.pending === 0;
+}}"""
 
 pytestmark = pytest.mark.slow
 
@@ -64,26 +77,9 @@ def lab(tmp_path_factory):
            "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={work / 'course'}",
            "--ServerApp.open_browser=False", "--LabApp.news_url=", "--LabApp.check_for_updates_class="
            "jupyterlab.NeverCheckForUpdate"]
-    log = open(work / "lab.log", "w")
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
-            break
-        except OSError as exc:
-            if proc.poll() is not None or time.time() > deadline:
-                log.close()
-                raise RuntimeError("JupyterLab did not start:\n" + (work / "lab.log").read_text()[-3000:]) from exc
-            time.sleep(0.5)
-    yield url, token
-    os.killpg(proc.pid, 15)
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, 9)
-    log.close()
+    server = Server(cmd, f"http://127.0.0.1:{port}", token, work / "lab.log", env)
+    yield server.url, token
+    server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +102,7 @@ def _accept_kernel_dialog(page) -> None:
         button = dialog.get_by_role("button", name="Select")
         if button.count():
             button.first.click()
-            time.sleep(3)
+            dialog.first.wait_for(state="hidden", timeout=30_000)
 
 
 def _wait_for_kernel(page, url: str, token: str, notebook: str, timeout: float = 120) -> None:
@@ -117,9 +113,9 @@ def _wait_for_kernel(page, url: str, token: str, notebook: str, timeout: float =
         with urllib.request.urlopen(f"{url}/api/sessions?token={token}", timeout=5) as r:
             sessions = json.load(r)
         if any(s["path"].endswith(notebook) and s["kernel"]["execution_state"] == "idle" for s in sessions):
-            time.sleep(1)
+            page.wait_for_function(IDLE, timeout=30_000)  # and the notebook's status bar says so
             return
-        time.sleep(1)
+        time.sleep(1)  # the polling interval of the wait for the session
     page.screenshot(path=str(ARTIFACTS / f"{notebook.removesuffix('.ipynb')}-no-kernel.png"))
     raise AssertionError(f"{notebook}: the kernel did not start within {timeout} s: sessions {sessions}")
 
@@ -128,29 +124,26 @@ def _open_and_run(page, url: str, token: str, notebook: str) -> dict:
     """Open the notebook, check it is not marked modified, Run All Cells; the final prompt state."""
     page.goto(f"{url}/lab/tree/{notebook}?reset&token={token}", timeout=90_000)  # reset: no restored tabs
     page.wait_for_selector(".jp-Notebook", timeout=90_000)
-    page.wait_for_function("() => [...document.querySelectorAll('span')]"
-                           ".some(s => s.textContent.includes('Kernel status: Idle'))", timeout=90_000)
+    page.wait_for_function(IDLE, timeout=90_000)
     _wait_for_kernel(page, url, token, notebook)
     dirty = page.locator(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty").count()
     assert not dirty, f"{notebook}: opening it marked it modified (kernelspec or metadata differ from the kernel's)"
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-    # every code cell gets an execution count; none stays at [*]
+    # every code cell gets an execution count, none stays at [*] — or Run All stops at an error (reported by
+    # _check_ran); a kernel dialog that opens meanwhile is answered and the wait goes on
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     deadline = time.time() + 420
-    while time.time() < deadline:
-        time.sleep(2)
-        _accept_kernel_dialog(page)
-        state = page.evaluate("""(PANEL) => {
-            const prompts = [...document.querySelectorAll(PANEL + ' .jp-CodeCell .jp-InputArea-prompt')]
-                .map(p => p.textContent.trim());
-            return {n: prompts.length, pending: prompts.filter(t => t === '[*]:' || t === '[ ]:'
-                    || t === '').length};
-        }""", PANEL)
-        if state["n"] and state["pending"] == 0:
+    while True:
+        try:
+            page.wait_for_function(FINISHED, arg=PANEL, timeout=max(1.0, deadline - time.time()) * 1000)
+        except PlaywrightTimeout:
+            break  # _check_ran reports the cells that did not finish
+        if not page.evaluate(f"() => {KERNEL_DIALOG}") or time.time() > deadline:
             break
-        if page.locator(f"{PANEL} [data-mime-type='application/vnd.jupyter.error']").count():
-            break  # Run All stops at an error: report it below
-    return state
+        _accept_kernel_dialog(page)
+    return page.evaluate(PROMPTS, PANEL)
 
 
 def _check_ran(page, notebook: str, state: dict) -> None:

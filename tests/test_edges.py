@@ -382,28 +382,28 @@ def test_nielsen_lists_stack_to_the_same_rows(dtype, rng):
     assert net.evaluate(test) == int((net.feedforward(Xt.T).argmax(axis=0) == [y for _, y in test]).sum())
 
 
-def test_a_reused_conversion_follows_every_change_it_can_see(rng, monkeypatch):
-    train, _ = _nielsen_lists(rng)
+def test_every_conversion_sees_the_data_as_they_are_now(rng):
+    """No converted copy of a list is kept between calls: an array edited in place is seen by the next call
+    (the former cache compared 32 sampled rows and missed an edit of any other row)."""
+    eye = np.eye(3)
+    train = [(rng.random((5, 1)), eye[k].reshape(3, 1)) for k in rng.integers(0, 3, 1200)]
     net = Network([5, 4, 3], seed=0)
-    assert net._as_rows(train, "t")[0] is not net._as_rows(train, "t")[0]  # 40 pairs: below the threshold
-    monkeypatch.setattr(Network, "_ROWS_CACHE_MIN", 10)
     X1, _ = net._as_rows(train, "t")
+    train[5][0][:] = 0.5  # one array of the list edited in place (row 5: not among the former sampled rows)
     X2, _ = net._as_rows(train, "t")
-    assert X2 is X1  # the same list again: reused
-    train[7] = (np.full((5, 1), 0.5), train[7][1])  # a pair replaced
-    X3, _ = net._as_rows(train, "t")
-    assert X3 is not X1 and np.all(X3[7] == 0.5)
-    for x, _ in train:  # every array edited in place (the sampled rows see it)
-        x *= 2.0
-    X4, _ = net._as_rows(train, "t")
-    np.testing.assert_array_equal(X4, _slow_rows(train)[0])
-    train.append(train[0])  # a longer list
-    assert net._as_rows(train, "t")[0].shape == (41, 5)
-    mini = train[:5]  # a minibatch (update_mini_batch): converted, never kept
-    net._as_rows(mini, "t")
-    assert all(entry[0] is not mini for entry in net.__dict__["_rows_cache"])
-    net.forget_data()
-    assert "_rows_cache" not in net.__dict__
+    assert X2 is not X1 and np.all(X2[5] == 0.5)
+    train[7] = (np.full((5, 1), 0.25), train[7][1])  # a pair replaced
+    X2, Y2 = net._as_rows(train, "t")
+    assert np.all(X2[7] == 0.25)
+    np.testing.assert_array_equal(X2, _slow_rows(train)[0])
+    np.testing.assert_array_equal(Y2, _slow_rows(train)[1])
+    test = [(x, int(np.argmax(y))) for x, y in train]
+    net.evaluate(test)
+    for x, _ in test:  # every input edited in place: one output for all, so the count is that class's
+        x[:] = 0.0
+    predicted = int(net.feedforward(np.zeros((5, 1))).argmax())
+    assert net.evaluate(test) == sum(t == predicted for _, t in test)
+    assert not any("cache" in k for k in vars(net))
 
 
 @pytest.mark.parametrize("bad,fragment", [

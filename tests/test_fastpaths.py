@@ -14,6 +14,7 @@ import nnlib
 from nnlib import backend as B
 from nnlib import layers as L
 from nnlib._checks import trusted
+from nnlib._network_data import minibatches
 from nnlib.model import Model
 from nnlib.network import Network
 
@@ -99,8 +100,7 @@ def test_minibatches_follow_the_permutation(n, m):
     X = np.arange(n, dtype=np.float32).reshape(-1, 1) * np.ones((1, 3), np.float32)
     Y = np.arange(n, dtype=np.float32).reshape(-1, 1)
     perm = np.random.default_rng(0).permutation(n)
-    net = Network([3, 1], dtype=np.float32, seed=0)
-    batches = list(net._minibatches(X, Y, perm, m))
+    batches = list(minibatches(X, Y, perm, m))
     assert [b[0].shape[0] for b in batches] == [min(m, n - k) for k in range(0, n, m)]
     np.testing.assert_array_equal(np.concatenate([b[0][:, 0] for b in batches]), perm)
     np.testing.assert_array_equal(np.concatenate([b[1][:, 0] for b in batches]), perm)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import test_gradients as gradients
 from _inputs import away_from_zero, distinct_pool_input
 
 import nnlib
@@ -141,23 +142,15 @@ def test_layer_gradients_float64(gpu, make, shape, kind, train):
     assert max(errors.values()) < TOL, errors
 
 
+# The model and network checks are tests/test_gradients.py's own, run on the GPU backend (same data: the
+# conftest rng's seed 1234, no max-pool window near a tie).
 def test_model_gradients_float64(gpu):
-    rng = np.random.default_rng(1234)  # as tests/test_gradients.py: no max-pool window near a tie
-    x = nnlib.to_device(rng.standard_normal((3, 2, 8, 8)))
-    y = nnlib.to_device(np.array([0, 2, 1]))
-    model = Model([L.Conv2D(2, 3, 3, pad=1), L.Tanh(), L.MaxPool2D(2), L.Flatten(), L.Dense(48, 6),
-                   L.Dropout(0.3), L.Sigmoid(), L.Dense(6, 3)], cost="softmax_cross_entropy", l2=0.05)
-    errors = G.check_model(model, x, y)
-    assert max(errors.values()) < TOL, errors
+    gradients.test_models_with_l2_and_dropout(np.random.default_rng(1234), gpu)
 
 
 @pytest.mark.parametrize("cost", ["quadratic", "cross_entropy"])
 def test_network_backprop_float64(gpu, cost):
-    rng = np.random.default_rng(1234)
-    net = nnlib.Network([4, 5, 3, 2], cost=cost, seed=3)
-    errors = G.check_network(net, nnlib.to_device(rng.standard_normal((4, 6))),
-                             nnlib.to_device(rng.uniform(0, 1, (2, 6))))
-    assert max(errors.values()) < TOL, errors
+    gradients.test_network_backprop(cost, np.random.default_rng(1234), gpu)
 
 
 def _cnn_step(backend: str, dtype, X: np.ndarray, y: np.ndarray, opt_name: str):

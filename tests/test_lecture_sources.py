@@ -79,6 +79,7 @@ def _clean(path: Path) -> str:
                           check=True).stdout
 
 
+@pytest.mark.slow  # a kernel and nbstripout per lecture: 4–10 s each, ~80 s in all
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_committed_notebook_is_a_fixed_point_of_the_git_filter(path, tmp_path):
     """What git stores is the clean filter's output: the committed form must come back unchanged from it.
@@ -102,6 +103,7 @@ def _committed(rel: str) -> str:
     return p.stdout if p.returncode == 0 else (ROOT / rel).read_text()
 
 
+@pytest.mark.slow  # starts ipykernel in a subprocess
 def test_smudge_adds_exactly_what_the_kernel_reports(tmp_path):
     """tools/nb_smudge.py writes ipykernel's own language_info, so JupyterLab finds nothing to change on opening."""
     # in a subprocess: importing ipykernel here would change how later tests' progress bars write to stderr

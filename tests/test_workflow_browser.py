@@ -12,14 +12,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import nbformat
 import pytest
-from _browser import CHROMIUM, free_port, require_chromium
+from _browser import CHROMIUM, Server, free_port, require_chromium
 
 ROOT = Path(__file__).resolve().parent.parent
 A = "a01_perceptron"
@@ -44,45 +43,22 @@ def _env(work: Path, clone: Path) -> dict:
     return env
 
 
-class Server:
-    def __init__(self, work: Path, clone: Path, mode: str):
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = work / f"{mode}.log"
-        self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(
-            ["bash", str(clone / "run.sh"), mode, "--no-browser", f"--port={self.port}", "--ServerApp.ip=127.0.0.1",
-             f"--IdentityProvider.token={TOKEN}", "--LabApp.news_url=",
-             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-            cwd=str(work), env=_env(work, clone), stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.time() + 180
-        while True:
-            try:
-                urllib.request.urlopen(f"{self.url}/api/status?token={TOKEN}", timeout=2)
-                break
-            except OSError as exc:
-                if self.proc.poll() is not None or time.time() > deadline:
-                    self.stop()
-                    raise RuntimeError(f"run.sh {mode} did not serve:\n{self.log_path.read_text()[-3000:]}") from exc
-                time.sleep(0.5)
+def server(work: Path, clone: Path, mode: str) -> Server:
+    """``bash run.sh lab|student`` of the clone, serving on a free port."""
+    port = _free_port()
+    return Server(["bash", str(clone / "run.sh"), mode, "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
+                   f"--IdentityProvider.token={TOKEN}", "--LabApp.news_url=",
+                   "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+                  f"http://127.0.0.1:{port}", TOKEN, work / f"{mode}.log", _env(work, clone), cwd=str(work),
+                  timeout=180, what=f"run.sh {mode}")
 
-    def status(self, path: str) -> int:
-        try:
-            with urllib.request.urlopen(f"{self.url}{path}?token={TOKEN}", timeout=30) as r:
-                return r.status
-        except urllib.error.HTTPError as exc:
-            return exc.code
 
-    def stop(self) -> None:
-        try:
-            os.killpg(self.proc.pid, 15)
-            self.proc.wait(20)
-        except (ProcessLookupError, PermissionError):
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, 9)
-            self.proc.wait()
-        self.log.close()
+def status(server: Server, path: str) -> int:
+    try:
+        with urllib.request.urlopen(f"{server.url}{path}?token={TOKEN}", timeout=30) as r:
+            return r.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
 
 
 def hostile_submission(clone: Path) -> Path:
@@ -134,10 +110,10 @@ def test_fresh_clone_lab_formgrader_hostile_submission_and_student_mode(tmp_path
         nb_id = gb.find_submission_notebook(A, A, "mallory").id
         assert gb.find_submission(A, "mallory").score == 9.0
 
-    lab = Server(work, clone, "lab")
+    lab = server(work, clone, "lab")
     try:
         assert (clone / "exchange").is_dir(), "run.sh lab creates the exchange inside the course"
-        assert lab.status("/formgrader/manage_assignments") == 200
+        assert status(lab, "/formgrader/manage_assignments") == 200
         with sync_playwright() as p:
             b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
                                   args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -154,7 +130,7 @@ def test_fresh_clone_lab_formgrader_hostile_submission_and_student_mode(tmp_path
                 seen = watch(page)
                 page.goto(where, timeout=90_000)
                 page.wait_for_selector("text=xss-marker", timeout=60_000)
-                time.sleep(2)
+                page.wait_for_load_state("networkidle", timeout=60_000)  # the payload's image has failed to load
                 title = page.title()
                 assert "PWNED" not in title, f"{where}: a learner's script ran (title {title!r})"
                 assert not seen, f"{where}: a learner's script ran: {seen}"
@@ -171,14 +147,14 @@ def test_fresh_clone_lab_formgrader_hostile_submission_and_student_mode(tmp_path
             lab.stop()
             lab = None
 
-            student = Server(work, clone, "student")
+            student = server(work, clone, "student")
             try:
-                assert student.status("/formgrader/manage_assignments") == 404
+                assert status(student, "/formgrader/manage_assignments") == 404
                 page = b.new_page(viewport={"width": 1400, "height": 1000})
                 page.goto(f"{student.url}/lab?reset&token={TOKEN}", timeout=90_000)
                 page.wait_for_selector(".jp-LabShell", timeout=90_000)
-                page.wait_for_selector(".jp-Launcher", timeout=90_000)
-                time.sleep(3)
+                page.wait_for_selector(".jp-Launcher", timeout=90_000)  # restored: every enabled plugin is active
+                page.wait_for_load_state("networkidle", timeout=60_000)
                 disabled = page.evaluate("JSON.parse(document.getElementById('jupyter-config-data').textContent)"
                                          ".disabledExtensions")
                 assert {"@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment"} <= set(disabled)

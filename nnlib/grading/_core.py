@@ -2,9 +2,9 @@
 
 A check calls the learner's code only through :func:`invoke`.  The same check runs in two places:
 
-* **in the notebook** (self-check, self-study): ``fn`` is the learner's own function.  ``invoke`` watches
-  the call (``sys.setprofile``) and refuses an answer that reaches nnlib's own implementation of what the
-  exercise asks for, or an automatic-differentiation library;
+* **in the notebook** (self-check, self-study): ``fn`` is the learner's own function.  ``invoke`` calls it
+  under :class:`~nnlib.grading._guard.Guard`, which swaps nnlib's own implementations of what the exercise asks
+  for, and the automatic-differentiation and machine-learning libraries, for refusing stand-ins during the call;
 * **in the trusted grader** (``nnlib_grader``): ``fn`` is a :class:`Remote` proxy; the learner's code
   runs in a sandboxed worker where those implementations do not exist at all, and only plain data comes
   back.  The scores that count are computed here, never in the learner's interpreter.
@@ -16,7 +16,6 @@ dialog, ``nbgrader validate`` and the feedback page.
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 import textwrap
@@ -27,11 +26,12 @@ from typing import Any
 import numpy as np
 
 from nnlib import gradcheck as G
+from nnlib.grading._guard import AUTODIFF as _AUTODIFF
+from nnlib.grading._guard import LEARNING as _LEARNING
+from nnlib.grading._guard import NNLIB_DIR as _NNLIB_DIR
+from nnlib.grading._guard import Guard
 
 WIDTH = 88
-_NNLIB_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-_AUTODIFF = ("torch", "jax", "jaxlib", "tensorflow", "autograd", "mxnet", "paddle")
-_LEARNING = ("sklearn", "keras", "xgboost", "lightgbm", "catboost", "skorch")  # train networks for the learner
 NOT_ALLOWED = "[not allowed]"  # marks the worker's import/attribute errors for a name an answer may not use
 
 
@@ -154,52 +154,6 @@ def plain_value(obj: Any) -> Any:
 # ---------------------------------------------------------------- calling the learner's function
 
 
-class _Guard:
-    """Records calls from the learner's code into nnlib (other than ``allowed``) or an autodiff library."""
-
-    def __init__(self, allowed: Iterable[Any], entry_code: Any):
-        self.allowed = set()
-        for obj in allowed:
-            self.allowed |= _codes(obj)
-        self.entry = entry_code
-        self.hits: list[str] = []
-
-    def __call__(self, frame: Any, event: str, arg: Any) -> None:
-        if event != "call":
-            return
-        code = frame.f_code
-        fn = code.co_filename
-        if fn.startswith(_NNLIB_DIR):
-            if code in self.allowed or fn.endswith((f"grading{os.sep}provided.py", f"grading{os.sep}fixtures.py")):
-                return
-            caller = frame.f_back
-            if caller is not None and caller.f_code is not self.entry and caller.f_code.co_filename.startswith(
-                    _NNLIB_DIR):
-                return  # nnlib calling itself (inside an allowed function)
-            mod = os.path.relpath(fn, os.path.dirname(_NNLIB_DIR)).replace(os.sep, ".")[:-3]
-            self.hits.append(f"{mod}.{code.co_qualname if hasattr(code, 'co_qualname') else code.co_name}")
-        elif any(f"{os.sep}{pkg}{os.sep}" in fn for pkg in _AUTODIFF + _LEARNING) and "site-packages" in fn:
-            pkg = next(p for p in _AUTODIFF + _LEARNING if f"{os.sep}{p}{os.sep}" in fn)
-            self.hits.append(pkg)
-
-
-def _codes(obj: Any) -> set:
-    out = set()
-    if isinstance(obj, type):
-        for v in vars(obj).values():
-            out |= _codes(getattr(v, "__func__", v))
-        for base in obj.__mro__[1:]:
-            if base is not object:
-                out |= _codes(base)
-    elif hasattr(obj, "__code__"):
-        out.add(obj.__code__)
-    elif isinstance(obj, property):
-        for f in (obj.fget, obj.fset):
-            if f is not None:
-                out.add(f.__code__)
-    return out
-
-
 def delegation_message(what: str, asks: str, allowed: str) -> str:
     why = "" if what.startswith("the ") else " (nnlib's own version is the reference your answer is compared with)"
     return (f"{asks} calls {what}, which this exercise does not allow: it asks you to write that computation "
@@ -232,35 +186,26 @@ def invoke(fn: Any, name: str, *args: Any, allowed: Iterable[Any] = (), allowed_
         fail(f"`{name}` should be a function, got {type(fn).__name__}")
     from nnlib.grading import fixtures, provided
 
-    guard = _Guard([*allowed, provided, *provided.ALL, *fixtures.ALL], _entry_code)
-    old = sys.getprofile()
+    def refuse(what: str) -> None:
+        fail(delegation_message(_pretty(what), f"`{name}`", allowed_text))
+
+    guard = Guard([*allowed, *provided.ALL, *fixtures.ALL], refuse)
     try:
-        result = _entry(guard, fn, args, kwargs)
+        result = guard.call(fn, args, kwargs)  # nnlib's functions and the libraries refuse fn until it returns
     except NotImplementedError:
         fail(f"`{name}` is not implemented yet: replace `raise NotImplementedError()` with your code, run its "
              "cell, then this test")
     except GradingError:
+        if guard.hits:  # the first refusal names what was used, even if the learner's code caught it
+            refuse(guard.hits[0])
         raise
     except Exception as exc:  # noqa: BLE001 - the learner's error, explained
         if guard.hits:
-            fail(delegation_message(_pretty(guard.hits[0]), f"`{name}`", allowed_text))
+            refuse(guard.hits[0])
         _raise_student(describe_local(exc), name, advice)
-    finally:
-        sys.setprofile(old)
     if guard.hits:
         fail(delegation_message(_pretty(guard.hits[0]), f"`{name}`", allowed_text))
     return result
-
-
-def _entry(guard: _Guard, fn: Any, args: tuple, kwargs: dict) -> Any:
-    sys.setprofile(guard)
-    try:
-        return fn(*args, **kwargs)
-    finally:
-        sys.setprofile(None)
-
-
-_entry_code = _entry.__code__
 
 
 def _pretty(hit: str) -> str:
