@@ -356,7 +356,7 @@ check_numerical_gradient(require("numerical_gradient"))
     hidden("test_numerical_gradient_hidden", 1, '''from nnlib.grading import fixtures as F
 
 check_numerical_gradient(require("numerical_gradient"), show_values=False, cases=[
-    (F.r_coupled, [0.3, -0.8, 1.1, 0.6, -0.2]), (F.q_wave, [1.0, -0.5, 0.25]), (F.z_bowl, [-1.5, 4.0])])'''),
+    (F.r_coupled, [0.3, -0.8, 1.1, 0.6, -0.2]), (F.q_wave, [1.0, -0.5, 0.25]), (F.t_cubic, [-1.5, 4.0])])'''),
     md("ex3", r"""
 ## Exercise 3 — one step downhill (3 points)
 
@@ -752,8 +752,10 @@ def update_mini_batch(net, mini_batch, eta):
 
 Write `sgd_epoch(net, training_data, mini_batch_size, eta)`: split `training_data` (a list of `(x, y)` pairs) into
 consecutive minibatches of `mini_batch_size` examples — the last one may be shorter — and take one step on each,
-in order, with `net.update_mini_batch(mini_batch, eta)` (nnlib's, so this exercise does not depend on the last one).
-Do not shuffle here: the caller shuffles before each epoch.
+in order, with `net.update_mini_batch(mini_batch, eta)`. Do not shuffle here: the caller shuffles before each epoch.
+The tests hand `sgd_epoch` a net whose `update_mini_batch` is a **stand-in step, not SGD** (it changes the weights
+by an amount that depends on the minibatch, its size, `eta` and the current weights), so this exercise does not
+depend on the last one: it checks which minibatches you hand over, and in which order.
 """),
     solution("sgd_epoch", '''
 def sgd_epoch(net, training_data, mini_batch_size, eta):
