@@ -32,6 +32,22 @@ PHRASES = {
     "rule": "breaks a rule the exercise states",
     "target": "is below the accuracy target of this test",
     "grader": "could not be graded (a grading problem: ask your instructor)",
+    # nnlib.gradcheck's diagnoses (Diagnosis.kind): a fixed vocabulary, so naming one says nothing of the case
+    "none": "returned None",
+    "not_array": "returns something of the wrong type or shape (it should be what the visible test describes)",
+    "shape": "returns something of the wrong type or shape (it should be what the visible test describes)",
+    "reshape": "has the right values in the wrong shape (it should be what the visible test describes)",
+    "nan": "returns NaN or inf",
+    "zeros": "returns all zeros",
+    "transposed": "returns the transpose of the right answer",
+    "sign": "has the opposite sign",
+    "batch_sum": "is summed over the examples where the mean is meant",
+    "batch_mean": "is divided by the batch size where the sum is meant",
+    "scale": "is off by a constant factor",
+    "missing_activation_derivative": "leaves out the activation's derivative",
+    "bias_axis": "sums the bias gradient over the wrong axis",
+    "bias_not_summed": "does not sum the bias gradient over the examples",
+    "other_layer": "gives another layer's gradient (a layer index is off by one)",
 }
 
 

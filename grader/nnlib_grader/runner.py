@@ -227,6 +227,13 @@ class Session:
                 args[i].weights, args[i].biases = new.weights, new.biases
         return P.decode(reply.get("result"), on_special=special)
 
+    def run_cell(self, source: str) -> dict | None:
+        """Run a trusted cell (a check's) in the learner's namespace; the error it raised, or None."""
+        reply = self._request({"op": "run", "cells": [{"key": "grader", "source": source}], "cell_timeout": 10}, 20)
+        cells = reply.get("cells") if isinstance(reply, dict) else None
+        err = cells[0].get("error") if isinstance(cells, list) and cells and isinstance(cells[0], dict) else None
+        return err if isinstance(err, dict) or err is None else {"type": "Error"}
+
     def require(self, name: Any, namespace: Any = None) -> Any:
         names = [name] if isinstance(name, str) else list(name)
         out = []
@@ -246,7 +253,7 @@ class Session:
                 C.fail(f"`{n}` is not defined: write it in its answer cell (keep the name `{n}`), run the cell, "
                        "then this test", kind="not defined")
             if reply.get("callable"):
-                out.append(C.Remote(n, self.call))
+                out.append(C.Remote(n, self.call, run=self.run_cell))
             else:
                 out.append(P.decode(reply.get("value"), on_special=self._decoder(())))
         return out[0] if isinstance(name, str) else tuple(out)
@@ -369,6 +376,7 @@ def grade_notebook(source: Any, release: Any, submitted: Any, assignment: str, n
                 kind = "timeout" if exc.type_name == "TimeoutError" else "error"
             except AssertionError as exc:
                 cr.message = C.wrap(str(exc) or "a check failed")
+                kind = getattr(getattr(exc, "diagnosis", None), "kind", "wrong")
             except Exception as exc:  # noqa: BLE001 - a problem of the grader, said as such
                 cr.message, kind = f"grading problem ({type(exc).__name__}: {exc}); ask your instructor", "grader"
             finally:

@@ -137,8 +137,10 @@ class Remote:
     so a check sees in-place changes exactly as it would in the notebook.
     """
 
-    def __init__(self, name: str, call: Callable[..., Any], value: Any = None, is_callable: bool = True):
+    def __init__(self, name: str, call: Callable[..., Any], value: Any = None, is_callable: bool = True,
+                 run: Callable[[str], Any] | None = None):
         self.name, self._call, self.value, self.is_callable = name, call, value, is_callable
+        self.run = run  # runs a trusted cell in the learner's namespace (the grader's; None elsewhere)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._call(self.name, args, kwargs)
@@ -433,5 +435,5 @@ def judge(cand: Any, ref: Any, name: str, case: str, show: bool = True, batch_si
         for msg, wrong in custom.items():
             if wrong is not None and close(cand, wrong, t) and not close(wrong, ref, t):
                 fail(f"{name} {msg}.", case)
-    fail(str(d), case)
+    fail(str(d), case, kind=d.kind)
     return d

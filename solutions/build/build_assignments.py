@@ -1027,6 +1027,12 @@ network you return on 300 held-out digits your function never sees (the predicte
 * **time limit: 60 seconds** for one call of `train` (a vectorised minibatch solution needs a few seconds);
 * graded runs use other splits of the digits, **rename the classes and shuffle the pixels** (the same way for
   training and test): your `train` must learn from the data it is given — weights prepared in advance score 10 %.
+* **your `backprop` must do the training**: `train` computes every step's gradients by calling `backprop(net, x,
+  y)` (by that name) and updates the weights with them. The grader checks it by training once more with a
+  `backprop` that renames the classes in `y` (it calls yours with the rows of `y` reordered): the network your
+  `train` returns must then predict the renamed classes. A network fitted another way — a closed-form or library
+  fit such as `np.linalg.lstsq`, `pinv`, `solve` or scikit-learn, or weights computed without your `backprop` —
+  earns nothing, however accurate.
 
 You may use NumPy and what is imported below (`sigmoid`, `sigmoid_prime`, `softmax`, `SimpleNamespace`); nothing
 else from nnlib (no `Network`, no `Model`, no optimisers), and `digits()` only in the "Try it" cell: while grading,
