@@ -235,6 +235,14 @@ _LIB = tuple({_sc.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "p
              | {_np.__file__.rsplit("/", 2)[0]})
 
 
+_LEFT = sorted(m for m in _sys.modules if m.startswith("nnlib_") or m.startswith("nnlib.grading."))
+try:
+    import nnlib_provided  # noqa: F401
+    _LEFT.append("import nnlib_provided worked")
+except ImportError:
+    pass
+
+
 def _candidates():
     out = {}
     for o in _gc.get_objects():
@@ -326,6 +334,8 @@ def _probe_assignment(assign: str) -> tuple[dict[str, set[str]], int]:
             reply = worker.request({"op": "run", "cells": [*cells, {"key": "probe", "source": PROBE}],
                                     "cell_timeout": 60}, 300)
             assert not reply["cells"][-1]["error"], reply["cells"][-1]
+            left = worker.request({"op": "get", "name": "_LEFT"}, 30)
+            assert left.get("value") == [], left  # no nnlib_* module in sys.modules, none importable
             session = runner.Session(worker, {}, call_timeout=300)
 
             def require(name, namespace=None):
