@@ -31,6 +31,8 @@ PHRASES = {
     "not allowed": "uses something this exercise does not allow",
     "rule": "breaks a rule the exercise states",
     "target": "is below the accuracy target of this test",
+    "boundary": "fails when the inputs are moved slightly off the corners: an input lies on or next to a decision "
+                "boundary",
     "grader": "could not be graded (a grading problem: ask your instructor)",
     # nnlib.gradcheck's diagnoses (Diagnosis.kind): a fixed vocabulary, so naming one says nothing of the case
     "none": "returned None",
