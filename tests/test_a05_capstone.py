@@ -568,9 +568,30 @@ def test_capstone_prepared_weights_fail_the_graded_split():
     def prepared(X, labels):
         return w, b
 
-    assert A8.check_train(prepared, target=0.9) >= 0.9  # the public split...
+    msg = verdict(lambda f: A8.check_train(f, target=0.9), prepared)  # the public split's accuracy is reached...
+    assert "does not learn through your backprop" in msg, msg  # ...but not by training through backprop
     msg = verdict(lambda f: A8.check_train(f, target=0.8, seed=202, relabel=True), prepared)
-    assert "below the 80 % target" in msg  # ...but not the graded ones
+    assert "below the 80 % target" in msg  # and the graded splits are not reached at all
+
+
+LSTSQ_TRAIN = (Path(__file__).parent / "hostile" / "worker_lstsq_capstone.py").read_text()  # backprop for show
+
+
+def test_capstone_closed_form_fit_earns_nothing():
+    """Random features + np.linalg.lstsq reach the targets without backprop or SGD: refused, and told why."""
+    f = train_fn(LSTSQ_TRAIN)
+    for target, seed, relabel in ((0.8, None, None), (0.9, 202, True)):
+        msg = verdict(lambda g, t=target, s=seed, r=relabel: A8.check_train(g, target=t, seed=s, relabel=r), f)
+        assert "does not learn through your backprop" in msg and "lstsq" in msg, msg
+
+
+def test_capstone_renamed_backprop_is_a_derangement_and_the_reference_follows_it():
+    order = A8._renamed_classes(202)
+    assert sorted(order) == list(range(10)) and np.all(order != np.arange(10))
+    (xtr, ytr), (xte, yte) = A8.problem(202, True)
+    ws, bs, h = A8._network(A8._train_renamed(train_fn(), "train", order, xtr, ytr, 60), "train")
+    assert A8.accuracy(ws, bs, h, xte, np.argsort(order)[yte]) >= 0.9
+    assert A8.accuracy(ws, bs, h, xte, yte) < 0.1  # it learnt the renamed classes, not the real ones
 
 
 def test_capstone_delegation_refused():
@@ -684,13 +705,15 @@ def test_pipeline_capstone_partial_credit_and_cheats():
     short = edit(TRAIN, ("for epoch in range(30):", "for epoch in range(3):"), ("3.0, 10", "1.0, 10"))
     cells = grade("a08_capstone", {"train": short})
     assert cells["test_train"].passed and cells["test_train_hidden_80"].passed, cells["test_train"].message
-    assert not cells["test_train_hidden_90"].passed and "below the 90 % target" in cells["test_train_hidden_90"].message
+    assert not cells["test_train_hidden_90"].passed
+    assert "below the accuracy target" in cells["test_train_hidden_90"].message  # a hidden test: general words
     # weights prepared in advance (trained on the public split) and pasted into the cell
     w, b = train_fn()(*A8.problem(0, False)[0])
     wl, bl = [x.tolist() for x in w], [x.tolist() for x in b]
     literal = f"def train(X, labels):\n    return ([np.array(v) for v in {wl!r}], [np.array(v) for v in {bl!r}])\n"
     cells = grade("a08_capstone", {"train": literal})
-    assert cells["test_train"].passed
+    assert cells["test_train"].points == 0  # the public split's accuracy, but not trained through backprop
+    assert "does not learn through your backprop" in cells["test_train"].message, cells["test_train"].message
     assert cells["test_train_hidden_80"].points == 0 and cells["test_train_hidden_90"].points == 0
     # delegation to nnlib's Network, and reading the data set from inside train
     for src in ('def train(X, labels):\n    from nnlib import Network\n    n = Network([64, 30, 10])\n'
@@ -700,6 +723,11 @@ def test_pipeline_capstone_partial_credit_and_cheats():
         assert all(cells[t].points == 0 for t in ("test_train", "test_train_hidden_80", "test_train_hidden_90"))
         assert "not available" in cells["test_train"].message or "does not allow" in cells["test_train"].message, \
             cells["test_train"].message
+    # random features + lstsq (calling backprop for show): nothing, with the reason on the visible test
+    cells = grade("a08_capstone", {"train": LSTSQ_TRAIN})
+    assert all(cells[t].points == 0 for t in ("test_train", "test_train_hidden_80", "test_train_hidden_90"))
+    assert "does not learn through your backprop" in cells["test_train"].message, cells["test_train"].message
+    assert "breaks a rule" in cells["test_train_hidden_90"].message
     # the capstone's backprop delegating to the net it is handed
     cells = grade("a08_capstone", {"backprop": DELEGATIONS["backprop_single"].replace("backprop_single", "backprop")})
     assert cells["test_backprop"].points == 0 and "has no `backprop`" in cells["test_backprop"].message

@@ -89,7 +89,8 @@ def test_representative_mistakes_through_the_grader(assignment, group):
         v = res[e.key]
         assert v.rejected, f"{e.key} gets full marks from the grader"
         assert v.named(e.expect), f"{e.key}: {v.first()}"
-        assert _same(M.run_inprocess(assignment, e).first(), v.first()), "self-check and grader disagree"
+        if "hidden test:" not in v.first():  # a hidden test's feedback is general words by design (nnlib_grader.hidden)
+            assert _same(M.run_inprocess(assignment, e).first(), v.first()), "self-check and grader disagree"
 
 
 @pytest.mark.slow

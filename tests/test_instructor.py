@@ -127,6 +127,8 @@ def hostile_fixtures() -> dict[str, dict]:
     out = {}
     for p in sorted(HOSTILE.glob("*.py")):
         text = p.read_text()
+        if text.startswith("# assignment:"):
+            continue  # attacks a real assignment: tests/test_worker_boundary.py grades it
         m = re.search(r"# expect: ([\d.]+)/(\d+) (\w+)", text)
         out[p.stem] = {"add": text, "score": float(m.group(1)), "status": m.group(3)}
     for p in sorted(HOSTILE.glob("*.json")):

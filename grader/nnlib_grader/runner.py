@@ -9,6 +9,8 @@
    bound to the worker: the learner's functions are :class:`~nnlib.grading._core.Remote` proxies, so each
    call sends plain arrays and gets plain data back.  References, comparisons and messages never leave this
    process; the score of a cell is its points if its code raises nothing, else 0.
+4. Visible tests run first, then the hidden ones; a hidden test's feedback is general words only
+   (:mod:`nnlib_grader.hidden`): nothing the learner's code produced on a hidden case comes back.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ import numpy as np
 
 from nnlib.grading import _core as C
 from nnlib.grading import fixtures, policy, provided
+from nnlib_grader import hidden, sandbox
 from nnlib_grader import protocol as P
-from nnlib_grader import sandbox
 
 MAX_NOTEBOOK_BYTES = 20 * 2**20
 
@@ -231,6 +233,12 @@ class Session:
         self.worker.kill()
         raise C.StudentError("ProtocolError", self.dead) from None
 
+    def run_cell(self, source: str) -> dict | None:
+        """Run a trusted cell (a check's) in the learner's namespace; the error it raised, or None."""
+        reply = self._request({"op": "run", "cells": [{"key": "grader", "source": source}], "cell_timeout": 10}, 20)
+        cells = self._parse(P.cell_results, reply)
+        return cells[0]["error"] if cells else {"type": "Error", "message": "no reply"}
+
     def require(self, name: Any, namespace: Any = None) -> Any:
         names = [name] if isinstance(name, str) else list(name)
         out = []
@@ -239,16 +247,18 @@ class Session:
             if not reply["defined"]:
                 err = self.cell_errors.get(n)
                 if err and C.NOT_ALLOWED in str(err.get("message", "")):
-                    C.fail(str(err["message"]).replace(C.NOT_ALLOWED, "").strip().replace("{asks}", f"`{n}`"))
+                    C.fail(str(err["message"]).replace(C.NOT_ALLOWED, "").strip().replace("{asks}", f"`{n}`"),
+                           kind="not allowed")
                 if err:
                     line = f" at `{err.get('line')}`" if err.get("line") else ""
                     meaning = C.explain(err["type"], err["message"])
                     C.fail(f"`{n}` is not defined: its cell raised {err.get('type')}{line}: {err.get('message')}"
-                           + (f"\n  That means: {meaning}." if meaning else ""))
+                           + (f"\n  That means: {meaning}." if meaning else ""),
+                           kind="not implemented" if err.get("type") == "NotImplementedError" else "not defined")
                 C.fail(f"`{n}` is not defined: write it in its answer cell (keep the name `{n}`), run the cell, "
-                       "then this test")
+                       "then this test", kind="not defined")
             if reply["callable"]:
-                out.append(C.Remote(n, self.call, sources=self.sources))
+                out.append(C.Remote(n, self.call, sources=self.sources, run=self.run_cell))
             else:
                 out.append(self._parse(P.decode, reply["value"], self._decoder(())))
         return out[0] if isinstance(name, str) else tuple(out)
@@ -337,7 +347,10 @@ def grade_notebook(source: Any, release: Any, submitted: Any, assignment: str, n
                 else "your cells did not finish running (an endless loop, or the process was killed)"
         import nnlib.grading as grading
 
-        for c in tests:
+        order = sorted(range(len(tests)), key=lambda i: hidden.is_hidden(_src(tests[i])))  # visible first
+        results_by_test: dict[int, CellResult] = {}
+        for i in order:
+            c = tests[i]
             m = _meta(c)
             pts = float(m.get("points") or 0)
             ns: dict[str, Any] = {"np": np, "require": session.require, "__name__": "__grader__"}
@@ -347,25 +360,31 @@ def grade_notebook(source: Any, release: Any, submitted: Any, assignment: str, n
             cr = CellResult(m["grade_id"], 0.0, pts)
             if time.monotonic() - t0 > wall_timeout:
                 cr.message = f"not run: the submission used its {wall_timeout:g} s"
-                res.cells.append(cr)
+                results_by_test[i] = cr
                 continue
             ns["print"] = lambda *a, sep=" ", end="\n", _buf=buf, **_: _buf.write(sep.join(map(str, a)) + end)
             C.SINK.write = buf.write
+            kind = "wrong"
             try:
                 exec(compile(_src(c), f"<test {m['grade_id']}>", "exec"), ns, names)  # noqa: S102 - instructor's
                 cr.points, cr.passed = pts, True
                 cr.message = buf.getvalue().strip() or "✓ passed"
             except C.GradingError as exc:
-                cr.message = str(exc)
+                cr.message, kind = str(exc), getattr(exc, "kind", "wrong")
             except C.StudentError as exc:
                 cr.message = f"{exc.type_name}: {exc.message}"
+                kind = "timeout" if exc.type_name == "TimeoutError" else "error"
             except AssertionError as exc:
                 cr.message = C.wrap(str(exc) or "a check failed")
+                kind = getattr(getattr(exc, "diagnosis", None), "kind", "wrong")
             except Exception as exc:  # noqa: BLE001 - a problem of the grader, said as such
-                cr.message = f"grading problem ({type(exc).__name__}: {exc}); ask your instructor"
+                cr.message, kind = f"grading problem ({type(exc).__name__}: {exc}); ask your instructor", "grader"
             finally:
                 C.SINK.write = None
-            res.cells.append(cr)
+            if hidden.is_hidden(_src(c)):
+                cr.message = hidden.message(_src(c), cr.passed, kind)
+            results_by_test[i] = cr
+        res.cells += [results_by_test[i] for i in range(len(tests)) if i in results_by_test]
         for c in manual:
             m = _meta(c)
             res.cells.append(CellResult(m["grade_id"], 0.0, float(m.get("points") or 0), "graded by hand",

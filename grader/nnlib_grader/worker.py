@@ -4,7 +4,10 @@ Started by :mod:`nnlib_grader.sandbox` as ``python -I -S worker.py`` with a Unix
 it then isolates itself (namespaces, a new root holding only the interpreter, its libraries and a tmpfs,
 an unprivileged uid, a system-call filter; see ``confine.py``) *before* it reads a line of the learner's code.  The
 real nnlib is never imported here: ``import nnlib`` gives a small shim holding only what the assignment
-provides (``nnlib.grading.policy``), built from ``nnlib/grading/provided*.py``.
+provides (``nnlib.grading.policy``).  Those provisions are *selected*, not imported: the worker reads
+``nnlib/grading/provided*.py`` and ``fixtures.py`` and execs only the definitions the policy names and the
+helpers they use (:func:`load_provisions`), so no code that computes a graded answer of the assignment is ever
+in this process — not in a module, not in ``sys.modules``, not for the garbage collector to find.
 
 This file is trusted code running in an untrusted process: nothing it returns is believed by the grader
 beyond "this is what the learner's code produced".
@@ -12,6 +15,7 @@ beyond "this is what the learner's code produced".
 
 from __future__ import annotations
 
+import ast
 import builtins
 import importlib.abc
 import importlib.machinery
@@ -64,6 +68,65 @@ def _no_op(*_a, **_k):
     return None
 
 
+# ---------------------------------------------------------------- what the assignment provides, and nothing more
+
+PROVIDED_FILES = ("provided.py", "provided_sgd.py")
+
+
+def _definitions(paths: list[str]) -> dict[str, ast.stmt]:
+    """{top-level name: its def/class/assignment} of the files (imports and other statements left out)."""
+    out: dict[str, ast.stmt] = {}
+    for path in paths:
+        with open(path, encoding="utf-8") as fh:
+            tree = ast.parse(fh.read(), filename="<provided>")
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                out[node.name] = node
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for t in targets:
+                    if isinstance(t, ast.Name):
+                        out[t.id] = node
+    return out
+
+
+def _select(defs: dict[str, ast.stmt], wanted: set[str], name: str) -> types.ModuleType:
+    """A fresh module (never in sys.modules) holding ``wanted`` and the definitions they use, in file order."""
+    keep, todo = set(), [n for n in wanted if n in defs]
+    missing = sorted(n for n in wanted if n not in defs)
+    if missing:
+        raise LookupError(f"the grading policy names {missing}, which nnlib/grading does not define")
+    while todo:
+        n = todo.pop()
+        if n in keep:
+            continue
+        keep.add(n)
+        todo += [x.id for x in ast.walk(defs[n]) if isinstance(x, ast.Name) and x.id in defs and x.id not in keep]
+    body = [node for node in dict.fromkeys(defs[n] for n in sorted(keep, key=lambda n: defs[n].lineno))]
+    head = ast.parse("import numpy as np").body
+    mod = types.ModuleType(name)
+    code = compile(ast.Module(body=head + body, type_ignores=[]), f"<{name}>", "exec")
+    exec(code, mod.__dict__)  # noqa: S102 - trusted definitions, selected from nnlib/grading
+    return mod
+
+
+def load_provisions(grading_dir: str, policy: dict) -> tuple[types.ModuleType, types.ModuleType]:
+    """(provided, fixtures): exactly what ``policy`` names, exec'd from the files in ``grading_dir``.
+
+    ``provided`` holds the functions the shim binds, the plain-data ``Net`` and the network methods of
+    ``net_methods`` (bound in ``Net``'s table); ``fixtures`` holds the named test functions the checks send.
+    """
+    targets = {t for names in policy.get("modules", {}).values() for t in names.values() if t is not None}
+    methods = dict(policy.get("net_methods", {}))
+    defs = _definitions([os.path.join(grading_dir, f) for f in PROVIDED_FILES])
+    provided = _select(defs, targets | set(methods.values()) | {"Net", "METHODS"}, "provided")
+    provided.METHODS.update({k: getattr(provided, v) for k, v in methods.items()})
+    fixtures = _select(_definitions([os.path.join(grading_dir, "fixtures.py")]), set(policy.get("fixtures", [])),
+                       "fixtures")
+    fixtures.BY_NAME = {n: getattr(fixtures, n) for n in policy.get("fixtures", [])}
+    return provided, fixtures
+
+
 class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Serves the shim modules; refuses the rest of nnlib and automatic-differentiation libraries."""
 
@@ -74,7 +137,7 @@ class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         top = fullname.split(".")[0]
         if fullname in self.modules:
             return importlib.machinery.ModuleSpec(fullname, self, is_package=fullname == "nnlib")
-        if top == "nnlib":
+        if top == "nnlib" or top.startswith("nnlib_"):
             raise ImportError(f"{NOT_ALLOWED} {{asks}} imports `{fullname}`, which this exercise does not allow: "
                               "it asks you to write that computation yourself (nnlib's own version is the "
                               "reference your answer is compared with). Use NumPy and what the exercise provides.")
@@ -311,12 +374,8 @@ def main() -> int:
     sys.path[:] = cfg["sys_path"]
     import numpy  # noqa: F401 - before the sandbox closes: the learner's code needs it
 
-    grading = cfg["grading_dir"]
-    provided = _load("nnlib_provided", os.path.join(grading, "provided.py"))
-    fixtures = _load("nnlib_fixtures", os.path.join(grading, "fixtures.py"))
     policy = cfg["policy"]
-    for extra in policy.get("extra", []):
-        _load(f"nnlib_{extra}", os.path.join(grading, f"{extra}.py"))
+    provided, fixtures = load_provisions(cfg["grading_dir"], policy)
     if cfg.get("sandbox"):
         sb.enter(cfg)  # from here on: no course, no nnlib source, no network, not root
     else:
@@ -325,10 +384,9 @@ def main() -> int:
         sb.install_filter(cfg["seccomp"])  # every mode: the system calls of isolation.DENIED answer EPERM
     shim = build_shim(policy, provided)
     sys.meta_path.insert(0, _Finder(shim))
-    for name in list(sys.modules):
+    for name in list(sys.modules):  # the worker's own modules too: nothing named nnlib_* stays importable
         if name.startswith(("nnlib_", "nnlib.")) or name == "nnlib":
-            if name not in ("nnlib_provided", "nnlib_provided_sgd", "nnlib_fixtures", "nnlib_protocol"):
-                del sys.modules[name]
+            del sys.modules[name]
     sys.modules.update(shim)
     linecache.clearcache()
     ns = {"__name__": "__main__", "__builtins__": builtins}

@@ -36,7 +36,15 @@ NOT_ALLOWED = "[not allowed]"  # marks the worker's import/attribute errors for 
 
 
 class GradingError(AssertionError):
-    """A check failed; the text says what is wrong and, where it can, why."""
+    """A check failed; the text says what is wrong and, where it can, why.
+
+    ``kind``: the class of the failure in one word of ``nnlib_grader.hidden.PHRASES`` ("wrong", "type",
+    "error", ...): all that the feedback of a *hidden* test says about it (its text may carry the learner's data).
+    """
+
+    def __init__(self, text: str = "", kind: str = "wrong"):
+        super().__init__(text)
+        self.kind = kind
 
 
 def wrap(text: str) -> str:
@@ -52,10 +60,10 @@ def wrap(text: str) -> str:
     return "\n".join(out)
 
 
-def fail(msg: str, case: str | None = None) -> None:
-    """Raise GradingError(msg) with the case it failed on."""
+def fail(msg: str, case: str | None = None, kind: str = "wrong") -> None:
+    """Raise GradingError(msg) with the case it failed on; ``kind`` classes it (see GradingError)."""
     text = msg if case is None else f"{msg}\n  (test case: {case})"
-    raise GradingError(wrap(text))
+    raise GradingError(wrap(text), kind)
 
 
 class _Sink(threading.local):
@@ -104,7 +112,7 @@ def require(name: str | Sequence[str], namespace: Mapping[str, Any] | None = Non
     for n in names:
         if n not in ns:
             fail(f"`{n}` is not defined: the cell above did not run or timed out — run it, then this test "
-                 f"(if it ran, it stopped with an error before defining `{n}`)")
+                 f"(if it ran, it stopped with an error before defining `{n}`)", kind="not defined")
         found.append(ns[n])
     return found[0] if isinstance(name, str) else tuple(found)
 
@@ -131,9 +139,10 @@ class Remote:
     """
 
     def __init__(self, name: str, call: Callable[..., Any], value: Any = None, is_callable: bool = True,
-                 sources: Sequence[str] = ()):
+                 sources: Sequence[str] = (), run: Callable[[str], Any] | None = None):
         self.name, self._call, self.value, self.is_callable = name, call, value, is_callable
         self.sources = tuple(sources)  # the submitted answer cells' text: read (parsed), never run, here
+        self.run = run  # runs a trusted cell in the learner's namespace (the grader's; None elsewhere)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._call(self.name, args, kwargs)
@@ -173,7 +182,7 @@ def invoke(fn: Any, name: str, *args: Any, allowed: Iterable[Any] = (), allowed_
     """
     if isinstance(fn, Remote):
         if not fn.is_callable:
-            fail(f"`{name}` should be a function, got {fn.value!r}"[:300])
+            fail(f"`{name}` should be a function, got {fn.value!r}"[:300], kind="type")
         try:
             return fn.call_within(timeout, *args, **kwargs) if timeout is not None else fn(*args, **kwargs)
         except StudentError as exc:
@@ -183,18 +192,18 @@ def invoke(fn: Any, name: str, *args: Any, allowed: Iterable[Any] = (), allowed_
                 exc.func = owner(fn.sources, exc.line)
             _raise_student(exc, name, advice)
     if not callable(fn):
-        fail(f"`{name}` should be a function, got {type(fn).__name__}")
+        fail(f"`{name}` should be a function, got {type(fn).__name__}", kind="type")
     from nnlib.grading import fixtures, provided
 
     def refuse(what: str) -> None:
-        fail(delegation_message(_pretty(what), f"`{name}`", allowed_text))
+        fail(delegation_message(_pretty(what), f"`{name}`", allowed_text), kind="not allowed")
 
     guard = Guard([*allowed, *provided.ALL, *fixtures.ALL], refuse)
     try:
         result = guard.call(fn, args, kwargs)  # nnlib's functions and the libraries refuse fn until it returns
     except NotImplementedError:
         fail(f"`{name}` is not implemented yet: replace `raise NotImplementedError()` with your code, run its "
-             "cell, then this test")
+             "cell, then this test", kind="not implemented")
     except GradingError:
         if guard.hits:  # the first refusal names what was used, even if the learner's code caught it
             refuse(guard.hits[0])
@@ -204,7 +213,7 @@ def invoke(fn: Any, name: str, *args: Any, allowed: Iterable[Any] = (), allowed_
             refuse(guard.hits[0])
         _raise_student(describe_local(exc), name, advice)
     if guard.hits:
-        fail(delegation_message(_pretty(guard.hits[0]), f"`{name}`", allowed_text))
+        refuse(guard.hits[0])
     return result
 
 
@@ -318,16 +327,17 @@ def missing_package(package: str, name: str) -> str:
 def _raise_student(exc: StudentError, name: str, advice: Callable | None = None) -> None:
     if exc.type_name == "NotImplementedError":
         fail(f"`{name}` is not implemented yet: replace `raise NotImplementedError()` with your code, run its "
-             "cell, then this test")
+             "cell, then this test", kind="not implemented")
     if exc.type_name in ("ImportError", "ModuleNotFoundError", "AttributeError") and NOT_ALLOWED in exc.message:
-        fail(exc.message.replace(NOT_ALLOWED, "").strip().replace("{asks}", f"`{name}`"))
+        fail(exc.message.replace(NOT_ALLOWED, "").strip().replace("{asks}", f"`{name}`"), kind="not allowed")
     missing = re.match(r"No module named '([A-Za-z0-9_]{1,100})", (exc.message or "")[:EXPLAIN_CHARS])
     if exc.type_name in ("ImportError", "ModuleNotFoundError") and missing and \
             missing.group(1) in _AUTODIFF + _LEARNING:
         # the same verdict whether or not the library happens to be installed
-        fail(delegation_message(_pretty(missing.group(1)), f"`{name}`", "NumPy and what the exercise provides"))
+        fail(delegation_message(_pretty(missing.group(1)), f"`{name}`", "NumPy and what the exercise provides"),
+             kind="not allowed")
     if exc.type_name in ("ImportError", "ModuleNotFoundError") and missing and missing.group(1) != "nnlib":
-        fail(missing_package(missing.group(1), name))
+        fail(missing_package(missing.group(1), name), kind="error")
     where = f" at `{exc.line[:300]}`" if exc.line else ""
     if exc.lineno and exc.line:
         where += f" (line {exc.lineno})"
@@ -339,9 +349,10 @@ def _raise_student(exc: StudentError, name: str, advice: Callable | None = None)
         advice = None
     meaning = (advice(exc) if advice is not None else None) or explain(exc.type_name, exc.message)
     said = (exc.message or "")[:EXPLAIN_CHARS] + (" …" if len(exc.message or "") > EXPLAIN_CHARS else "")
+    kind = "timeout" if exc.type_name == "TimeoutError" else "error"
     if meaning:  # the diagnosis first, the raw error after it
-        fail(f"`{name}` stopped with an error{where}: {meaning}.\n  (Python said {exc.type_name}: {said})")
-    fail(f"`{name}` raised {exc.type_name}{where}: {said}")
+        fail(f"`{name}` stopped with an error{where}: {meaning}.\n  (Python said {exc.type_name}: {said})", kind=kind)
+    fail(f"`{name}` raised {exc.type_name}{where}: {said}", kind=kind)
 
 
 # ---------------------------------------------------------------- comparing
@@ -393,10 +404,10 @@ def judge(cand: Any, ref: Any, name: str, case: str, show: bool = True, batch_si
         try:
             c = host(cand)
         except (TypeError, ValueError):
-            fail(f"{name} should be an array of numbers, got {type(cand).__name__}", case)
+            fail(f"{name} should be an array of numbers, got {type(cand).__name__}", case, kind="type")
         r = host(ref)
         if c.shape != r.shape:
-            fail(f"{name} has shape {c.shape}, expected {r.shape}", case)
+            fail(f"{name} has shape {c.shape}, expected {r.shape}", case, kind="type")
         if not np.all(np.isfinite(c)):
             fail(f"{name} contains NaN or inf", case)
         if show and c.size <= 8:
@@ -414,8 +425,8 @@ def judge(cand: Any, ref: Any, name: str, case: str, show: bool = True, batch_si
     if d.kind in ("wrong", "scale", "shape", "zeros") and custom:
         hits = F.explain(cand, ref, variants=custom, tol=t)
         if hits and hits[0] in custom:
-            fail(F.sentence(name, [h for h in hits if h in custom]), case)
+            fail(F.sentence(name, [h for h in hits if h in custom]), case, kind=d.kind)
     if d.kind in ("wrong", "scale", "shape", "not_array") and fam and (d.kind != "scale" or constants):
-        fail(F.sentence(name, fam), case)
-    fail(str(d), case)
+        fail(F.sentence(name, fam), case, kind=d.kind)
+    fail(str(d), case, kind=d.kind)
     return d

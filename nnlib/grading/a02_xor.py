@@ -76,7 +76,7 @@ def check_gate(w: Any, gate: str, nudges: Sequence | None = None) -> None:
             if nudges:
                 fail(f"the {gate} perceptron fails when the inputs are moved slightly off the corners: an input lies "
                      "on or next to the decision boundary — move the line w_0 + w_1 x_1 + w_2 x_2 = 0 away from "
-                     "the four corners", f"{gate} with nudged inputs")
+                     "the four corners", f"{gate} with nudged inputs", kind="boundary")
             rows = ", ".join(f"{int(a)}{int(b)}→{int(o)}" for (a, b), o in zip(X, out))
             z = wv[0] + X @ wv[1:]
             hint = _other_gate(out, gate)
@@ -120,7 +120,7 @@ def check_xor_network(W1: Any, b1: Any, W2: Any, b2: Any, nudges: Sequence | Non
             if nudges:
                 fail("the XOR network fails when the inputs are moved slightly off the corners: an input lies on or "
                      "next to a decision boundary of a hidden unit, or a hidden pattern on the output unit's "
-                     "boundary", "XOR with nudged inputs")
+                     "boundary", "XOR with nudged inputs", kind="boundary")
             rows = ", ".join(f"{int(a)}{int(b)}→{int(o)}" for (a, b), o in zip(X, out))
             hid = ", ".join(f"{int(a)}{int(b)}→({int(h[0])},{int(h[1])})" for (a, b), h in zip(X, H))
             transposed = (X @ W1a + b1a > 0).astype(float)

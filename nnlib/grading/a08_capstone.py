@@ -8,6 +8,13 @@ training part to the learner's function and measures the accuracy of the returne
 it never sent — a reported accuracy is never trusted.  Graded cases relabel the classes and permute the pixels
 (a fully connected network does not care), so weights prepared in advance score at chance.
 
+**The learner's backprop must do the training.**  A network that reaches the target is trained a second time
+with the learner's ``backprop`` replaced by one that calls it with the one-hot targets' classes renamed by a
+secret permutation π (no class kept).  A ``train`` whose updates follow its backprop learns π(digit), and its
+network is measured against π(label); a network fitted another way (``np.linalg.lstsq`` on random features,
+``pinv``, ``solve``, a library) ignores what backprop returns and scores about 0 % against π(label), so it earns
+nothing, with a message saying why.  The learner's code cannot undo π without reading the grader's wrapper.
+
 The training data are the 8×8 digits shipped with the library (``nnlib.datasets.digits``): 1,797 images, a
 few hundred kilobytes across the grading boundary, far under the protocol's frame limit.
 """
@@ -20,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from nnlib.grading._core import GradingError, fail, fname, host, invoke, ok, say, wrap
+from nnlib.grading._core import GradingError, Remote, fail, fname, host, invoke, ok, say, wrap
 from nnlib.grading.a05_backprop import ALLOWED
 
 ALLOWED_TEXT = "NumPy, sigmoid, sigmoid_prime, softmax, SimpleNamespace and your own functions (backprop, ...)"
@@ -92,6 +99,89 @@ def _network(got: Any, name: str) -> tuple[list, list, Callable]:
     return ws, [b.reshape(-1, 1) for b in bs], HIDDEN[act]
 
 
+THROUGH_BACKPROP = 0.5   # accuracy against π(label) a network trained through the renaming backprop must reach
+_RENAMING = """
+def _nnlib_renaming(bp, order):
+    def backprop(net, x, y, *args, **kwargs):
+        return bp(net, x, np.asarray(y)[order], *args, **kwargs)
+    return backprop
+
+
+_nnlib_saved_backprop, backprop = backprop, _nnlib_renaming(backprop, {order})
+del _nnlib_renaming
+"""
+_RESTORE = "backprop = _nnlib_saved_backprop\ndel _nnlib_saved_backprop\n"
+NOT_THROUGH_BACKPROP = (
+    "the network from {name} does not learn through your backprop: the grader trained it again with a backprop "
+    "that renames the classes of the targets y (the same network, the gradients of another labelling), and "
+    "{name}'s network did not follow — it was fitted some other way. A closed-form or library fit "
+    "(np.linalg.lstsq, pinv, solve, scikit-learn) or weights computed without your backprop earn nothing here: "
+    "this exercise grades your backprop and SGD doing the training. Compute every step's gradients by calling "
+    "`backprop(net, x, y)` (by that name) and update the weights with them")
+
+
+def _renamed_classes(seed: int) -> np.ndarray:
+    """A permutation of the 10 classes with no fixed point, drawn from ``seed``."""
+    rng = np.random.default_rng(seed + 9000)
+    while True:
+        order = rng.permutation(10)
+        if np.all(order != np.arange(10)):
+            return order
+
+
+def _train_renamed(train: Callable, name: str, order: np.ndarray, xtr: np.ndarray, ytr: np.ndarray,
+                   timeout: float) -> Any:
+    """Call ``train`` with its ``backprop`` computing the gradients of targets whose rows are ``order``-ed.
+
+    y's rows are the classes, so ``y[order]`` renames class ``order[k]`` to ``k``: trained through it, the
+    network predicts ``inverse(order)[label]``.
+    """
+    if isinstance(train, Remote):
+        if train.run is None:
+            return None
+        err = train.run(_RENAMING.format(order=[int(k) for k in order]))
+        if err:
+            return None
+        try:
+            return invoke(train, name, xtr.copy(), ytr.copy(), allowed=ALLOWED, allowed_text=ALLOWED_TEXT,
+                          timeout=timeout)
+        finally:
+            train.run(_RESTORE)
+    g = getattr(train, "__globals__", None)
+    if not isinstance(g, dict) or not callable(g.get("backprop")):
+        return None
+    saved = g["backprop"]
+
+    def backprop(net, x, y, *args, **kwargs):
+        return saved(net, x, np.asarray(y)[order], *args, **kwargs)
+
+    g["backprop"] = backprop
+    try:
+        return invoke(train, name, xtr.copy(), ytr.copy(), allowed=[*ALLOWED, backprop], allowed_text=ALLOWED_TEXT,
+                      timeout=timeout)
+    finally:
+        g["backprop"] = saved
+
+
+def _check_through_backprop(train: Callable, name: str, seed: int, xtr: np.ndarray, ytr: np.ndarray,
+                            xte: np.ndarray, yte: np.ndarray, time_limit: float, case: str) -> float:
+    order = _renamed_classes(seed)
+    try:
+        got = _train_renamed(train, name, order, xtr, ytr, time_limit + 5)
+    except GradingError:
+        got = None
+    acc = 0.0
+    if got is not None:
+        try:
+            ws, bs, f = _network(got, name)
+            acc = accuracy(ws, bs, f, xte, np.argsort(order)[yte])
+        except GradingError:
+            acc = 0.0
+    if acc < THROUGH_BACKPROP:
+        fail(NOT_THROUGH_BACKPROP.format(name=name), case, kind="rule")
+    return acc
+
+
 def accuracy(ws: list, bs: list, f: Callable, X: np.ndarray, labels: np.ndarray) -> float:
     """Fraction of rows of X whose argmax of z^L equals the label (any monotone output activation agrees)."""
     a = X.T
@@ -140,8 +230,10 @@ def check_train(train: Callable, target: float = 0.9, seed: int | None = None, r
                    "L2 regularisation")
         else:
             why = "train longer, tune η and the minibatch size, or try another number of hidden neurons"
-        fail(f"the network from {name} is below the {100 * target:g} % target: {figures} — {why}", case)
-    ok(f"{name} reaches the {100 * target:g} % target: {figures}")
+        fail(f"the network from {name} is below the {100 * target:g} % target: {figures} — {why}", case,
+             kind="target")
+    _check_through_backprop(train, name, seed, xtr, ytr, xte, yte, time_limit, case)
+    ok(f"{name} reaches the {100 * target:g} % target, trained through your backprop: {figures}")
     if not show_values:
         return acc
     say(wrap(f"  (checked on digits {name} never saw; graded runs use other splits, relabelled classes and "

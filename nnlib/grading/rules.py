@@ -97,14 +97,14 @@ def no_loop(fn: Any, name: str, hint: str) -> None:
     if found:
         kind, line, text = found[0]
         fail(f"{name} uses {kind} — `{text[:80]}` (line {line} of its cell) — and the exercise asks for no Python "
-             f"loop: {hint}")
+             f"loop: {hint}", kind="rule")
 
 
 def array_result(got: Any, name: str, what: str, case: str, floats: bool = False) -> None:
     """The prompt asks for a NumPy array (``floats``: of floats): a list, tuple or other dtype is named."""
     if isinstance(got, (list, tuple)):
         fail(f"{name} returns a Python {type(got).__name__}; the exercise asks for {what} — wrap it in "
-             f"np.array(...) or build it with NumPy operations", case)
+             f"np.array(...) or build it with NumPy operations", case, kind="rule")
     if floats and isinstance(got, np.ndarray) and got.dtype.kind != "f":
         fail(f"{name} returns an array of dtype {got.dtype}; the exercise asks for {what} as floats — convert with "
-             f".astype(float) (or np.where(cond, 1.0, 0.0))", case)
+             f".astype(float) (or np.where(cond, 1.0, 0.0))", case, kind="rule")

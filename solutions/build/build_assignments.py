@@ -357,7 +357,7 @@ check_numerical_gradient(require("numerical_gradient"))
     hidden("test_numerical_gradient_hidden", 1, '''from nnlib.grading import fixtures as F
 
 check_numerical_gradient(require("numerical_gradient"), show_values=False, cases=[
-    (F.r_coupled, [0.3, -0.8, 1.1, 0.6, -0.2]), (F.q_wave, [1.0, -0.5, 0.25]), (F.z_bowl, [-1.5, 4.0])])'''),
+    (F.r_coupled, [0.3, -0.8, 1.1, 0.6, -0.2]), (F.q_wave, [1.0, -0.5, 0.25]), (F.t_cubic, [-1.5, 4.0])])'''),
     md("ex3", r"""
 ## Exercise 3 — one step downhill (3 points)
 
@@ -755,8 +755,10 @@ def update_mini_batch(net, mini_batch, eta):
 
 Write `sgd_epoch(net, training_data, mini_batch_size, eta)`: split `training_data` (a list of `(x, y)` pairs) into
 consecutive minibatches of `mini_batch_size` examples — the last one may be shorter — and take one step on each,
-in order, with `net.update_mini_batch(mini_batch, eta)` (nnlib's, so this exercise does not depend on the last one).
-Do not shuffle here: the caller shuffles before each epoch.
+in order, with `net.update_mini_batch(mini_batch, eta)`. Do not shuffle here: the caller shuffles before each epoch.
+The tests hand `sgd_epoch` a net whose `update_mini_batch` is a **stand-in step, not SGD** (it changes the weights
+by an amount that depends on the minibatch, its size, `eta` and the current weights), so this exercise does not
+depend on the last one: it checks which minibatches you hand over, and in which order.
 """),
     solution("sgd_epoch", '''
 def sgd_epoch(net, training_data, mini_batch_size, eta):
@@ -1032,6 +1034,12 @@ network you return on 300 held-out digits your function never sees (the predicte
 * **time limit: 60 seconds** for one call of `train` (a vectorised minibatch solution needs a few seconds);
 * graded runs use other splits of the digits, **rename the classes and shuffle the pixels** (the same way for
   training and test): your `train` must learn from the data it is given — weights prepared in advance score 10 %.
+* **your `backprop` must do the training**: `train` computes every step's gradients by calling `backprop(net, x,
+  y)` (by that name) and updates the weights with them. The grader checks it by training once more with a
+  `backprop` that renames the classes in `y` (it calls yours with the rows of `y` reordered): the network your
+  `train` returns must then predict the renamed classes. A network fitted another way — a closed-form or library
+  fit such as `np.linalg.lstsq`, `pinv`, `solve` or scikit-learn, or weights computed without your `backprop` —
+  earns nothing, however accurate.
 
 You may use NumPy and what is imported below (`sigmoid`, `sigmoid_prime`, `softmax`, `SimpleNamespace`); nothing
 else from nnlib (no `Network`, no `Model`, no optimisers), and `digits()` only in the "Try it" cell: while grading,
