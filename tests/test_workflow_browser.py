@@ -1,6 +1,6 @@
 """A real browser on a fresh clone: `bash run.sh lab` serves a formgrader that shows the assignments on first open,
-renders a hostile submission without running its script (formgrader and feedback HTML), and `bash run.sh student`
-has no formgrader and no Create Assignment panel.
+renders a hostile submission without running its script (formgrader and feedback HTML: a generated corpus of XSS
+vectors, every link clicked), and `bash run.sh student` has no formgrader and no Create Assignment panel.
 
 Chromium is Debian's (``executable_path``, never ``playwright install``); without it the test skips locally but
 fails under CI=true.  The clone reuses this interpreter's environment (NNLIB_VENV, NNLIB_SKIP_INSTALL): the pip
@@ -28,6 +28,37 @@ PAYLOAD = ("xss-marker <img src=x onerror=\"document.title='PWNED';alert('PWNED'
            "<script>document.title='PWNED';console.log('PWNED');alert('PWNED')</script> "
            "[a markdown link](javascript:alert('PWNED'))")  # not a tag: only nbconvert's sanitiser removes it
 
+JS = "alert('PWNED')"
+# scheme spellings a browser reads as a script URL (or a document of its own): escaped, entity-encoded, mixed case,
+# whitespace and control characters inside and before the scheme, data: and vbscript:
+SCHEMES = ["javascript:", "JaVaScRiPt:", "javascript\\:", "jav&#97;script:", "&#106;avascript&#58;",
+           "&#x6A;avascript&colon;", "java\tscript:", "java&#x09;script:", "java&#10;script:", "\x01javascript:",
+           " javascript:", "vbscript:"]
+DATA = ["data:text/html,<script>alert('PWNED')</script>",
+        "data:text/html;base64,PHNjcmlwdD5hbGVydCgnUFdORUQnKTwvc2NyaXB0Pg==",
+        "data:image/svg+xml,<svg onload=alert('PWNED')>"]
+# where a learner can put a URL: markdown links, autolinks, reference links, images, raw HTML, SVG and MathML
+FORMS = ["[link{i}]({url})", "<{url}>", "[link{i}][r{i}]\n\n[r{i}]: {url}\n", "![img{i}]({url})",
+         '<a href="{url}">link{i}</a>', '<svg><a xlink:href="{url}"><text y="20">link{i}</text></a></svg>',
+         '<math><mi xlink:href="{url}">link{i}</mi></math>', '<form action="{url}"><button>link{i}</button></form>',
+         '<iframe src="{url}"></iframe>', '<img src="{url}">']
+HANDLERS = ["<img src=x onerror=\"alert('PWNED')\">", "<details open ontoggle=\"alert('PWNED')\">d</details>",
+            "<a href=\"https://example.org/\" onclick=\"alert('PWNED')\">onclick link</a>",
+            "<div onmouseover=\"alert('PWNED')\">hover</div>", "<svg onload=\"alert('PWNED')\"></svg>",
+            "<style>*{background:url(\"javascript:alert('PWNED')\")}</style>",
+            "<meta http-equiv=\"refresh\" content=\"0;url=javascript:alert('PWNED')\">",
+            "<base href=\"javascript:alert('PWNED')//\">", "<div>\n<script>alert('PWNED')</script>\n</div>",
+            "<object data=\"javascript:alert('PWNED')\"></object>", "<embed src=\"javascript:alert('PWNED')\">",
+            "$\\href{javascript:alert('PWNED')}{mathjax link}$", "$$\\href{javascript:alert('PWNED')}{display}$$"]
+
+
+def xss_corpus() -> list[str]:
+    """One markdown cell per vector: every scheme spelling in every form, then the handlers and MathJax."""
+    urls = [s + JS for s in SCHEMES] + DATA
+    cells = [f.format(i=f"{k}.{j}", url=u) for k, f in enumerate(FORMS) for j, u in enumerate(urls)]
+    return cells + HANDLERS
+
+
 pytestmark = pytest.mark.slow
 
 require_chromium()
@@ -36,7 +67,8 @@ _free_port = free_port
 
 def _env(work: Path, clone: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "PYTHONPATH"))}
-    env.update(PYTHONPATH=str(clone), NNLIB_VENV=sys.prefix, NNLIB_SKIP_INSTALL="1", NNLIB_QUICK="1",
+    path = os.pathsep.join([str(clone), str(clone / "grader")])  # the clone's grader, not an installed one
+    env.update(PYTHONPATH=path, NNLIB_VENV=sys.prefix, NNLIB_SKIP_INSTALL="1", NNLIB_QUICK="1",
                JUPYTER_CONFIG_DIR=str(work / ".jupyter"), JUPYTER_RUNTIME_DIR=str(work / ".runtime"),
                JUPYTERLAB_SETTINGS_DIR=str(work / ".lab-settings"), JUPYTER_DATA_DIR=str(work / ".data"),
                OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
@@ -90,8 +122,9 @@ def hostile_submission(clone: Path) -> Path:
     nb = nbformat.read(str(clone / "solutions" / A / f"{A}.ipynb"), as_version=4)
     for i, c in enumerate(nb.cells):
         if (c.metadata.get("nbgrader") or {}).get("grade_id") == "predict":
-            c.source += f"\nprint({PAYLOAD!r})\n"
-            nb.cells.insert(i + 1, nbformat.v4.new_markdown_cell(PAYLOAD))
+            c.source += f"\nprint({PAYLOAD!r})\nprint({xss_corpus()!r})\n"
+            extra = [nbformat.v4.new_markdown_cell(PAYLOAD), nbformat.v4.new_raw_cell("\n".join(HANDLERS))]
+            nb.cells[i + 1:i + 1] = extra + [nbformat.v4.new_markdown_cell(v) for v in xss_corpus()]
             break
     d = clone / "submitted" / "mallory" / A
     d.mkdir(parents=True)
@@ -99,9 +132,9 @@ def hostile_submission(clone: Path) -> Path:
     return d
 
 
-def watch(page) -> list[str]:
+def watch(page, seen: list[str] | None = None) -> list[str]:
     """Everything a script of the payload could leave: dialogs and console lines mentioning PWNED."""
-    seen: list[str] = []
+    seen = [] if seen is None else seen
 
     def on_dialog(d):
         seen.append(f"dialog: {d.message}")
@@ -110,6 +143,28 @@ def watch(page) -> list[str]:
     page.on("dialog", on_dialog)
     page.on("console", lambda m: "PWNED" in m.text and seen.append(f"console: {m.text}"))
     return seen
+
+
+def click_every_link(page, where: str, seen: list[str]) -> int:
+    """Click each link (and button) of the notebook in turn, reloading when a click navigated away: no dialog, no
+    console line, no title change may follow.  Popups get the same watch.  Returns how many were clicked."""
+    page.context.on("page", lambda p: watch(p, seen))
+    sel = "#notebook-container a, #notebook-container button, #notebook a, #notebook button"
+    page.wait_for_selector("text=xss-marker", timeout=60_000)
+    n = page.locator(sel).count()
+    for i in range(n):
+        if page.url != where:
+            page.goto(where, timeout=90_000)
+            page.wait_for_selector("text=xss-marker", timeout=60_000)
+        link = page.locator(sel).nth(i)
+        try:
+            link.click(timeout=2_000, force=True, no_wait_after=True)
+        except Exception:  # noqa: BLE001 - not clickable (hidden, zero size): dispatch the click instead
+            link.dispatch_event("click")
+        page.wait_for_timeout(150)
+        assert not seen, f"{where}: clicking link {i} ran a learner's script: {seen}"
+        assert "PWNED" not in page.title(), f"{where}: link {i} changed the title"
+    return n
 
 
 def test_fresh_clone_lab_formgrader_hostile_submission_and_student_mode(tmp_path):
@@ -154,14 +209,24 @@ def test_fresh_clone_lab_formgrader_hostile_submission_and_student_mode(tmp_path
                 seen = watch(page)
                 page.goto(where, timeout=90_000)
                 page.wait_for_selector("text=xss-marker", timeout=60_000)
-                time.sleep(2)
+                page.wait_for_load_state("load")
                 title = page.title()
                 assert "PWNED" not in title, f"{where}: a learner's script ran (title {title!r})"
                 assert not seen, f"{where}: a learner's script ran: {seen}"
-                assert page.evaluate("[...document.querySelectorAll('img[onerror]')].length") == 0
+                handlers = page.evaluate("[...document.querySelectorAll('#notebook *')].filter(e => [...e.attributes]"
+                                         ".some(a => a.name.toLowerCase().startsWith('on'))).map(e => e.outerHTML)")
+                assert handlers == [], f"{where}: event-handler attributes in the notebook: {handlers}"
                 assert page.evaluate("[...document.scripts].filter(s => s.textContent.includes('PWNED')).length") == 0
-                assert page.evaluate("[...document.querySelectorAll('a[href]')].filter(a => "
-                                     "a.href.trim().toLowerCase().startsWith('javascript:')).length") == 0, where
+                assert page.evaluate("document.querySelectorAll('#notebook iframe, #notebook object, #notebook embed,"
+                                     " #notebook form, #notebook svg, #notebook math').length") == 0, where
+                bad = page.evaluate("[...document.querySelectorAll('#notebook [href], #notebook [src], "
+                                    "#notebook [action]')].map(e => e.href || e.src || e.action || '').filter(u => "
+                                    "!/^(https?|mailto|file|about):/i.test(u))")
+                assert bad == [], f"{where}: URLs outside http/https/mailto: {bad}"
+                mathjax = page.evaluate("[...document.querySelectorAll('script[src*=\"mathjax\" i]')].map(s => s.src)")
+                assert mathjax and all("Safe" in u for u in mathjax), mathjax  # MathJax's \\href filter is on
+                clicked = click_every_link(page, page.url, seen)
+                assert clicked >= len(xss_corpus()) // 3, (where, clicked)
                 page.close()
             # instructor lab: the Create Assignment panel exists (so its absence below means something)
             page = b.new_page(viewport={"width": 1400, "height": 1000})
