@@ -28,7 +28,7 @@ PAYLOAD = ("xss-marker <img src=x onerror=\"document.title='PWNED';alert('PWNED'
            "<script>document.title='PWNED';console.log('PWNED');alert('PWNED')</script> "
            "[a markdown link](javascript:alert('PWNED'))")  # not a tag: only nbconvert's sanitiser removes it
 
-JS = "alert('PWNED')"
+JS = "document.title='PWNED';alert('PWNED')"
 # scheme spellings a browser reads as a script URL (or a document of its own): escaped, entity-encoded, mixed case,
 # whitespace and control characters inside and before the scheme, data: and vbscript:
 SCHEMES = ["javascript:", "JaVaScRiPt:", "javascript\\:", "jav&#97;script:", "&#106;avascript&#58;",
@@ -146,8 +146,9 @@ def watch(page, seen: list[str] | None = None) -> list[str]:
 
 
 def click_every_link(page, where: str, seen: list[str]) -> int:
-    """Click each link (and button) of the notebook in turn, reloading when a click navigated away: no dialog, no
-    console line, no title change may follow.  Popups get the same watch.  Returns how many were clicked."""
+    """Click each link (and button) of the notebook in turn, reloading when a click navigated away (a relative URL
+    such as ``java%0Ascript:…`` is a harmless page of the server): no dialog, no console line, no title set by a
+    payload may follow.  Popups get the same watch.  Returns how many were clicked."""
     page.context.on("page", lambda p: watch(p, seen))
     sel = "#notebook-container a, #notebook-container button, #notebook a, #notebook button"
     page.wait_for_selector("text=xss-marker", timeout=60_000)
@@ -163,7 +164,7 @@ def click_every_link(page, where: str, seen: list[str]) -> int:
             link.dispatch_event("click")
         page.wait_for_timeout(150)
         assert not seen, f"{where}: clicking link {i} ran a learner's script: {seen}"
-        assert "PWNED" not in page.title(), f"{where}: link {i} changed the title"
+        assert page.title() != "PWNED", f"{where}: link {i} ran the payload's document.title='PWNED'"
     return n
 
 
