@@ -157,10 +157,18 @@ def click_every_link(page, where: str, seen: list[str]) -> int:
     n = page.locator(sel).count()
 
     def back_if_gone():  # a click may start a navigation a moment later: compare the URL and the links again
-        page.wait_for_load_state("load")
-        if page.url != where or page.locator(sel).count() != n:
-            page.goto(where, timeout=90_000)
-            page.wait_for_selector("text=xss-marker", timeout=60_000)
+        from playwright.sync_api import Error
+
+        for _ in range(5):
+            try:
+                page.wait_for_load_state("load")
+                if page.url == where and page.locator(sel).count() == n:
+                    return
+                page.goto(where, timeout=90_000)
+                page.wait_for_selector("text=xss-marker", timeout=60_000)
+            except Error:  # the click's navigation interrupted ours: try again once it has settled
+                page.wait_for_timeout(500)
+        raise AssertionError(f"{where}: could not get back to the page after a click (now at {page.url})")
 
     for i in range(n):
         back_if_gone()
@@ -266,3 +274,20 @@ def test_fresh_clone_lab_formgrader_hostile_submission_and_student_mode(tmp_path
     finally:
         if lab is not None:
             lab.stop()
+
+
+def test_click_every_link_catches_a_live_script_link(tmp_path):
+    """The control of the check above: a page with one live script link among safe ones fails it."""
+    from playwright.sync_api import sync_playwright
+
+    page_file = tmp_path / "p.html"
+    page_file.write_text('<div id="notebook"><div id="notebook-container"><p>xss-marker</p><a href="https://'
+                         'example.invalid/">ok</a><a href="java&#x09;script:alert(\'PWNED\')">bad</a></div></div>')
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"])
+        page = b.new_page()
+        seen = watch(page)
+        page.goto(page_file.as_uri())
+        with pytest.raises(AssertionError, match="clicking link 1 ran a learner's script"):
+            click_every_link(page, page.url, seen)
+        b.close()
