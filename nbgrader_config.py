@@ -38,5 +38,6 @@ c.ClearSolutions.enforce_metadata = True
 
 # Feedback HTML (nbgrader generate_feedback) renders learners' notebooks: sanitised, so no learner markup runs in a
 # browser.  The formgrader does not read this setting (and its template renders markdown unsanitised): the grader
-# makes the autograded notebook safe itself (grader/nnlib_grader/autograded.py), tests/test_workflow_browser.py checks.
+# makes the autograded notebook safe itself (learner markdown rendered, then cleaned by an allow-list:
+# grader/nnlib_grader/learner_html.py), tests/test_workflow_browser.py checks in Chromium.
 c.HTMLExporter.sanitize_html = True

@@ -11,13 +11,11 @@ or ``fashion-mnist``.  They are downloaded (checked by SHA-256) when missing.
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import hashlib
 import math
 import os
 import struct
-import tempfile
 import urllib.request
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
@@ -27,6 +25,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from nnlib import backend as B
+from nnlib.files import atomic_file
 
 __all__ = [
     "DatasetError", "Split", "logic_table", "blobs", "moons", "circles", "spirals", "digits",
@@ -456,48 +455,29 @@ def _url(base: str, name: str) -> str:
     return base.rstrip("/") + "/" + name
 
 
-def _fsync_dir(folder: Path) -> None:
-    with contextlib.suppress(OSError):  # not possible on every platform / file system
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 def _fetch(url: str, dest: Path, expected: str, timeout: float, progress: bool) -> None:
     """Download ``url`` to ``dest`` atomically; ``dest`` appears only complete and verified.
 
-    Writes to a temporary file in the same folder, checks the length and the SHA-256,
-    fsyncs, then ``os.replace``s it into place.  Any failure removes the temporary file.
+    Writes through :func:`nnlib.files.atomic_file` (a temporary file in the same folder, moved into
+    place), checking the length and the SHA-256 first; any failure removes the temporary file.
     """
     from tqdm.auto import tqdm
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    try:
-        with os.fdopen(fd, "wb") as f, urllib.request.urlopen(url, timeout=timeout) as resp:
-            length = resp.headers.get("Content-Length")
-            total = int(length) if length and length.isdigit() else None
-            h, got = hashlib.sha256(), 0
-            with tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=dest.name,
-                      disable=not progress, leave=False) as bar:
-                while chunk := resp.read(1 << 16):
-                    f.write(chunk)
-                    h.update(chunk)
-                    got += len(chunk)
-                    bar.update(len(chunk))
-            if total is not None and got != total:
-                raise DatasetError(f"connection closed after {got:,} of {total:,} bytes")
-            if (digest := h.hexdigest()) != expected:
-                raise DatasetError(f"SHA-256 mismatch: got {digest}, expected {expected} ({got:,} bytes)")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, dest)
-        _fsync_dir(dest.parent)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with atomic_file(dest, "wb") as f, urllib.request.urlopen(url, timeout=timeout) as resp:
+        length = resp.headers.get("Content-Length")
+        total = int(length) if length and length.isdigit() else None
+        h, got = hashlib.sha256(), 0
+        with tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=dest.name,
+                  disable=not progress, leave=False) as bar:
+            while chunk := resp.read(1 << 16):
+                f.write(chunk)
+                h.update(chunk)
+                got += len(chunk)
+                bar.update(len(chunk))
+        if total is not None and got != total:
+            raise DatasetError(f"connection closed after {got:,} of {total:,} bytes")
+        if (digest := h.hexdigest()) != expected:
+            raise DatasetError(f"SHA-256 mismatch: got {digest}, expected {expected} ({got:,} bytes)")
 
 
 def download(kind: str = "mnist", data_dir: str | os.PathLike | None = None, mirrors: Sequence[str] | None = None,

@@ -27,13 +27,11 @@ then ``os.replace``d over the target, so a crash never leaves a half-written che
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
-import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +41,7 @@ import numpy as np
 from nnlib import backend as B
 from nnlib import optim
 from nnlib._checks import ShapeError
+from nnlib.files import atomic_file
 from nnlib.model import Model
 from nnlib.network import Network
 
@@ -56,30 +55,6 @@ DIVERGENCE_FACTOR = 100.0
 
 class CheckpointError(ValueError):
     """A checkpoint does not fit the model it is loaded into (the message names the parameter)."""
-
-
-# ---------------------------------------------------------------- atomic writes
-
-
-@contextlib.contextmanager
-def _atomic_file(path: str | os.PathLike, mode: str = "wb") -> Iterator[Any]:
-    """Open a temporary file next to ``path``; on success fsync and ``os.replace`` it onto ``path``.
-
-    On any exception the temporary file is removed and ``path`` is left as it was.
-    """
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, mode) as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 # ---------------------------------------------------------------- history
@@ -134,7 +109,7 @@ class History:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the history as JSON (atomically: a temporary file, then ``os.replace``)."""
-        with _atomic_file(path, "w") as f:
+        with atomic_file(path, "w") as f:
             json.dump(self.to_dict(), f, indent=1)
 
     @classmethod
@@ -468,7 +443,7 @@ def save_checkpoint(path: str | os.PathLike, model: Model | Network, history: Hi
     except TypeError as exc:
         raise TypeError(f"save_checkpoint: metadata must be JSON-serialisable: {exc}") from None
     arrays[_META] = np.array(text)
-    with _atomic_file(path, "wb") as f:
+    with atomic_file(path, "wb") as f:
         np.savez(f, **arrays)
     return path
 

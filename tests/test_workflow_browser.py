@@ -1,6 +1,6 @@
 """A real browser on a fresh clone: `bash run.sh lab` serves a formgrader that shows the assignments on first open,
-renders a hostile submission without running its script (formgrader and feedback HTML), and `bash run.sh student`
-has no formgrader and no Create Assignment panel.
+renders a hostile submission without running its script (formgrader and feedback HTML: a generated corpus of XSS
+vectors, every link clicked), and `bash run.sh student` has no formgrader and no Create Assignment panel.
 
 Chromium is Debian's (``executable_path``, never ``playwright install``); without it the test skips locally but
 fails under CI=true.  The clone reuses this interpreter's environment (NNLIB_VENV, NNLIB_SKIP_INSTALL): the pip
@@ -20,12 +20,45 @@ import nbformat
 import pytest
 from _browser import CHROMIUM, Server, free_port, require_chromium
 
+from nnlib_grader.learner_html import markdown_cell_source
+
 ROOT = Path(__file__).resolve().parent.parent
 A = "a01_perceptron"
 TOKEN = "nnlib-workflow-token"
 PAYLOAD = ("xss-marker <img src=x onerror=\"document.title='PWNED';alert('PWNED')\"> "
            "<script>document.title='PWNED';console.log('PWNED');alert('PWNED')</script> "
            "[a markdown link](javascript:alert('PWNED'))")  # not a tag: only nbconvert's sanitiser removes it
+
+JS = "document.title='PWNED';alert('PWNED')"
+# scheme spellings a browser reads as a script URL (or a document of its own): escaped, entity-encoded, mixed case,
+# whitespace and control characters inside and before the scheme, data: and vbscript:
+SCHEMES = ["javascript:", "JaVaScRiPt:", "javascript\\:", "jav&#97;script:", "&#106;avascript&#58;",
+           "&#x6A;avascript&colon;", "java\tscript:", "java&#x09;script:", "java&#10;script:", "\x01javascript:",
+           " javascript:", "vbscript:"]
+DATA = ["data:text/html,<script>alert('PWNED')</script>",
+        "data:text/html;base64,PHNjcmlwdD5hbGVydCgnUFdORUQnKTwvc2NyaXB0Pg==",
+        "data:image/svg+xml,<svg onload=alert('PWNED')>"]
+# where a learner can put a URL: markdown links, autolinks, reference links, images, raw HTML, SVG and MathML
+FORMS = ["[link{i}]({url})", "<{url}>", "[link{i}][r{i}]\n\n[r{i}]: {url}\n", "![img{i}]({url})",
+         '<a href="{url}">link{i}</a>', '<svg><a xlink:href="{url}"><text y="20">link{i}</text></a></svg>',
+         '<math><mi xlink:href="{url}">link{i}</mi></math>', '<form action="{url}"><button>link{i}</button></form>',
+         '<iframe src="{url}"></iframe>', '<img src="{url}">']
+HANDLERS = ["<img src=x onerror=\"alert('PWNED')\">", "<details open ontoggle=\"alert('PWNED')\">d</details>",
+            "<a href=\"https://example.org/\" onclick=\"alert('PWNED')\">onclick link</a>",
+            "<div onmouseover=\"alert('PWNED')\">hover</div>", "<svg onload=\"alert('PWNED')\"></svg>",
+            "<style>*{background:url(\"javascript:alert('PWNED')\")}</style>",
+            "<meta http-equiv=\"refresh\" content=\"0;url=javascript:alert('PWNED')\">",
+            "<base href=\"javascript:alert('PWNED')//\">", "<div>\n<script>alert('PWNED')</script>\n</div>",
+            "<object data=\"javascript:alert('PWNED')\"></object>", "<embed src=\"javascript:alert('PWNED')\">",
+            "$\\href{javascript:alert('PWNED')}{mathjax link}$", "$$\\href{javascript:alert('PWNED')}{display}$$"]
+
+
+def xss_corpus() -> list[str]:
+    """One markdown cell per vector: every scheme spelling in every form, then the handlers and MathJax."""
+    urls = [s + JS for s in SCHEMES] + DATA
+    cells = [f.format(i=f"{k}.{j}", url=u) for k, f in enumerate(FORMS) for j, u in enumerate(urls)]
+    return cells + HANDLERS
+
 
 pytestmark = pytest.mark.slow
 
@@ -35,7 +68,8 @@ _free_port = free_port
 
 def _env(work: Path, clone: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "PYTHONPATH"))}
-    env.update(PYTHONPATH=str(clone), NNLIB_VENV=sys.prefix, NNLIB_SKIP_INSTALL="1", NNLIB_QUICK="1",
+    path = os.pathsep.join([str(clone), str(clone / "grader")])  # the clone's grader, not an installed one
+    env.update(PYTHONPATH=path, NNLIB_VENV=sys.prefix, NNLIB_SKIP_INSTALL="1", NNLIB_QUICK="1",
                JUPYTER_CONFIG_DIR=str(work / ".jupyter"), JUPYTER_RUNTIME_DIR=str(work / ".runtime"),
                JUPYTERLAB_SETTINGS_DIR=str(work / ".lab-settings"), JUPYTER_DATA_DIR=str(work / ".data"),
                OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
@@ -50,7 +84,7 @@ def server(work: Path, clone: Path, mode: str) -> Server:
                    f"--IdentityProvider.token={TOKEN}", "--LabApp.news_url=",
                    "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
                   f"http://127.0.0.1:{port}", TOKEN, work / f"{mode}.log", _env(work, clone), cwd=str(work),
-                  timeout=180, what=f"run.sh {mode}")
+                  timeout=360, what=f"run.sh {mode}")  # a loaded 2-core machine can take minutes
 
 
 def status(server: Server, path: str) -> int:
@@ -66,8 +100,9 @@ def hostile_submission(clone: Path) -> Path:
     nb = nbformat.read(str(clone / "solutions" / A / f"{A}.ipynb"), as_version=4)
     for i, c in enumerate(nb.cells):
         if (c.metadata.get("nbgrader") or {}).get("grade_id") == "predict":
-            c.source += f"\nprint({PAYLOAD!r})\n"
-            nb.cells.insert(i + 1, nbformat.v4.new_markdown_cell(PAYLOAD))
+            c.source += f"\nprint({PAYLOAD!r})\nprint({xss_corpus()!r})\n"
+            extra = [nbformat.v4.new_markdown_cell(PAYLOAD), nbformat.v4.new_raw_cell("\n".join(HANDLERS))]
+            nb.cells[i + 1:i + 1] = extra + [nbformat.v4.new_markdown_cell(v) for v in xss_corpus()]
             break
     d = clone / "submitted" / "mallory" / A
     d.mkdir(parents=True)
@@ -75,9 +110,9 @@ def hostile_submission(clone: Path) -> Path:
     return d
 
 
-def watch(page) -> list[str]:
+def watch(page, seen: list[str] | None = None) -> list[str]:
     """Everything a script of the payload could leave: dialogs and console lines mentioning PWNED."""
-    seen: list[str] = []
+    seen = [] if seen is None else seen
 
     def on_dialog(d):
         seen.append(f"dialog: {d.message}")
@@ -86,6 +121,43 @@ def watch(page) -> list[str]:
     page.on("dialog", on_dialog)
     page.on("console", lambda m: "PWNED" in m.text and seen.append(f"console: {m.text}"))
     return seen
+
+
+def click_every_link(page, where: str, seen: list[str]) -> int:
+    """Click each link of the notebook in turn, reloading when a click navigated away (a relative URL such as
+    ``java%0Ascript:…`` is a harmless page of the server): no dialog, no console line, no title set by a payload
+    may follow.  Popups get the same watch.  Returns how many links were clicked."""
+    page.context.on("page", lambda p: watch(p, seen))
+    sel = "#notebook-container a"
+    page.wait_for_selector("text=xss-marker", timeout=60_000)
+    n = page.locator(sel).count()
+
+    def back_if_gone():  # a click may start a navigation a moment later: compare the URL and the links again
+        from playwright.sync_api import Error
+
+        for _ in range(5):
+            try:
+                page.wait_for_load_state("load")
+                if page.url == where and page.locator(sel).count() == n:
+                    return
+                page.goto(where, timeout=90_000)
+                page.wait_for_selector("text=xss-marker", timeout=60_000)
+            except Error:  # the click's navigation interrupted ours: try again once it has settled
+                page.wait_for_timeout(500)
+        raise AssertionError(f"{where}: could not get back to the page after a click (now at {page.url})")
+
+    for i in range(n):
+        back_if_gone()
+        link = page.locator(sel).nth(i)
+        try:
+            link.click(timeout=2_000, force=True, no_wait_after=True)
+        except Exception:  # noqa: BLE001 - not clickable (hidden, zero size): dispatch the click instead
+            link.dispatch_event("click", timeout=5_000)
+        page.wait_for_timeout(300)
+        back_if_gone()
+        assert not seen, f"{where}: clicking link {i} ran a learner's script: {seen}"
+        assert page.title() != "PWNED", f"{where}: link {i} ran the payload's document.title='PWNED'"
+    return n
 
 
 def test_fresh_clone_lab_formgrader_hostile_submission_and_student_mode(tmp_path):
@@ -134,10 +206,21 @@ def test_fresh_clone_lab_formgrader_hostile_submission_and_student_mode(tmp_path
                 title = page.title()
                 assert "PWNED" not in title, f"{where}: a learner's script ran (title {title!r})"
                 assert not seen, f"{where}: a learner's script ran: {seen}"
-                assert page.evaluate("[...document.querySelectorAll('img[onerror]')].length") == 0
+                handlers = page.evaluate("[...document.querySelectorAll('#notebook *')].filter(e => [...e.attributes]"
+                                         ".some(a => a.name.toLowerCase().startsWith('on'))).map(e => e.outerHTML)")
+                assert handlers == [], f"{where}: event-handler attributes in the notebook: {handlers}"
                 assert page.evaluate("[...document.scripts].filter(s => s.textContent.includes('PWNED')).length") == 0
-                assert page.evaluate("[...document.querySelectorAll('a[href]')].filter(a => "
-                                     "a.href.trim().toLowerCase().startsWith('javascript:')).length") == 0, where
+                assert page.evaluate("document.querySelectorAll('#notebook iframe, #notebook object, #notebook embed,"
+                                     " #notebook form, #notebook svg, #notebook math').length") == 0, where
+                bad = page.evaluate("[...document.querySelectorAll('#notebook [href], #notebook [src], "
+                                    "#notebook [action]')].map(e => e.href || e.src || e.action || '').filter(u => "
+                                    "!/^(https?|mailto|file|about):/i.test(u))")
+                assert bad == [], f"{where}: URLs outside http/https/mailto: {bad}"
+                mathjax = page.evaluate("[...document.querySelectorAll('script[src*=\"mathjax\" i]')].map(s => s.src)")
+                assert mathjax and all("Safe" in u for u in mathjax), mathjax  # MathJax's \\href filter is on
+                clicked = click_every_link(page, page.url, seen)
+                built = sum(markdown_cell_source(v).count("<a ") for v in xss_corpus())  # the corpus's links
+                assert clicked >= built, (where, clicked, built)
                 page.close()
             # instructor lab: the Create Assignment panel exists (so its absence below means something)
             page = b.new_page(viewport={"width": 1400, "height": 1000})
@@ -167,3 +250,20 @@ def test_fresh_clone_lab_formgrader_hostile_submission_and_student_mode(tmp_path
     finally:
         if lab is not None:
             lab.stop()
+
+
+def test_click_every_link_catches_a_live_script_link(tmp_path):
+    """The control of the check above: a page with one live script link among safe ones fails it."""
+    from playwright.sync_api import sync_playwright
+
+    page_file = tmp_path / "p.html"
+    page_file.write_text('<div id="notebook"><div id="notebook-container"><p>xss-marker</p><a href="https://'
+                         'example.invalid/">ok</a><a href="java&#x09;script:alert(\'PWNED\')">bad</a></div></div>')
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"])
+        page = b.new_page()
+        seen = watch(page)
+        page.goto(page_file.as_uri())
+        with pytest.raises(AssertionError, match="clicking link 1 ran a learner's script"):
+            click_every_link(page, page.url, seen)
+        b.close()

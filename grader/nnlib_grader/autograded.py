@@ -2,34 +2,21 @@
 
 Built by the grader from data, never executed: locked cells and test cells come from the source / release
 (hidden tests stay hidden), answer cells carry the learner's code with the text output the worker captured,
-and each test cell shows the message the trusted check produced.  Everything the learner wrote is treated as
-text: raw HTML in their markdown is escaped, their own outputs are dropped, their cell metadata is replaced.
+and each test cell shows the message the trusted check produced.  The learner's markdown and raw cells are
+rendered to HTML and cleaned by an allow-list sanitiser (``learner_html``: no script, no event handler, no URL
+outside http/https/mailto), their own outputs are dropped (only the text the worker captured is shown, as text),
+their cell metadata is replaced.
 """
 
 from __future__ import annotations
 
 import copy
-import html
-import re
 from typing import Any
 
 import nbformat
 
+from nnlib_grader.learner_html import markdown_cell_source, text_cell_source
 from nnlib_grader.runner import NotebookResult, _meta, _src, is_test
-
-_TAG = re.compile(r"<[^>]*>|<!--.*?-->", re.S)
-_ENTITY = re.compile(r"&(#?[A-Za-z0-9]+;)")
-_SCHEME = re.compile(r"\b(java\s*script|vb\s*script|data)(\s*):", re.I)  # browsers drop tabs/newlines in URLs
-
-
-def escape_markdown(text: str) -> str:
-    """Learner-written markdown with every HTML tag shown as text (markdown formatting still renders), and no
-    script URL: a markdown link is not a tag, and nbgrader's formgrader template renders markdown without
-    nbconvert's sanitiser, so ``[x](javascript:…)`` would be a live link.  Entity references are broken first
-    (``jav&#97;script:`` would decode to one), then the script schemes are renamed (``javascript-blocked:``)."""
-    text = _ENTITY.sub("&\u200b\\1", text)  # a zero-width space: no entity, however many times it is decoded
-    text = _TAG.sub(lambda m: html.escape(m.group(0)), text)
-    return _SCHEME.sub(lambda m: f"{m.group(1)}-blocked{m.group(2)}:", text)
 
 
 def _stream(text: str) -> Any:
@@ -69,7 +56,7 @@ def build(source: Any, release: Any, submitted: Any, result: NotebookResult) -> 
             elif _meta(s).get("solution"):
                 cell = copy.deepcopy(s)
                 text = _src(c)
-                cell.source = text if s.cell_type == "code" else escape_markdown(text)
+                cell.source = text if s.cell_type == "code" else markdown_cell_source(text)
                 cell.outputs, cell.execution_count = ([], None) if s.cell_type == "code" else (None, None)
                 if s.cell_type == "code":
                     shown = result.answer_outputs.get(gid, "")
@@ -91,11 +78,11 @@ def build(source: Any, release: Any, submitted: Any, result: NotebookResult) -> 
                 out.cells.append(cell)
         else:  # a cell of the learner's own (or a demo cell): their text, no outputs, no metadata
             if c.get("cell_type") == "markdown":
-                out.cells.append(nbformat.v4.new_markdown_cell(escape_markdown(_src(c))))
+                out.cells.append(nbformat.v4.new_markdown_cell(markdown_cell_source(_src(c))))
             elif c.get("cell_type") == "code":
                 out.cells.append(nbformat.v4.new_code_cell(_src(c)))
             else:
-                out.cells.append(nbformat.v4.new_raw_cell(html.escape(_src(c))))
+                out.cells.append(nbformat.v4.new_markdown_cell(text_cell_source(_src(c))))
     for gid, s in src.items():  # cells the learner deleted: locked ones and tests come back
         if gid in used:
             continue

@@ -1,15 +1,15 @@
 """Grade a folder of submissions: jobs on an executor, results merged by this process only.
 
-Nothing is lost: every finished result is merged as it arrives (gradebook, autograded notebook, report,
-``grades.csv``, ``state.json``, each written atomically); SIGINT cancels the queue, ends the running jobs and
-keeps what finished; a lock file stops a second run on the same assignment; re-grading keeps the manual
-grades and comments; submission timestamps and the gradebook's due date give nbgrader's late penalty.
+Nothing is lost: every finished result is merged as it arrives (gradebook, autograded notebook, the student's
+result record and report (:mod:`nnlib_grader.results`), ``grades.csv``, ``state.json``, each written atomically
+with :func:`nnlib.files.atomic_write`); SIGINT cancels the queue, ends the running jobs and keeps what finished;
+a lock file stops a second run on the same assignment; re-grading keeps the manual grades and comments;
+submission timestamps and the gradebook's due date give nbgrader's late penalty.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import fcntl
 import json
 import os
@@ -19,16 +19,19 @@ import tempfile
 import threading
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+from nnlib.files import atomic_write
 from nnlib_grader import executor as E
 from nnlib_grader import job as J
+from nnlib_grader import results as R
 from nnlib_grader import runner, sandbox
 from nnlib_grader.course import Course, cfg_get, load_course, run_nbgrader
+from nnlib_grader.results import Result, read_grades, write_grades
 from nnlib_grader.submissions import Submission, discover
 
-CSV_FIELDS = ["student", "assignment", "score", "max_score", "status"]
+__all__ = ["BusyError", "Options", "Result", "Run", "atomic_write", "grade", "read_grades", "write_grades"]
 
 
 @dataclass
@@ -42,36 +45,25 @@ class Options:
     retry_failed: bool = False
     sandbox: bool | None = None      # None: the namespace sandbox where available
     progress: bool = True
-    dask: object = None              # a scheduler address or a distributed.Client
+    dask: object = None              # a scheduler address (tls://, see executor.py) or a distributed.Client
+    dask_tls: str | None = None      # the folder of ca.pem, client.pem, client-key.pem (python -m nnlib_grader certs)
+    insecure: bool = False           # allow a Dask address other than tls:// (a network only the instructor reaches)
     feedback: bool = True
     container: bool = False          # workers in podman containers (container.py) instead of the native sandbox
 
 
-@dataclass
-class Result:
-    student: str
-    assignment: str
-    score: float = 0.0
-    max_score: float = 0.0
-    status: str = "error"
-    message: str = ""
-    cells: dict = field(default_factory=dict)   # (notebook, grade_id) -> cell result dict
-    seconds: float = 0.0
-    sha: str = ""
+class Run(list):
+    """The results of one ``grade`` run (a list of :class:`Result`), with what it did not grade: ``unchanged``
+    (already graded, kept), ``skipped`` (lines naming what was refused and why) and ``interrupted``."""
+
+    def __init__(self, results=(), unchanged: int = 0, skipped: list[str] | None = None, interrupted: bool = False):
+        super().__init__(results)
+        self.unchanged, self.skipped, self.interrupted = unchanged, list(skipped or []), interrupted
 
 
 class BusyError(RuntimeError):
     """Another grading run holds this assignment's lock."""
 
-
-def atomic_write(path: Path, data: str | bytes) -> None:
-    """Write ``data`` to ``path`` through a temp file in the same directory and a rename: never half a file
-    (nnlib.train's atomic file, as the training checkpoints use)."""
-    from nnlib.train import _atomic_file
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with _atomic_file(path, "wb") as fh:
-        fh.write(data.encode() if isinstance(data, str) else data)
 
 def read_state(path: Path) -> dict:
     """``state.json`` ({student: content hash}); an unreadable one is treated as empty (and kept aside)."""
@@ -89,27 +81,6 @@ def read_state(path: Path) -> dict:
         print(f"warning: {path} was unreadable ({exc}); moved to {bad.name}, every submission is graded again",
               file=sys.stderr)
         return {}
-
-
-def read_grades(csv_path: Path) -> dict[str, dict]:
-    if not csv_path.exists():
-        return {}
-    try:
-        with open(csv_path, newline="") as fh:
-            return {row["student"]: row for row in csv.DictReader(fh) if row.get("student")}
-    except (OSError, csv.Error, KeyError):
-        return {}
-
-
-def write_grades(csv_path: Path, rows: dict[str, dict]) -> None:
-    import io
-
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=CSV_FIELDS)
-    w.writeheader()
-    for student in sorted(rows):
-        w.writerow({k: rows[student].get(k, "") for k in CSV_FIELDS})
-    atomic_write(csv_path, buf.getvalue())
 
 
 @contextlib.contextmanager
@@ -255,28 +226,8 @@ class Batch:
         gb.db.commit()
 
     def write_report(self, res: Result) -> None:
-        lines = [f"# {res.student} — {self.assignment}", "",
-                 f"score: {res.score:g} / {res.max_score:g}   status: {res.status}   ({res.seconds:.1f}s)", ""]
-        if res.message:
-            lines += ["## grading problem", "", *[f"    {x}" for x in res.message.strip().splitlines()[-15:]], ""]
-        failed = [(k, c) for k, c in res.cells.items() if c.get("kind") != "manual" and not c.get("passed")]
-        if failed:
-            lines += ["## failed tests", ""]
-            for (nb, gid), c in failed:
-                lines.append(f"- {nb} / {gid}  ({c['points']:g}/{c['max_points']:g})")
-                lines += [f"      {x}" for x in str(c.get("message", "")).splitlines()[:12]]
-        elif res.status == "ok":
-            lines.append("all tests passed")
-        atomic_write(self.out / "reports" / f"{res.student}.md", "\n".join(lines) + "\n")
-
-
-def _summary(batch: Batch, rows: dict) -> None:
-    lines = [f"# {batch.assignment}: failure report", ""]
-    for student in sorted(rows):
-        p = batch.out / "reports" / f"{student}.md"
-        body = p.read_text() if p.exists() else f"# {student}\n(no report)\n"
-        lines += [body.replace("# ", "## ", 1), ""]
-    atomic_write(batch.out / "report.md", "\n".join(lines))
+        """The student's result record and the report rendered from it (results.py)."""
+        R.save(self.out, res)
 
 
 def feedback(course: Course, assignment: str, students: list[str]) -> None:
@@ -295,9 +246,13 @@ def feedback(course: Course, assignment: str, students: list[str]) -> None:
             print(f"warning: no feedback for {s}: {(r.get('error') or '')[-500:]}", file=sys.stderr)
 
 
-def grade(course_dir, assignment: str, submissions, opts: Options | None = None) -> list[Result]:
-    """Grade every submission in ``submissions``; returns the results of this run (see the module doc)."""
+def grade(course_dir, assignment: str, submissions, opts: Options | None = None) -> Run:
+    """Grade every submission in ``submissions``; returns the results of this run (see the module doc).  The
+    class report (``report.class_report``, a view of the records and the gradebook) is the caller's: the CLI's
+    ``grade`` and ``nnlib_grader.grade`` write it after this."""
     opts = opts or Options()
+    if opts.dask is not None and not hasattr(opts.dask, "submit"):  # refuse an unsafe address before any work
+        E.security(str(opts.dask), opts.dask_tls, opts.insecure)
     course = load_course(course_dir)
     submissions = Path(submissions).resolve()
     batch = Batch(course, assignment, opts)
@@ -330,7 +285,7 @@ def grade(course_dir, assignment: str, submissions, opts: Options | None = None)
         if unchanged:
             print(f"{unchanged} submission(s) already graded and unchanged: kept (--force regrades all, "
                   "--retry-failed regrades errors)", file=sys.stderr)
-        ex = E.make(opts.jobs, opts.dask)
+        ex = E.make(opts.jobs, opts.dask, opts.dask_tls, opts.insecure)
         interrupted = threading.Event()
 
         def on_sigint(signum, frame):  # first ^C: stop; a second one interrupts for real
@@ -397,15 +352,7 @@ def grade(course_dir, assignment: str, submissions, opts: Options | None = None)
             ex.close()
             if old is not None:
                 signal.signal(signal.SIGINT, old)
-        _summary(batch, rows)
-        from nnlib_grader.report import class_report
-
-        try:  # per-test columns and the class's most common mistakes: grading/<A>/class.csv, class.md
-            class_report(course, assignment)
-        except Exception as exc:  # noqa: BLE001 - a report problem never loses grades
-            print(f"warning: no class report: {type(exc).__name__}: {exc}", file=sys.stderr)
+        R.write_summary(batch.out, assignment, list(rows))
         if opts.feedback and results:
             feedback(course, assignment, [r.student for r in results])
-        batch.unchanged, batch.skipped, batch.interrupted = unchanged, skipped, interrupted.is_set()
-    grade.last_batch = batch
-    return results
+    return Run(results, unchanged, skipped, interrupted.is_set())

@@ -1,4 +1,4 @@
-"""``python -m nnlib_grader grade | release | publish | export | report | doctor`` (docs/instructor.md,
+"""``python -m nnlib_grader grade | release | publish | export | report | certs | doctor`` (docs/instructor.md,
 docs/workflow.md)."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ def main(argv: list[str] | None = None, own_process: bool = False) -> int:
     """``own_process``: this is ``python -m nnlib_grader`` (not a call from a test or a notebook), so ``grade`` may
     set the process's own memory limit."""
     from nnlib_grader import batch, limits, publish, report
+    from nnlib_grader import executor as E
     from nnlib_grader.doctor import doctor as run_doctor  # the package's `doctor`/`release` are the functions
     from nnlib_grader.release import release as run_release
 
@@ -26,7 +27,12 @@ def main(argv: list[str] | None = None, own_process: bool = False) -> int:
     g.add_argument("--submissions", required=True,
                    help="FOLDER/<student>/<assignment>/*.ipynb or FOLDER/<student>.ipynb")
     g.add_argument("--jobs", type=int, default=max(1, (os.cpu_count() or 2) // 2))
-    g.add_argument("--dask", default=None, metavar="ADDRESS", help="run the jobs on this Dask scheduler")
+    g.add_argument("--dask", default=None, metavar="ADDRESS",
+                   help="run the jobs on this Dask scheduler: tls://HOST:PORT (with --dask-tls)")
+    g.add_argument("--dask-tls", default=None, metavar="DIR",
+                   help="folder with ca.pem, client.pem, client-key.pem (made by: python -m nnlib_grader certs DIR)")
+    g.add_argument("--insecure", action="store_true",
+                   help="allow a --dask address without TLS (tcp://): only on a network no one else can reach")
     g.add_argument("--timeout", type=float, default=600, help="wall-clock seconds per submission")
     g.add_argument("--cell-timeout", type=float, default=None,
                    help="seconds per answer cell (default: Execute.timeout)")
@@ -57,6 +63,10 @@ def main(argv: list[str] | None = None, own_process: bool = False) -> int:
     rp = sub.add_parser("report", help="(re)write grading/<A>/class.csv and class.md from the gradebook")
     rp.add_argument("--course", default=".")
     rp.add_argument("--assignment", required=True)
+    ce = sub.add_parser("certs", help="make a CA and the TLS certificates of a Dask grading cluster")
+    ce.add_argument("dir", help="destination folder (mode 0700; keys 0600)")
+    ce.add_argument("--days", type=int, default=365, help="validity of the certificates")
+    ce.add_argument("--force", action="store_true", help="replace an existing CA")
     d = sub.add_parser("doctor", help="check the instructor's Jupyter/nbgrader stack and the sandbox")
     d.add_argument("--course", default=".")
     a = p.parse_args(argv)
@@ -70,14 +80,18 @@ def main(argv: list[str] | None = None, own_process: bool = False) -> int:
             print(f"the grader's own memory limit: {f'{now // 2**20} MiB' if now else 'none'} (--grader-memory-mb)")
         opts = batch.Options(jobs=a.jobs, timeout=a.timeout, cell_timeout=a.cell_timeout, call_timeout=a.call_timeout,
                              memory_mb=a.memory_mb, force=a.force, retry_failed=a.retry_failed,
-                             sandbox=False if a.no_sandbox else None, dask=a.dask, feedback=not a.no_feedback,
-                             container=a.container)
+                             sandbox=False if a.no_sandbox else None, dask=a.dask, dask_tls=a.dask_tls,
+                             insecure=a.insecure, feedback=not a.no_feedback, container=a.container)
         try:
-            results = batch.grade(a.course, a.assignment, a.submissions, opts)
+            b = batch.grade(a.course, a.assignment, a.submissions, opts)
         except batch.BusyError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 3
-        b = batch.grade.last_batch
+        except E.DaskError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        report.class_report_or_warn(a.course, a.assignment)
+        results = list(b)
         out = Path(a.course).resolve() / "grading" / a.assignment
         bad = [r for r in results if r.status != "ok"]
         parts = [f"graded {len(results)} submission(s)", f"{len(bad)} with problems",
@@ -102,6 +116,16 @@ def main(argv: list[str] | None = None, own_process: bool = False) -> int:
     if a.cmd == "report":
         for path in report.class_report(a.course, a.assignment):
             print(path)
+        return 0
+    if a.cmd == "certs":
+        from nnlib_grader import certs
+
+        try:
+            written = certs.make(a.dir, days=a.days, force=a.force)
+        except (FileExistsError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        print("\n".join(map(str, written)))
         return 0
     checks = run_doctor(a.course)
     return 0 if all(c.ok for c in checks) else 1

@@ -2,12 +2,20 @@
 
 A job is :func:`nnlib_grader.job.grade_job` on a dict of plain data; it returns plain data.  The grader's
 main process stays the only writer of the gradebook and the course: executors only compute.
+
+A Dask cluster is reached over mutual TLS only (``tls://`` with the certificates of ``python -m nnlib_grader
+certs DIR``): Dask's scheduler has no other authentication and unpickles what it receives, and the grading
+workers run as root for the sandbox, so whoever reaches a plain ``tcp://`` port runs code as root on every
+grading machine.  ``insecure=True`` (``--insecure``) allows another protocol, for a network the instructor
+alone can reach.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from pathlib import Path
 from typing import Any
 
 
@@ -33,16 +41,52 @@ class LocalExecutor:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
+class DaskError(ValueError):
+    """A Dask address or its certificates are refused (the message says why and what to do)."""
+
+
+def security(address: str, tls_dir: str | os.PathLike | None, insecure: bool = False) -> Any:
+    """The ``distributed.security.Security`` of the grader's client for ``address`` (None: plain, if allowed).
+
+    ``tls://`` needs ``tls_dir`` holding ``ca.pem``, ``client.pem`` and ``client-key.pem``; any other protocol
+    (``tcp://``, or an address without one, which Dask reads as tcp) is refused unless ``insecure``."""
+    scheme = address.split("://", 1)[0].lower() if "://" in address else "tcp"
+    if scheme != "tls":
+        if insecure:
+            return None
+        raise DaskError(f"refusing --dask {address}: {scheme}:// has no encryption and no authentication, and a "
+                        "Dask scheduler runs what it receives on the grading workers (as root). Use "
+                        "tls://HOST:PORT with --dask-tls DIR (certificates: python -m nnlib_grader certs DIR; "
+                        "docs/workflow.md), or add --insecure on a network only you can reach")
+    if tls_dir is None:
+        raise DaskError(f"--dask {address} needs --dask-tls DIR: the folder with ca.pem, client.pem and "
+                        "client-key.pem (python -m nnlib_grader certs DIR makes them)")
+    files = {name: Path(tls_dir) / name for name in ("ca.pem", "client.pem", "client-key.pem")}
+    missing = [str(p) for p in files.values() if not p.is_file()]
+    if missing:
+        raise DaskError(f"--dask-tls {tls_dir}: missing {', '.join(missing)} (python -m nnlib_grader certs DIR)")
+    from distributed.security import Security
+
+    return Security(tls_ca_file=str(files["ca.pem"]), tls_client_cert=str(files["client.pem"]),
+                    tls_client_key=str(files["client-key.pem"]), require_encryption=True)
+
+
 class DaskExecutor:
-    """Jobs on a Dask distributed cluster (a scheduler address, or a ``distributed.Client``)."""
+    """Jobs on a Dask distributed cluster (a scheduler address, or a ``distributed.Client`` the caller made)."""
 
     name = "dask"
 
-    def __init__(self, address: Any):
+    def __init__(self, address: Any, tls_dir: str | os.PathLike | None = None, insecure: bool = False,
+                 timeout: float = 30):
         from distributed import Client
 
         self.own = not hasattr(address, "submit")
-        self.client = Client(address) if self.own else address
+        if self.own:
+            sec = security(str(address), tls_dir, insecure)
+            self.client = Client(str(address), security=sec, timeout=timeout) if sec else \
+                Client(str(address), timeout=timeout)
+        else:
+            self.client = address
 
     def submit(self, fn: Callable, spec: dict) -> Any:
         return self.client.submit(fn, spec, pure=False)
@@ -60,5 +104,6 @@ class DaskExecutor:
             self.client.close()
 
 
-def make(jobs: int, dask: Any = None) -> LocalExecutor | DaskExecutor:
-    return DaskExecutor(dask) if dask else LocalExecutor(jobs)
+def make(jobs: int, dask: Any = None, tls_dir: str | os.PathLike | None = None,
+         insecure: bool = False) -> LocalExecutor | DaskExecutor:
+    return DaskExecutor(dask, tls_dir, insecure) if dask else LocalExecutor(jobs)

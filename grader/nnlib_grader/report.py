@@ -4,8 +4,8 @@
 points the gradebook holds, manual overrides included) and ``grading/<A>/class.md`` (per-test pass rates and the
 most common diagnosed mistakes across the class: the first line of each failed test's message, grouped, e.g.
 "41 % (12/29) test_backprop: δ^L: forgot σ'(z^L) …").  Scores come from the gradebook, messages from the
-per-student reports the batch writes (``grading/<A>/reports/<student>.md``), so students graded by earlier runs
-are in it too.
+per-student result records the batch writes (``grading/<A>/results/<student>.json``, :mod:`nnlib_grader.results`),
+so students graded by earlier runs are in it too.  Built from data: nothing here parses a report.
 
 ``export``: nbgrader's own ``nbgrader export`` (its CSV plugin by default: one row per student and assignment with
 raw score, late penalty, score and max score), the file an LMS imports.
@@ -16,48 +16,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from nnlib.files import atomic_write
+from nnlib_grader import results as R
 from nnlib_grader.course import Course, load_course, run_nbgrader
-
-_FAILED = re.compile(r"^- (?P<nb>\S+) / (?P<gid>\S+)\s+\((?P<pts>[-\d.e]+)/(?P<max>[-\d.e]+)\)\s*$")
-
-
-def failed_tests(report: str) -> list[tuple[str, str, str]]:
-    """(notebook, grade_id, first line of the message) of each failed test in a per-student report.
-
-    The first line is the message's first logical line: its wrapped continuation lines (indented two more)
-    are joined to it, up to the "(test case: …)" part, which names the case and not the mistake."""
-    out, cur, first, done = [], None, [], False
-    section = False
-
-    def flush():
-        if cur:
-            out.append((*cur, " ".join(first)))
-
-    for line in report.splitlines() + ["## end"]:
-        if line.startswith("## "):
-            flush()
-            cur, first, done = None, [], False
-            section = line.strip() == "## failed tests"
-            continue
-        if not section:
-            continue
-        m = _FAILED.match(line)
-        if m:
-            flush()
-            cur, first, done = (m["nb"], m["gid"]), [], False
-            continue
-        text = line.strip()
-        if not cur or done or not text:
-            done = done or bool(first)
-            continue
-        if first and (not line.startswith(" " * 8) or text.startswith("(test case")):
-            done = True
-            continue
-        first.append(text)
-    return out
 
 
 def _short(msg: str, width: int = 160) -> str:
@@ -71,11 +36,9 @@ def class_report(course_dir, assignment: str, top: int = 10) -> tuple[Path, Path
 
     from nbgrader.api import Gradebook, MissingEntry
 
-    from nnlib_grader.batch import atomic_write, read_grades
-
     course = course_dir if isinstance(course_dir, Course) else load_course(course_dir)
     out = course.root / "grading" / assignment
-    rows = read_grades(out / "grades.csv")
+    rows = R.read_grades(out / "grades.csv")
     tests: list[tuple[str, str]] = []
     maxima: dict[tuple[str, str], float] = {}
     points: dict[str, dict[tuple[str, str], float]] = defaultdict(dict)
@@ -120,11 +83,13 @@ def class_report(course_dir, assignment: str, top: int = 10) -> tuple[Path, Path
     who: dict[str, set] = defaultdict(set)
     where: dict[str, set] = defaultdict(set)
     for student in rows:
-        p = out / "reports" / f"{student}.md"
-        if not p.exists():
+        try:
+            res = R.load(out, student)
+        except ValueError as exc:
+            print(f"warning: class report without {student}'s mistakes: {exc}", file=sys.stderr)
             continue
-        for nb, gid, first in failed_tests(p.read_text()):
-            msg = _short(first or "(no message)")
+        for (nb, gid), c in res.failed() if res else []:
+            msg = _short(R.first_line(c.get("message") or "") or "(no message)")
             who[msg].add(student)
             where[msg].add(col((nb, gid)))
     mistakes = Counter({m: len(s) for m, s in who.items()})
@@ -149,6 +114,14 @@ def class_report(course_dir, assignment: str, top: int = 10) -> tuple[Path, Path
     md_path = out / "class.md"
     atomic_write(md_path, "\n".join(lines) + "\n")
     return csv_path, md_path
+
+
+def class_report_or_warn(course_dir, assignment: str) -> None:
+    """``class_report`` after a grading run: a report problem is a warning, never a lost grade."""
+    try:
+        class_report(course_dir, assignment)
+    except Exception as exc:  # noqa: BLE001
+        print(f"warning: no class report: {type(exc).__name__}: {exc}", file=sys.stderr)
 
 
 def export(course_dir=".", to: str | None = None, assignments: list[str] | None = None,
