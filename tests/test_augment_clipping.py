@@ -60,3 +60,14 @@ def test_clipping_trains_with_fit_and_a_schedule():
     h = train.fit(model, (X[:300], y[:300]), val, epochs=3, batch_size=30, optimizer=opt,
                   schedule=optim.StepDecay(0.1, 0.5, 1), seed=0, progress=False)
     assert len(opt.norms) == 30 and h.lr == [0.1, 0.05, 0.025] and h.loss[-1] < h.loss[0]
+
+
+def test_clipping_runs_on_the_strict_device_backend(strict):
+    """The wrapper only uses the array module's own operations: it trains on the CuPy-like strict backend."""
+    rng = np.random.default_rng(0)
+    model = nnlib.Model([nnlib.Dense(8, 16), nnlib.ReLU(), nnlib.Dense(16, 3)])
+    X, y = rng.standard_normal((32, 8)), rng.integers(0, 3, 32)
+    opt = ClipGradNorm(optim.SGD(0.5), max_norm=0.1)
+    losses = [model.train_step(X, y, opt) for _ in range(10)]
+    assert all(isinstance(p, nnlib.backend.xp.ndarray) for p in model.params())
+    assert opt.clipped > 0 and losses[-1] < losses[0]
