@@ -471,6 +471,12 @@ class Playground(W.VBox):
         ax2.plot(np.arange(0, len(self.losses) + 1), [self.loss0, *self.losses], "-",
                  marker="o" if not self.losses else None)
         ax2.set_yscale("log")
+        if not self.losses:  # one point: give it the axes a run will fill, not matplotlib's ±4 % around it
+            ax2.set_xlim(-0.02 * self.epochs_slider.value, self.epochs_slider.value)
+            ax2.set_ylim(self.loss0 / 100, self.loss0 * 2)
+            ax2.set_title("untrained: epoch 0 only — press train")
+        else:
+            ax2.set_title(f"training loss after {len(self.losses)} epochs")
         ax2.set_xlabel("epoch")
         ax2.set_ylabel("training loss (cross-entropy)")
         ax2.grid(alpha=0.3)

@@ -63,6 +63,9 @@ def test_time_gradients_and_slope():
     assert t["backprop"] > 0 and t["numerical"] > 0
     # parameters are restored after the finite differences
     assert D.time_gradients(net, rng.random((4, 5)), rng.random((3, 5)), numerical=False).keys() == {"W", "backprop"}
+    ticks = iter(range(100))                                  # a fake clock: every reading one second later
+    t = D.time_gradients(net, rng.random((4, 5)), rng.random((3, 5)), repeats=2, clock=lambda: float(next(ticks)))
+    assert t["backprop"] == 1.0 and t["numerical"] == 1.0     # the clock given is the one read
     assert D.loglog_slope([1, 10, 100], [3, 300, 30000]) == pytest.approx(2.0)
     with pytest.raises(ValueError):
         D.loglog_slope([1], [1])

@@ -59,13 +59,28 @@ print("NNLIB_FIGURES " + _nnlib_json.dumps([_NNLIB_SEEN[0], sorted(set(_NNLIB_EM
 """
 
 
+ANSWER = re.compile(r"<details><summary>Answer</summary>(.*?)</details>", re.S)
+ANSWER_CODE = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
+
+
+def answer_code(nb) -> list[tuple[int, str]]:
+    """``(cell number, code)`` of every ```python block inside an exercise's or Try-it's collapsed answer."""
+    return [(i, code) for i, c in enumerate(nb.cells) if c.cell_type == "markdown"
+            for block in ANSWER.findall(c.source) for code in ANSWER_CODE.findall(block)]
+
+
 def _instrument(nb):
-    """The lecture with the figure hook before it, a cell-number marker before each code cell, the report after."""
+    """The lecture with the figure hook before it, a cell-number marker before each code cell, then the code of
+    its answers (in the same kernel, after the lecture, as a learner would run them), the report after."""
+    answers = answer_code(nb)
     cells = [nbformat.v4.new_code_cell(FIGURE_HOOK)]
     for i, c in enumerate(nb.cells):
         if c.cell_type == "code":
             cells.append(nbformat.v4.new_code_cell(f"_nnlib_cell[0] = 'cell {i}'"))
         cells.append(c)
+    for i, code in answers:
+        cells.append(nbformat.v4.new_code_cell(f"_nnlib_cell[0] = 'answer in cell {i}'"))
+        cells.append(nbformat.v4.new_code_cell(code))
     cells.append(nbformat.v4.new_code_cell(FIGURE_REPORT))
     nb.cells = cells
     return nb
@@ -87,18 +102,47 @@ RAN_WHEN_INSTALLED = {"11_frameworks_residual.ipynb": [(("torch",), "PyTorch: te
                                                       (("keras", "torch"), "Keras 3 on torch: test accuracy")]}
 
 
+def _mnist_folder() -> Path | None:
+    """A data folder holding MNIST for the MNIST-present runs: ``$NNLIB_TEST_MNIST_DATA``, else the one the
+    user's ``NNLIB_DATA`` (or the default ``~/.cache/nnlib``) names, when its ``mnist/`` has the four files."""
+    import os
+
+    from nnlib import datasets
+
+    for folder in (os.environ.get("NNLIB_TEST_MNIST_DATA"), os.environ.get("NNLIB_DATA"), datasets.data_home()):
+        if folder and len(list((Path(folder) / "mnist").glob("*-ubyte.gz"))) == 4:
+            return Path(folder)
+    return None
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize("mnist", ["absent", "present"])
 @pytest.mark.parametrize("path", COURSE, ids=lambda p: p.name)
-def test_notebook_executes(path, monkeypatch, tmp_path):
+def test_notebook_executes(path, mnist, monkeypatch, tmp_path):
+    """Each lecture, then the code of its answers, with MNIST absent (CI) and present (when a folder has it);
+    ``NNLIB_STRICT_CLAIMS=1`` turns a claim of the text that does not hold in the run into an error."""
+    folder = _mnist_folder() if mnist == "present" else None
+    if mnist == "present" and folder is None:
+        pytest.skip("no MNIST here: set NNLIB_TEST_MNIST_DATA to a folder whose mnist/ holds the four files")
     monkeypatch.setenv("NNLIB_QUICK", "1")
+    monkeypatch.setenv("NNLIB_STRICT_CLAIMS", "1")
     monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel uses the inline backend, as for a learner
-    monkeypatch.delenv("NNLIB_DATA", raising=False)  # CI has no MNIST: notebooks must fall back
     monkeypatch.delenv("KERAS_BACKEND", raising=False)  # lecture 11 chooses Keras' backend (PyTorch)
+    if folder is None:
+        monkeypatch.delenv("NNLIB_DATA", raising=False)  # CI has no MNIST: notebooks must fall back
+    else:
+        monkeypatch.setenv("NNLIB_DATA", str(folder))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     nb = _instrument(nbformat.read(path, as_version=4))
     client = NotebookClient(nb, timeout=600, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
-    client.execute()
+    try:
+        client.execute()
+    except Exception as exc:  # nbclient stops at the first error: name the lecture's cell (or answer) it came from
+        markers = [c.source for c in nb.cells if c.cell_type == "code" and c.source.startswith("_nnlib_cell[0]")
+                   and c.get("outputs") is not None and c.get("execution_count") is not None]
+        where = markers[-1] if markers else "start"
+        raise AssertionError(f"{path.name} (MNIST {mnist}), after {where}: {exc}") from exc
     errors = [(i, o.get("ename"), o.get("evalue")) for i, c in enumerate(nb.cells) if c.cell_type == "code"
               for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors, errors
@@ -113,9 +157,52 @@ def test_notebook_executes(path, monkeypatch, tmp_path):
     for modules, expected in RAN_WHEN_INSTALLED.get(path.name, []):  # where the packages are installed (CI: the
         if all(importlib.util.find_spec(m) for m in modules):        # frameworks extra), their cells ran
             assert expected in text, f"{path.name}: {modules} installed, but the output lacks {expected!r}"
+    assert "a claim of the text does not hold" not in text, f"{path.name}: a failed claim was only printed"
     warnings = re.findall(r"\w*Warning: .*", "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
                                                    for o in c.get("outputs", []) if o.get("name") == "stderr"))
     assert len(warnings) == len(set(warnings)), f"{path.name}: a warning is repeated: {warnings}"
+
+
+def test_answer_code_is_collected():
+    """The answers' code blocks are found (and only inside answers): the lectures' answers really run."""
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("```python\nnot_an_answer()\n```"),
+        nbformat.v4.new_markdown_cell("Q?\n\n<details><summary>Answer</summary>\n\nText.\n\n```python\nx = 1\n```\n"
+                                      "\n```python\ny = x + 1\n```\n</details>")])
+    assert answer_code(nb) == [(1, "x = 1\n"), (1, "y = x + 1\n")]
+    lectures = [nbformat.read(p, as_version=4) for p in COURSE]
+    assert sum(len(answer_code(nb)) for nb in lectures) >= 5, "the lectures' answers carry no runnable code"
+
+
+def test_a_failed_claim_is_silent_printed_or_raised(monkeypatch, capsys):
+    from nnlib.claims import ClaimFailedError, claim
+
+    monkeypatch.delenv("NNLIB_STRICT_CLAIMS", raising=False)
+    assert claim(1 < 2, "one is less than two") is True
+    assert capsys.readouterr() == ("", "")
+    assert claim(0.497 > 0.69, "five sigmoid layers reached 69 %", accuracy=0.497) is False
+    err = capsys.readouterr().err
+    assert "five sigmoid layers reached 69 %" in err and "accuracy = 0.497" in err
+    monkeypatch.setenv("NNLIB_STRICT_CLAIMS", "1")
+    with pytest.raises(ClaimFailedError, match="69 %"):
+        claim(False, "five sigmoid layers reached 69 %")
+
+
+CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")  # every C0 control but the newline, and DEL
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "course").glob("*.md")) + COURSE, ids=lambda p: p.name)
+def test_no_control_characters_in_the_lecture_sources(path):
+    """A TAB or other control character (say ``\\t`` of ``\\tfrac`` turned into a TAB) shows as garbage: none."""
+    texts = [path.read_text()] if path.suffix == ".md" else [
+        c.source for c in nbformat.read(path, as_version=4).cells]
+    bad = [(n, repr(line)[:80]) for t in texts for n, line in enumerate(t.split("\n"), 1) if CONTROL.search(line)]
+    assert not bad, f"{path.name}: control characters in {bad}"
+
+
+def test_the_control_character_check_can_fail():
+    macro = r"$\tfrac12$, $\text{NAND}$"
+    assert CONTROL.search(macro) is None and CONTROL.search(macro.replace("\\t", "\t"))
 
 
 def test_figure_check_sees_an_empty_axes():

@@ -161,6 +161,18 @@ def test_playground_controls_reset_and_rebuild():
     assert "commas" in pg.info.value
 
 
+def test_playground_loss_panel_before_training_spans_the_run():
+    """Untrained, the loss panel shows its one point on the axes a run fills (a decade and more of loss, the
+    epochs the slider will train), not on matplotlib's ±4 % around a lone dot."""
+    pg = widgets.playground("spirals", hidden="8,8", epochs=200)
+    ax2 = pg.live.axes[1]
+    lo, hi = ax2.get_ylim()
+    assert hi / lo >= 100 and lo < pg.loss0 < hi
+    assert ax2.get_xlim()[1] == 200 and "press train" in ax2.get_title()
+    pg.train(20)
+    assert "after 20 epochs" in ax2.get_title()
+
+
 def test_no_hidden_layer_cannot_learn_xor():
     pg = widgets.playground("xor", hidden="", epochs=50)
     pg.train()

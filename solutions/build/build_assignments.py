@@ -862,10 +862,10 @@ A07 = [
 
 Images are batches `x` of shape `(N, C, H, Wd)` (height `H`, width `Wd`: the letter `W` names the filters here);
 a convolutional layer has `F` filters `W` of shape `(F, C, kh, kw)` and biases `b` of shape `(F,)`. With zero
-padding `pad` and step `stride`, the output has shape `(N, F, Ho, Wo)`,
+padding `pad` and step `stride` ($S$ in the formulas, as in lecture 8), the output has shape `(N, F, Ho, Wo)`,
 $H_o = (H + 2\,\mathrm{pad} - k_h) / \mathrm{stride} + 1$ (integer division; $W_o$ likewise from `Wd`), and
 
-$$\mathrm{out}[n, f, i, j] = b[f] + \sum_{c, u, v} W[f, c, u, v]\; x_{\mathrm{pad}}[n, c,\ i\,s + u,\ j\,s + v].$$
+$$\mathrm{out}[n, f, i, j] = b[f] + \sum_{c, u, v} W[f, c, u, v]\; x_{\mathrm{pad}}[n, c,\ i\,S + u,\ j\,S + v].$$
 
 (Deep-learning "convolution" is this cross-correlation: the kernel is not flipped.) Plain Python loops are fine
 here — nnlib's `layers.conv_forward` shows the fast im2col version in the demo at the end; it is the reference
@@ -908,7 +908,7 @@ def conv_forward(x, W, b, stride=1, pad=0):
 
 Given `dout` $= \partial L/\partial\,\mathrm{out}$ (shape `(N, F, Ho, Wo)`), write
 `conv_backward(dout, x, W, b, stride=1, pad=0)` returning `(dx, dW, db)`, shaped like `x`, `W` and `b`.
-Each output entry used the window $x_{\mathrm{pad}}[n, :, i s : i s + k_h, j s : j s + k_w]$ and the filter
+Each output entry used the window $x_{\mathrm{pad}}[n, :, i S : i S + k_h, j S : j S + k_w]$ and the filter
 $W[f]$, so it sends $\mathrm{dout}[n, f, i, j] \cdot W[f]$ back into that window of $dx_{\mathrm{pad}}$ and
 $\mathrm{dout}[n, f, i, j] \cdot$ window into $dW[f]$; $db[f]$ sums $\mathrm{dout}[:, f]$. Accumulate with `+=` and
 strip the padding from $dx_{\mathrm{pad}}$ at the end.
@@ -941,10 +941,10 @@ def conv_backward(dout, x, W, b, stride=1, pad=0):
     md("ex3", r"""
 ## Exercise 3 — max-pool backward (3 points)
 
-Max pooling with windows `size`×`size` moved by `stride` outputs the maximum of each window. Its backward pass sends
-`dout[n, c, i, j]` to the one input that was the maximum of window $(i, j)$ and nothing to the others. On ties
-(common after a ReLU: a window of zeros) only the **first** maximum in reading order — row by row, what
-`np.argmax` of the window returns — receives it. Write
+Max pooling with windows `size`×`size` (the pool size, $s$ in lecture 8) moved by `stride` outputs the maximum of
+each window. Its backward pass sends `dout[n, c, i, j]` to the one input that was the maximum of window $(i, j)$ and
+nothing to the others. On ties (common after a ReLU: a window of zeros) only the **first** maximum in reading order —
+row by row, what `np.argmax` of the window returns — receives it. Write
 `maxpool_backward(dout, x, size=2, stride=2)` returning `dx` shaped like `x`. Windows may overlap (`stride < size`):
 add up what an input receives.
 """),
