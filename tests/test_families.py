@@ -457,5 +457,6 @@ def test_the_grader_blames_the_helper_too():
     broken = ("def perceptron_update(w, x, d, eta):\n    xa = np.concatenate([[1.0], x])\n"
               "    return w + eta * (d - float(xa @ w[1:] > 0)) * xa\n")
     res = M.grade("a01_perceptron", M.submission("a01_perceptron", {"perceptron_update": broken}))
-    train = [m for gid, (p, mx, m) in res.items() if "train" in gid and p < mx]
+    # visible tests only: a hidden test's feedback is a fixed sentence (grader/nnlib_grader/hidden.py)
+    train = [m for gid, (p, mx, m) in res.items() if "train" in gid and "hidden" not in gid and p < mx]
     assert train and all("inside your `perceptron_update`" in " ".join(m.split()) for m in train), res
