@@ -1,4 +1,5 @@
-"""Gradient clipping: an optimiser that first shrinks a too-long gradient, the usual cure for exploding gradients.
+"""Gradient clipping, the usual cure for exploding gradients: ``clip_grad_norm`` (PyTorch's rule, in place, for a
+hand-written loop such as lecture 12's) and an optimiser that first shrinks a too-long gradient.
 
     from nnlib.clipping import ClipGradNorm
     opt = ClipGradNorm(optim.SGD(0.1), max_norm=1.0)   # then train.fit(..., optimizer=opt) as with any optimiser
@@ -17,12 +18,27 @@ from typing import Any
 from nnlib import backend as B
 from nnlib import optim
 
-__all__ = ["ClipGradNorm", "global_norm"]
+__all__ = ["ClipGradNorm", "clip_grad_norm", "global_norm"]
 
 
 def global_norm(grads: Sequence[Any]) -> float:
     """‖g‖ over every entry of every array in ``grads`` (the length of the whole gradient)."""
     return math.sqrt(sum(float(B.xp.sum(g * g)) for g in grads))
+
+
+def clip_grad_norm(grads: Sequence[Any], max_norm: float) -> float:
+    """Scale every gradient in place so that their joint norm √(Σ‖g‖²) is at most ``max_norm``; return the
+    norm before clipping.  PyTorch's ``torch.nn.utils.clip_grad_norm_``: the factor is
+    min(1, max_norm / (norm + 1e-6)), the direction of the step is kept."""
+    if not (isinstance(max_norm, (int, float)) and not isinstance(max_norm, bool) and max_norm > 0
+            and math.isfinite(max_norm)):
+        raise ValueError(f"clip_grad_norm: max_norm must be a positive number, got {max_norm!r}")
+    total = global_norm(grads)
+    factor = max_norm / (total + 1e-6)
+    if factor < 1:
+        for g in grads:
+            g *= factor
+    return total
 
 
 class ClipGradNorm(optim.Optimizer):

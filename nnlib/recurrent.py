@@ -47,7 +47,6 @@ all steps; only the recurrence loops, over the T time steps, never over sequence
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -56,6 +55,7 @@ from nnlib import activations as A
 from nnlib import backend as B
 from nnlib import init
 from nnlib._checks import ShapeError, check_array
+from nnlib.clipping import clip_grad_norm  # noqa: F401 - part of this module's API (lecture 12)
 from nnlib.layers import Layer, _int_arg
 
 Array = Any
@@ -156,21 +156,6 @@ def lstm_backward(dout: Array, cache: tuple, dc_last: Array | None = None
     dWh = da.reshape(-1, G).T @ hs[:-1].reshape(-1, H)
     db = da.reshape(-1, G).sum(axis=0)
     return dx, dh_next, dc, dWx, dWh, db, dh_all.transpose(1, 0, 2)
-
-
-def clip_grad_norm(grads: list[Array], max_norm: float) -> float:
-    """Scale every gradient in place so that their joint norm √(Σ‖g‖²) is at most ``max_norm``; return the
-    norm before clipping.  PyTorch's ``torch.nn.utils.clip_grad_norm_``: the factor is
-    min(1, max_norm / (norm + 1e-6)), the direction of the step is kept."""
-    if not (isinstance(max_norm, (int, float)) and not isinstance(max_norm, bool) and max_norm > 0
-            and math.isfinite(max_norm)):
-        raise ValueError(f"clip_grad_norm: max_norm must be a positive number, got {max_norm!r}")
-    total = math.sqrt(sum(float((g * g).sum()) for g in grads))
-    factor = max_norm / (total + 1e-6)
-    if factor < 1:
-        for g in grads:
-            g *= factor
-    return total
 
 
 # ---------------------------------------------------------------- the layers
