@@ -380,7 +380,8 @@ def close(a: Any, b: Any, tol: float = 1e-7) -> bool:
 def judge(cand: Any, ref: Any, name: str, case: str, show: bool = True, batch_size: int | None = None,
           suspects: Mapping[str, Any] | None = None, custom: Mapping[str, Any] | None = None,
           tol: float | None = None, first: Mapping[str, Any] | None = None, gradient: bool = True,
-          constants: Mapping[str, float] | None = None) -> G.Diagnosis:
+          constants: Mapping[str, float] | None = None, dims: Mapping[str, int] | None = None,
+          law: str = "") -> G.Diagnosis:
     """Compare ``cand`` with ``ref``; on a mismatch raise the most specific message.
 
     ``first``: {message: wrong array} tried before anything else (exercise-specific mistakes, hyperparameters
@@ -388,12 +389,26 @@ def judge(cand: Any, ref: Any, name: str, case: str, show: bool = True, batch_si
     mistake.  Then the families of :mod:`nnlib.grading.families` (``constants``: {the exercise's words for a
     constant: its value} for the scale family).  ``gradient=False``: ``cand`` is not a gradient — no gradient
     vocabulary in the fallback message.  ``tol``: fixed by the prompt, else it follows the learner's dtype.
+    ``dims``: {words: size} of the case's dimensions — a wrong shape is read against them first
+    (:func:`nnlib.grading.shapes.explain`, ``law`` the formula its message recalls).
     """
     from nnlib.grading import families as F
 
     t = F.tolerance(cand, tol)
     if close(cand, ref, t):
         return G.diagnose(cand, ref, name, tol=t)
+    if dims:
+        from nnlib.grading import shapes
+
+        try:
+            got_shape = host(cand).shape
+        except (TypeError, ValueError):
+            got_shape = None
+        m = next((v for k, v in dims.items() if k.startswith("m")), batch_size)
+        words = shapes.explain(got_shape, np.shape(ref), dims, law=law, m=m) \
+            if got_shape is not None and got_shape != np.shape(ref) else None
+        if words:
+            fail(f"{name} {words}.", case, kind="shape")
     named = F.explain(cand, ref, variants=first, tol=t)
     if named and first and named[0] in first:
         fail(F.sentence(name, [n for n in named if n in first]), case)

@@ -46,6 +46,14 @@ MISTAKES = {
             "(for the sigmoid, a^l (1 − a^l) is the same number)",
     "at_a_hidden": "evaluates σ' at the activation a^l instead of the weighted input z^l in BP2: use σ'(z^l) "
                    "(for the sigmoid, a^l (1 − a^l) is the same number)",
+    "sig_for_prime": "multiplies by σ(z^l) instead of σ'(z^l) in BP1 and BP2: the factor is the derivative, "
+                     "σ'(z) = σ(z)(1 − σ(z)) (sigmoid_prime), not the activation σ(z) itself",
+    "sig_for_prime_out": "multiplies by σ(z^L) instead of σ'(z^L) in BP1: δ^L = (a^L − y) ⊙ σ'(z^L), the "
+                         "derivative (sigmoid_prime), not the activation σ(z) itself",
+    "sig_for_prime_hidden": "multiplies by σ(z^l) instead of σ'(z^l) in BP2: δ^l = ((w^(l+1))ᵀ δ^(l+1)) ⊙ σ'(z^l), "
+                            "the derivative (sigmoid_prime), not the activation σ(z) itself",
+    "za_swap": "has z^L and a^L swapped in BP1: δ^L = (a^L − y) ⊙ σ'(z^L) — the error is the activation a^L "
+               "minus y, and σ' is evaluated at the weighted input z^L",
     "w_same": "uses the weights w^l of the same layer in BP2: the error comes back through the weights of the "
               "layer above, δ^l = ((w^(l+1))ᵀ δ^(l+1)) ⊙ σ'(z^l) — in code net.weights[-l + 1], not [-l]",
     "no_T": "multiplies δ^(l+1) by w^(l+1) instead of its transpose in BP2: δ^l = ((w^(l+1))ᵀ δ^(l+1)) ⊙ σ'(z^l)",
@@ -100,11 +108,14 @@ def variant(net: Any, x: np.ndarray, y: np.ndarray, kind: str | None = None) -> 
             L = net.num_layers
 
             def prime(i: int) -> np.ndarray:
-                if kind == "at_a" or (kind == "at_a_hidden" and i != -1):
+                if kind == "at_a" or (kind == "at_a_hidden" and i != -1) or (kind == "za_swap" and i == -1):
                     return sp(acts[i])
+                if kind == "sig_for_prime" or (kind == "sig_for_prime_out" and i == -1) or \
+                        (kind == "sig_for_prime_hidden" and i != -1):
+                    return s(zs[i])
                 return sp(zs[i])
 
-            err = (y - acts[-1]) if kind == "sign" else (acts[-1] - y)
+            err = (y - acts[-1]) if kind == "sign" else (zs[-1] - y) if kind == "za_swap" else (acts[-1] - y)
             if kind == "bp1":
                 delta = err
             elif kind == "matmul_out":
@@ -378,14 +389,19 @@ def _compare(name: str, net: Net, got: Any, ref: tuple[list, list], variants: di
                 ch = host(cand)
             except (TypeError, ValueError):
                 ch = None
+            custom = {mistakes[kind]: v[idx][l] for kind, v in variants.items() if v is not None}
             if ch is not None and ch.shape != np.shape(ref_list[l]):
+                words = None if any(close(ch, v) for v in custom.values()) else \
+                    _shape_words(what, l, ch.shape, np.shape(ref_list[l]), list(net.sizes), m)
+                if words:
+                    failures.append(f"{label} {words}.")
+                    continue
                 other = next((o for o in range(n) if o != l and close(ch, ref_list[o])), None)
                 if other is not None:
                     failures.append(f"{label} " + G.HINTS["other_layer"].format(other=f"{what}[{other}]")
                                     + " (or the list is in reverse order: index 0 is the first layer "
                                       "after the input).")
                     continue
-            custom = {mistakes[kind]: v[idx][l] for kind, v in variants.items() if v is not None}
             sus = dict(suspects[what][l].items()) if suspects else None
             try:
                 d = judge(cand, ref_list[l], label, case, show, batch_size=m if m > 1 else None,
@@ -399,6 +415,30 @@ def _compare(name: str, net: Net, got: Any, ref: tuple[list, list], variants: di
             more = f"\n  Also wrong: {', '.join(f.split(' ')[0] for f in failures[1:])}."
         fail(failures[0] + more, case)
     return worst
+
+
+def _shape_words(what: str, i: int, got: tuple, want: tuple, sizes: list[int], m: int) -> str | None:
+    """What the shape of nabla_w[i] / nabla_b[i] says (:mod:`nnlib.grading.shapes`), in BP3/BP4's words."""
+    from nnlib.grading import shapes
+
+    L = i + 2  # Nielsen's numbering: layer 1 is the input
+    if what == "nabla_w":
+        law = (f"BP4 is ∂C/∂w^{L} = δ^{L} (a^{L - 1})ᵀ, not a^{L - 1} (δ^{L})ᵀ, the shape of w^{L}: "
+               f"(n_{L}, n_{L - 1}) = {tuple(want)}")
+    else:
+        law = (f"BP3: ∂C/∂b^{L} is δ^{L} summed over the m examples, shape (n_{L}, 1) like b^{L}" if m > 1 else
+               f"BP3: ∂C/∂b^{L} = δ^{L}, shape (n_{L}, 1) like b^{L}")
+    return shapes.explain(got, want, shapes.layer_dims(sizes, L, m), what=f"{what[-1]}^{L}'s shape", law=law,
+                          m=m if m > 1 else None)
+
+
+def _probes(item: Any, single: bool = False) -> list:
+    """The probe cases of :func:`nnlib.grading.shapes.probe` for a case (sizes, seed, m, …)."""
+    from nnlib.grading import shapes
+
+    sizes, seed, m = item[0], item[1], (1 if single else int(item[2]))
+    return [((sz, seed, pm, *item[3:]), k) for (sz, pm), k in
+            zip(shapes.square_probes(list(sizes), m), (max(sizes) + 1,) * 2)]
 
 
 def _constants(m: int, ref_w: list) -> dict[str, float]:
@@ -451,7 +491,7 @@ def check_backprop(backprop: Callable, cases: Sequence | None = None, single: bo
         if k == 0 and show:
             worst = max(worst, _numeric_error(ref_net, x, y, got[0], got[1]))
 
-    through_cases(run, enumerate(cfg))
+    through_cases(run, enumerate(cfg), probes=lambda item: [((-1, c), k) for c, k in _probes(item[1], single)])
     what = "for one example" if single else "over a minibatch"
     ok(f"{name} looks correct {what}: it matches nnlib's Network.backprop"
        + (" and central differences" if show else "") + f" (largest relative error {worst:.1e})")
@@ -607,7 +647,7 @@ def check_backprop_relu_softmax(backprop_relu_softmax: Callable, cases: Sequence
             numeric_done = True
             worst = max(worst, relu_numeric_error(net, x, y, got[0], got[1]))
 
-    through_cases(run, cases if cases is not None else RELU_CASES)
+    through_cases(run, cases if cases is not None else RELU_CASES, probes=_probes)
     ok(f"{name} looks correct: it matches the reference gradient for ReLU hidden layers and a softmax output"
        + (" and central differences" if show_values else "") + f" (largest relative error {worst:.1e})")
 

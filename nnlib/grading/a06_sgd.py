@@ -341,6 +341,22 @@ def _rows_minus_one(p: np.ndarray, y: np.ndarray, m: int) -> np.ndarray | None:
     return out / m
 
 
+LABELS = ("y holds integer labels, shape (m,), not one-hot rows: an (m, k) array minus y only fits when k = m — "
+          "build the one-hot targets as np.eye(k)[y] (shape (m, k)), or subtract 1 at each example's own label, "
+          "dz[np.arange(m), y] -= 1")
+
+
+def _label_advice(exc: Any) -> str | None:
+    """A shape error between an (m, k) array and the (m,) labels: index labels used as one-hot rows."""
+    import re
+
+    shapes = re.findall(r"\((\d{1,9}),(\d{0,9})\)", (exc.message or "")[:300])
+    if exc.type_name == "ValueError" and len(shapes) >= 2 and any(b == "" for _, b in shapes) and \
+            any(b != "" for _, b in shapes):
+        return LABELS
+    return None
+
+
 def check_softmax_cross_entropy(fn: Callable, cases: Sequence | None = None, show_values: bool = True) -> None:
     """``softmax_cross_entropy(z, y)`` → (loss, dz): mean over the rows of z (m, k) with integer labels y (m,).
 
@@ -355,7 +371,8 @@ def check_softmax_cross_entropy(fn: Callable, cases: Sequence | None = None, sho
         label = "large logits (|z| ~ 1000)" if scale >= 100 else "random logits"
         case = f"{name}(z, y) with z of shape {z.shape} ({label}) and y of shape {y.shape}"
         z_in = z.copy()
-        out = invoke(fn, name, z_in, y.copy(), allowed=ALLOWED_SOFTMAX, allowed_text="NumPy and softmax")
+        out = invoke(fn, name, z_in, y.copy(), allowed=ALLOWED_SOFTMAX, allowed_text="NumPy and softmax",
+                     advice=_label_advice)
         if not isinstance(out, (tuple, list)) or len(out) != 2:
             fail(f"{name} should return the pair (loss, dz)", case)
         if not np.array_equal(z_in, z):
@@ -411,5 +428,7 @@ def check_softmax_cross_entropy(fn: Callable, cases: Sequence | None = None, sho
             "example's own label, dz[np.arange(m), y] -= 1": _rows_minus_one(sm, y, m),
             f"is averaged over the k = {k} classes (divided by k): average over the m = {m} examples (the rows), "
             "dz = (softmax(z) − onehot(y)) / m": (sm - onehot) / k if k != m else None,
-        }, constants={"m (the number of examples)": m, "k (the number of classes)": k})
+        }, constants={"m (the number of examples)": m, "k (the number of classes)": k},
+            dims={"m, the number of examples (rows of z)": m, "k, the number of classes": k},
+            law="dz has the shape of z, (m, k): one row per example")
     ok(f"{name} looks correct (loss and gradient, stable for large logits)")

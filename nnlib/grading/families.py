@@ -29,6 +29,27 @@ import numpy as np
 from nnlib import gradcheck as G
 
 BUILTIN = {"2": 2.0, "½": 0.5}
+
+# The families' messages that propose a fix (tests/test_shapes.py follows each one's words on a case that produced
+# it and checks the fixed answer passes; a key without such a case fails that test).
+ADVICE = {
+    "integers": "holds integers (dtype {dtype}) where the result has fractions: the fractions were {how} away — "
+                "floats written into an integer array are truncated (an array made from integers, or np.zeros_like "
+                "of one, stays integer); create it as floats (np.zeros(shape) or dtype=float)",
+    "truncated": "has its fractions truncated (every value rounded towards 0): the result passed through an integer "
+                 "array or int() — keep it float",
+    "broadcast": "has shape {got} where {exp} was expected: a 1-D array of shape ({n},) was combined with a column "
+                 "of shape ({n}, 1) (or the other way round), which NumPy broadcasts to a {n}×{n} table — make both "
+                 "operands the same shape (both 1-D, or both columns: reshape or x[:, None])",
+    "transposed": "is transposed: it has shape {got}, expected {exp}, and its transpose is correct (transpose it "
+                  "back with .T, or swap the factors of the product that made it)",
+    "reshape": "has the right numbers in the wrong shape: {got}, expected {exp} (reshape, or keep the axis: "
+               "keepdims=True / a column x[:, None])",
+    "one_number": "is one number where an array of shape {exp} was expected: a sum or mean over every axis (pass "
+                  "axis=… to keep the others), or a loop that keeps only its last value",
+    "axis_kept": "has shape {got}, expected {exp}: it keeps axis {axis} that should be {word} away (its {noun} over "
+                 "axis {axis} is correct: np.{noun}(…, axis={axis}))",
+}
 _INVERSE = {"2": "½", "½": "2"}
 
 
@@ -106,13 +127,10 @@ def _dtype(c: np.ndarray, r: np.ndarray) -> list[str]:
     if c.dtype.kind in "biu" and c.shape == r.shape and not np.array_equal(r, np.round(r)):
         how = "truncated" if np.array_equal(c, np.trunc(r)) else "rounded" if np.array_equal(c, np.round(r)) \
             else "cut"
-        return [f"holds integers (dtype {c.dtype}) where the result has fractions: the fractions were {how} away — "
-                f"floats written into an integer array are truncated (an array made from integers, or "
-                f"np.zeros_like of one, stays integer); create it as floats (np.zeros(shape) or dtype=float)"]
+        return [ADVICE["integers"].format(dtype=c.dtype, how=how)]
     if c.dtype.kind == "f" and c.shape == r.shape and not np.array_equal(r, np.trunc(r)) and \
             np.array_equal(c, np.trunc(r)):
-        return ["has its fractions truncated (every value rounded towards 0): the result passed through an integer "
-                "array or int() — keep it float"]
+        return [ADVICE["truncated"]]
     return []
 
 
@@ -121,25 +139,20 @@ def _shapes(c: np.ndarray, r: np.ndarray, tol: float) -> list[str]:
     n = r.size
     column = r.ndim == 1 or (r.ndim == 2 and 1 in r.shape)
     if column and n > 1 and c.shape == (n, n):
-        return [f"has shape {got} where {exp} was expected: a 1-D array of shape ({n},) was combined with a "
-                f"column of shape ({n}, 1) (or the other way round), which NumPy broadcasts to a {n}×{n} table — "
-                f"make both operands the same shape (both 1-D, or both columns: reshape or x[:, None])"]
+        return [ADVICE["broadcast"].format(got=got, exp=exp, n=n)]
     if c.ndim == 2 and c.shape == r.T.shape and _close(c.T, r, tol):
-        return [f"is transposed: it has shape {got}, expected {exp}, and its transpose is correct"]
+        return [ADVICE["transposed"].format(got=got, exp=exp)]
     if c.size == r.size and _close(c.reshape(r.shape), r, tol):
-        return [f"has the right numbers in the wrong shape: {got}, expected {exp} (reshape, or keep the axis: "
-                f"keepdims=True / a column x[:, None])"]
+        return [ADVICE["reshape"].format(got=got, exp=exp)]
     if c.size == 1 and r.size > 1:
-        return [f"is one number where an array of shape {exp} was expected: a sum or mean over every axis "
-                f"(pass axis=… to keep the others), or a loop that keeps only its last value"]
+        return [ADVICE["one_number"].format(exp=exp)]
     for axis in range(c.ndim):
         if c.shape[:axis] + c.shape[axis + 1:] == r.shape or \
                 (r.ndim == c.ndim and r.shape[axis] == 1 and c.shape[:axis] + c.shape[axis + 1:] ==
                  r.shape[:axis] + r.shape[axis + 1:]):
-            for op, word in ((np.sum, "summed"), (np.mean, "averaged")):
+            for op, word, noun in ((np.sum, "summed", "sum"), (np.mean, "averaged", "mean")):
                 if _close(op(c, axis=axis).reshape(r.shape), r, tol):
-                    return [f"has shape {got}, expected {exp}: it keeps axis {axis} that should be {word} away "
-                            f"(its {word[:-1]} over axis {axis} is correct)"]
+                    return [ADVICE["axis_kept"].format(got=got, exp=exp, axis=axis, word=word, noun=noun)]
     return []
 
 
@@ -216,12 +229,14 @@ def _shape_error(text: str) -> bool:
     return "stopped with an error" in text and any(s in text for s in _SHAPE_ERROR)
 
 
-def through_cases(run: Callable[[Any], None], cases: Iterable[Any]) -> None:
+def through_cases(run: Callable[[Any], None], cases: Iterable[Any],
+                  probes: Callable[[Any], Iterable[tuple[Any, int]]] | None = None) -> None:
     """``run(case)`` for every case; a shape error is explained by the numbers of a later case.
 
     The first case's dimensions all differ, so a mistake such as w^l for w^(l+1) or a missing transpose stops
-    there with a shape error — the one the learner will meet on [784, 30, 10].  Where a later case has shapes
-    that happen to fit (a square network), its numbers name the family: the message gives both.
+    there with a shape error — the one the learner will meet on [784, 30, 10].  ``probes(case)``: probe cases
+    where such shapes fit (:func:`nnlib.grading.shapes.probe`), run at once; without probes, where a later case has
+    shapes that happen to fit (a square network), its numbers name the family: the message gives both.
     """
     from nnlib.grading._core import GradingError, wrap
 
@@ -231,6 +246,10 @@ def through_cases(run: Callable[[Any], None], cases: Iterable[Any]) -> None:
             run(case)
         except GradingError as exc:
             if pending is None and _shape_error(str(exc)):
+                if probes is not None:
+                    from nnlib.grading.shapes import probe
+
+                    probe(run, exc, probes(case))
                 pending = exc
                 continue
             if pending is None:
