@@ -405,7 +405,9 @@ def judge(cand: Any, ref: Any, name: str, case: str, show: bool = True, batch_si
         except (TypeError, ValueError):
             got_shape = None
         m = next((v for k, v in dims.items() if k.startswith("m")), batch_size)
-        words = shapes.explain(got_shape, np.shape(ref), dims, law=law, m=m) \
+        same = got_shape is not None and host(cand).size == np.size(ref) and \
+            close(host(cand).reshape(np.shape(ref)), ref, t)
+        words = shapes.explain(got_shape, np.shape(ref), dims, law=law, m=m, same_values=same) \
             if got_shape is not None and got_shape != np.shape(ref) else None
         if words:
             fail(f"{name} {words}.", case, kind="shape")
@@ -441,7 +443,9 @@ def judge(cand: Any, ref: Any, name: str, case: str, show: bool = True, batch_si
         hits = F.explain(cand, ref, variants=custom, tol=t)
         if hits and hits[0] in custom:
             fail(F.sentence(name, [h for h in hits if h in custom]), case, kind=d.kind)
-    if d.kind in ("wrong", "scale", "shape", "not_array") and fam and (d.kind != "scale" or constants):
+    # gradcheck's transposed / reshape words speak of w^l and biases: for any other array the family's words
+    kinds = ("wrong", "scale", "shape", "not_array") + (("transposed", "reshape") if batch_size is None else ())
+    if d.kind in kinds and fam and (d.kind != "scale" or constants):
         fail(F.sentence(name, fam), case, kind=d.kind)
     fail(str(d), case, kind=d.kind)
     return d

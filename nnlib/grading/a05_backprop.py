@@ -391,8 +391,10 @@ def _compare(name: str, net: Net, got: Any, ref: tuple[list, list], variants: di
                 ch = None
             custom = {mistakes[kind]: v[idx][l] for kind, v in variants.items() if v is not None}
             if ch is not None and ch.shape != np.shape(ref_list[l]):
-                words = None if any(close(ch, v) for v in custom.values()) else \
-                    _shape_words(what, l, ch.shape, np.shape(ref_list[l]), list(net.sizes), m)
+                named = any(close(ch, v) for v in custom.values())  # the variant's words are more specific
+                same = ch.size == np.size(ref_list[l]) and close(ch.reshape(np.shape(ref_list[l])), ref_list[l])
+                words = _shape_words(what, l, ch.shape, np.shape(ref_list[l]), list(net.sizes), m,
+                                     skip=("other_dim",) if named else (), same_values=same)
                 if words:
                     failures.append(f"{label} {words}.")
                     continue
@@ -417,7 +419,8 @@ def _compare(name: str, net: Net, got: Any, ref: tuple[list, list], variants: di
     return worst
 
 
-def _shape_words(what: str, i: int, got: tuple, want: tuple, sizes: list[int], m: int) -> str | None:
+def _shape_words(what: str, i: int, got: tuple, want: tuple, sizes: list[int], m: int,
+                 skip: tuple[str, ...] = (), same_values: bool = False) -> str | None:
     """What the shape of nabla_w[i] / nabla_b[i] says (:mod:`nnlib.grading.shapes`), in BP3/BP4's words."""
     from nnlib.grading import shapes
 
@@ -429,7 +432,7 @@ def _shape_words(what: str, i: int, got: tuple, want: tuple, sizes: list[int], m
         law = (f"BP3: ∂C/∂b^{L} is δ^{L} summed over the m examples, shape (n_{L}, 1) like b^{L}" if m > 1 else
                f"BP3: ∂C/∂b^{L} = δ^{L}, shape (n_{L}, 1) like b^{L}")
     return shapes.explain(got, want, shapes.layer_dims(sizes, L, m), what=f"{what[-1]}^{L}'s shape", law=law,
-                          m=m if m > 1 else None)
+                          m=m if m > 1 else None, skip=skip, same_values=same_values)
 
 
 def _probes(item: Any, single: bool = False) -> list:

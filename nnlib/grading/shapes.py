@@ -22,17 +22,18 @@ from typing import Any
 from nnlib.grading.families import _shape
 
 ADVICE = {
-    "transpose": "has shape {got}, the transpose of {what} {want}: {law} — drop the extra transpose, or swap "
-                 "the factors of the product that made it ((A B)ᵀ = Bᵀ Aᵀ)",
+    "transpose": "is transposed: it has shape {got}, the transpose of {what} {want}: {law} — drop the extra "
+                 "transpose, or swap the factors of the product that made it ((A B)ᵀ = Bᵀ Aᵀ)",
     "not_summed": "has shape {got}, one column per example (m = {m}) where {want} belongs: it is not summed over "
                   "the batch — sum over axis {axis} with keepdims=True ({law})",
     "per_example": "has shape {got}: one gradient per example (axis {axis} has length m = {m}), not summed over "
                    "the batch — sum over axis {axis}, or let one matrix product over the examples do the sum "
                    "({law})",
-    "keepdims": "has shape {got} where {want} belongs: the sum dropped the axis of length 1 — sum with "
+    "keepdims": "has {right}shape {got} where {want} belongs: the sum dropped the axis of length 1 — sum with "
                 "keepdims=True (or reshape to {want}) ({law})",
-    "wrong_axis": "has shape {got} where {want} belongs: it was summed over axis {bad} ({bad_name}) instead of axis "
-                  "{axis} (the examples) — sum over axis {axis} with keepdims=True ({law})",
+    "wrong_axis": "is summed over the wrong axis: it has shape {got} where {want} belongs, summed over axis {bad} "
+                  "({bad_name}) instead of axis {axis} (the examples) — sum over axis {axis} with keepdims=True "
+                  "({law})",
     "other_dim": "has shape {got} where {want} belongs: its axis {axis} has length {size} = {got_name} where "
                  "{want_size} = {want_name} belongs — a factor taken from the wrong layer (an index off by one): "
                  "{law}",
@@ -60,18 +61,21 @@ def _names(dims: Mapping[str, int]) -> dict[int, str]:
 
 
 def explain(got: tuple, want: tuple, dims: Mapping[str, int], *, what: str = "the expected shape",
-            law: str = "", m: int | None = None) -> str | None:
+            law: str = "", m: int | None = None, skip: tuple[str, ...] = (), same_values: bool = False) -> str | None:
     """The words (after the value's name) for a ``got`` shape where ``want`` belongs, or None.
 
     ``dims``: the case's dimensions in the exercise's words ({"n_2, the width of layer 2": 6, ...});
-    ``m``: the batch size when the value is a sum over the examples (its axis is named "the examples").
+    ``m``: the batch size when the value is a sum over the examples (its axis is named "the examples");
+    ``skip``: rules not to apply (a check that has a more specific reading of the numbers); ``same_values``: the
+    caller found the right numbers in the wrong shape (the message says so).
     """
     got, want = tuple(int(d) for d in got), tuple(int(d) for d in want)
     if got == want:
         return None
     names = _names(dims)
     law = law or f"the expected shape is {_shape(want)}"
-    fill = {"got": _shape(got), "want": _shape(want), "what": what, "law": law, "m": m}
+    fill = {"got": _shape(got), "want": _shape(want), "what": what, "law": law, "m": m,
+            "right": "the right values but " if same_values else ""}
     unique_m = m is not None and m > 1 and names.get(m) is not None
     if len(want) == 2 and want[0] != want[1] and got == want[::-1]:
         return ADVICE["transpose"].format(**fill)
@@ -98,7 +102,7 @@ def explain(got: tuple, want: tuple, dims: Mapping[str, int], *, what: str = "th
             k = diff[0]
             if unique_m and got[k] == m and names.get(want[k]):
                 return ADVICE["examples_axis"].format(**fill, axis=k, want_size=want[k], want_name=names[want[k]])
-            if names.get(got[k]) and names.get(want[k]):
+            if names.get(got[k]) and names.get(want[k]) and "other_dim" not in skip:
                 return ADVICE["other_dim"].format(**fill, axis=k, size=got[k], got_name=names[got[k]],
                                                   want_size=want[k], want_name=names[want[k]])
     return None

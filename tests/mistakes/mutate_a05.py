@@ -48,10 +48,10 @@ MUTATIONS: dict[str, tuple[dict[str, tuple[str, str]], tuple[str, ...]]] = {
         "hidden": (HID_W, "nabla_w[-l] = (delta @ activations[-l - 1].T).T")}, ("transpose",)),
     "bias gradient not summed over the batch": ({
         "out": (OUT_B, "nabla_b[-1] = delta"),
-        "hidden": (HID_B, "nabla_b[-l] = delta")}, ("not summed over the batch",)),
+        "hidden": (HID_B, "nabla_b[-l] = delta")}, ("not summed over the batch", "one entry per example")),
     "bias summed without keepdims": ({
         "out": (OUT_B, "nabla_b[-1] = delta.sum(axis=1)"),
-        "hidden": (HID_B, "nabla_b[-l] = delta.sum(axis=1)")}, ("keepdims",)),
+        "hidden": (HID_B, "nabla_b[-l] = delta.sum(axis=1)")}, ("keepdims", "right values but shape")),
     "bias summed over the neurons": ({
         "out": (OUT_B, "nabla_b[-1] = delta.sum(axis=0, keepdims=True)"),
         "hidden": (HID_B, "nabla_b[-l] = delta.sum(axis=0, keepdims=True)")}, ("wrong axis", "axis 0")),
