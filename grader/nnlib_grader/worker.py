@@ -31,6 +31,11 @@ import types
 HERE = os.path.dirname(os.path.abspath(__file__))
 NOT_ALLOWED = "[not allowed]"
 AUTODIFF = ("torch", "jax", "jaxlib", "tensorflow", "autograd", "mxnet", "paddle")
+# The packages an answer may import besides the standard library: pyproject.toml's [tool.nnlib.environment]
+# answers, the one declaration of the learner's and the grader's environments (tests/test_environment.py checks
+# they are equal).  Anything else the grader's virtualenv happens to hold is absent to the answer, and its import
+# gets the message that names the package (nnlib.grading._core.missing_package).
+ANSWER_PACKAGES = ("numpy",)
 LEARNING = ("sklearn", "keras", "xgboost", "lightgbm", "catboost", "skorch")  # they train networks for the learner
 CELL_OUTPUT_LIMIT = 20_000     # characters kept per cell
 TOTAL_OUTPUT_LIMIT = 200_000
@@ -128,7 +133,8 @@ def load_provisions(grading_dir: str, policy: dict) -> tuple[types.ModuleType, t
 
 
 class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Serves the shim modules; refuses the rest of nnlib and automatic-differentiation libraries."""
+    """Serves the shim modules; refuses the rest of nnlib, automatic-differentiation and learning libraries, and
+    every package outside the standard library and :data:`ANSWER_PACKAGES`."""
 
     def __init__(self, modules: dict[str, types.ModuleType]):
         self.modules = modules
@@ -147,6 +153,8 @@ class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         if top in LEARNING:
             raise ImportError(f"{NOT_ALLOWED} {{asks}} imports the machine-learning library `{top}`, which this "
                               "exercise does not allow: it asks you to write the network and its training yourself.")
+        if top not in ANSWER_PACKAGES and top not in sys.stdlib_module_names:
+            raise ModuleNotFoundError(f"No module named '{top}'", name=top)
         return None
 
     def create_module(self, spec):
