@@ -55,6 +55,30 @@ def test_an_uncatalogued_backprop_mutant_is_named_by_its_family(mutant):
     assert not any(g in head for g in ("does not match", "relative error")), msg
 
 
+@st.composite
+def _sgd_mutants(draw):
+    from mistakes import mutate_a06 as S
+
+    dims = draw(st.lists(st.integers(2, 9), min_size=4, max_size=6, unique=True))
+    name = draw(st.sampled_from(sorted(S.MUTATIONS)))
+    where = draw(st.lists(st.sampled_from(S.sites(name)), min_size=1, unique=True))
+    eta = draw(st.sampled_from([0.5, 3.0, 0.1]))
+    return name, sorted(where), dims[:-1], dims[-1], eta, draw(st.integers(0, 50))
+
+
+@SETTINGS
+@given(_sgd_mutants())
+def test_an_uncatalogued_sgd_step_mutant_is_named_by_its_family(mutant):
+    """a06's update_mini_batch: the 1/m forgotten or doubled, a step uphill, η forgotten, one example's gradient —
+    in the weights, the biases or both."""
+    from mistakes import mutate_a06 as S
+
+    name, where, sizes, m, eta, seed = mutant
+    msg = S.message(S.mutate(name, where), sizes, m, eta, seed)
+    assert S.named(msg, name), (name, where, sizes, m, eta, msg)
+    assert S.message(S.REFERENCE, sizes, m, eta, seed) is None
+
+
 def test_the_reference_passes_on_every_generated_architecture():
     for sizes, m in (([4, 6, 3, 5], 7), ([3, 7, 2], 5), ([9, 2, 8], 3)):
         assert T.message(T.REFERENCE, sizes, m) is None

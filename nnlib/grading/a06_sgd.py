@@ -62,16 +62,22 @@ def _compare(net: Any, ref: Any, w0: list, b0: list, case: str, show: bool, m: i
         fail("the network is unchanged: update net.weights and net.biases in place (net.weights[l] -= ... or "
              "assign new lists to net.weights and net.biases). If the step is scaled by eta // m or m // eta: // is "
              "integer division, which gives 0 (or a whole number) here — write eta / m", case)
+    per_layer: dict[str, tuple[list, list]] = {}
     for msg, other in mistakes.items():
         if other is None:
             continue
         ow, ob = _changes(other, w0, b0)
+        per_layer[msg] = (ow, ob)
         if all(close(a, b) for a, b in zip(dw + db, ow + ob)) and not all(close(a, b) for a, b in zip(ow + ob,
                                                                                                          rw + rb)):
             fail(f"the step {msg}.", case)
     for l in reversed(range(len(rw))):
-        for what, cand, refv in (("weights", dw, rw), ("biases", db, rb)):
-            judge(cand[l], refv[l], f"the change of net.{what}[{l}]", case, show, batch_size=m, constants=constants)
+        for k, (what, cand, refv) in enumerate((("weights", dw, rw), ("biases", db, rb))):
+            # a whole-step mistake made in one parameter only: named by that parameter's change
+            first = {msg: ch[k][l] for msg, ch in per_layer.items()
+                     if np.shape(ch[k][l]) == np.shape(refv[l])}
+            judge(cand[l], refv[l], f"the change of net.{what}[{l}]", case, show, batch_size=m, constants=constants,
+                  first=first)
 
 
 def _step_each(ref: Any, batch: list, eta: float, w0: list, b0: list) -> Any:
