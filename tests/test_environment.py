@@ -90,11 +90,14 @@ def test_the_course_extra_and_the_grader_share_nbgrader():
 
 
 def test_the_worker_lets_through_exactly_the_declaration():
-    from nnlib_grader import worker
+    from nnlib.grading.rules import ANSWER_PACKAGES
+    from nnlib_grader import worker, workers
 
-    assert sorted(worker.ANSWER_PACKAGES) == sorted(canonicalize_name(r.name) for r in _declared())
-    finder = worker._Finder({})
-    for name in worker.ANSWER_PACKAGES + ("math", "itertools", "collections"):
+    assert sorted(ANSWER_PACKAGES) == sorted(canonicalize_name(r.name) for r in _declared())
+    cfg = workers.config({}, sandbox=False, memory_mb=512, cpu_s=10, fsize_mb=1, tmp_mb=1)
+    assert cfg["answer_packages"] == list(ANSWER_PACKAGES)  # what the grader tells its worker
+    finder = worker._Finder({}, tuple(cfg["answer_packages"]))
+    for name in ANSWER_PACKAGES + ("math", "itertools", "collections"):
         assert finder.find_spec(name) is None  # left to the ordinary import: found in the worker's sys.path
     for name in ("scipy", "pandas", "matplotlib", "definitely_not_a_package"):
         with pytest.raises(ModuleNotFoundError) as err:
@@ -147,3 +150,22 @@ def test_an_answer_importing_an_undeclared_package_is_told_its_name():
                if "softmax" in gid and "hidden" not in gid]
     assert visible and all(p < mx for p, mx, _ in visible), res
     assert all("imports `scipy`" in m and "logsumexp" in m for _, _, m in visible), visible
+
+
+def test_the_notebook_check_names_an_undeclared_package_as_the_grader_does():
+    """In the learner's lab scipy imports fine; the self-check says what grading will, before it is graded."""
+    from nnlib.grading import GradingError, check_softmax_cross_entropy, rules
+
+    ns: dict = {"np": __import__("numpy")}
+    exec("def sce(z, y):\n    from scipy.special import logsumexp\n    m = z.shape[0]\n"  # noqa: S102
+         "    lp = z - logsumexp(z, axis=1, keepdims=True)\n    dz = np.exp(lp)\n    dz[np.arange(m), y] -= 1\n"
+         "    return -lp[np.arange(m), y].mean(), dz / m\n", ns)
+    assert rules.undeclared_imports(ns["sce"]) == ["scipy"]
+    with pytest.raises(GradingError) as err:
+        check_softmax_cross_entropy(ns["sce"])
+    assert "imports `scipy`" in " ".join(str(err.value).split())
+    import math
+
+    ns2 = {"np": __import__("numpy"), "math": math}
+    exec("def ok(z):\n    return np.exp(z) * math.pi\n", ns2)  # noqa: S102 - stdlib and NumPy pass
+    assert rules.undeclared_imports(ns2["ok"]) == []

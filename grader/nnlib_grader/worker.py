@@ -31,11 +31,6 @@ import types
 HERE = os.path.dirname(os.path.abspath(__file__))
 NOT_ALLOWED = "[not allowed]"
 AUTODIFF = ("torch", "jax", "jaxlib", "tensorflow", "autograd", "mxnet", "paddle")
-# The packages an answer may import besides the standard library: pyproject.toml's [tool.nnlib.environment]
-# answers, the one declaration of the learner's and the grader's environments (tests/test_environment.py checks
-# they are equal).  Anything else the grader's virtualenv happens to hold is absent to the answer, and its import
-# gets the message that names the package (nnlib.grading._core.missing_package).
-ANSWER_PACKAGES = ("numpy",)
 LEARNING = ("sklearn", "keras", "xgboost", "lightgbm", "catboost", "skorch")  # they train networks for the learner
 CELL_OUTPUT_LIMIT = 20_000     # characters kept per cell
 TOTAL_OUTPUT_LIMIT = 200_000
@@ -134,10 +129,14 @@ def load_provisions(grading_dir: str, policy: dict) -> tuple[types.ModuleType, t
 
 class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Serves the shim modules; refuses the rest of nnlib, automatic-differentiation and learning libraries, and
-    every package outside the standard library and :data:`ANSWER_PACKAGES`."""
+    every package outside the standard library and the answers' packages."""
 
-    def __init__(self, modules: dict[str, types.ModuleType]):
+    def __init__(self, modules: dict[str, types.ModuleType], packages: tuple[str, ...] = ("numpy",)):
         self.modules = modules
+        # what an answer may import besides the standard library (the grader sends nnlib.grading.rules'
+        # ANSWER_PACKAGES, pyproject's [tool.nnlib.environment]): anything else the grader's virtualenv holds is
+        # absent to the answer, and its import gets the message naming the package (_core.missing_package)
+        self.packages = tuple(packages)
 
     def find_spec(self, fullname, path=None, target=None):
         top = fullname.split(".")[0]
@@ -153,7 +152,7 @@ class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         if top in LEARNING:
             raise ImportError(f"{NOT_ALLOWED} {{asks}} imports the machine-learning library `{top}`, which this "
                               "exercise does not allow: it asks you to write the network and its training yourself.")
-        if top not in ANSWER_PACKAGES and top not in sys.stdlib_module_names:
+        if top not in self.packages and top not in sys.stdlib_module_names:
             raise ModuleNotFoundError(f"No module named '{top}'", name=top)
         return None
 
@@ -391,7 +390,7 @@ def main() -> int:
     if cfg.get("seccomp"):
         sb.install_filter(cfg["seccomp"])  # every mode: the system calls of isolation.DENIED answer EPERM
     shim = build_shim(policy, provided)
-    sys.meta_path.insert(0, _Finder(shim))
+    sys.meta_path.insert(0, _Finder(shim, tuple(cfg["answer_packages"])))
     for name in list(sys.modules):  # the worker's own modules too: nothing named nnlib_* stays importable
         if name.startswith(("nnlib_", "nnlib.")) or name == "nnlib":
             del sys.modules[name]

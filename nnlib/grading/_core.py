@@ -194,6 +194,11 @@ def invoke(fn: Any, name: str, *args: Any, allowed: Iterable[Any] = (), allowed_
     if not callable(fn):
         fail(f"`{name}` should be a function, got {type(fn).__name__}", kind="type")
     from nnlib.grading import fixtures, provided
+    from nnlib.grading.rules import undeclared_imports
+
+    outside = undeclared_imports(fn)
+    if outside:  # the notebook says what the grader's worker will: that package is not offered
+        fail(missing_package(outside[0], name), kind="error")
 
     def refuse(what: str) -> None:
         fail(delegation_message(_pretty(what), f"`{name}`", allowed_text), kind="not allowed")

@@ -10,14 +10,22 @@ A loop is ``for``/``while``, a comprehension, or a call that loops in Python for
 from __future__ import annotations
 
 import ast
+import dis
 import inspect
+import sys
 import textwrap
+import types
 from typing import Any
 
 import numpy as np
 
 from nnlib.grading._core import Remote, fail
 
+# What an answer may import besides the standard library and what the exercise provides (nnlib's shims): the
+# runtime form of pyproject.toml's [tool.nnlib.environment] answers, the one declaration of the learner's and the
+# grader's environments (tests/test_environment.py checks they are equal).  The grader's worker lets exactly these
+# through; the notebook's check names an import of anything else before the grader does.
+ANSWER_PACKAGES = ("numpy",)
 _LOOPING_CALLS = {"map", "vectorize", "frompyfunc", "apply_along_axis", "fromiter"}
 _KINDS = {ast.For: "a for loop", ast.AsyncFor: "a for loop", ast.While: "a while loop",
           ast.ListComp: "a list comprehension", ast.SetComp: "a set comprehension",
@@ -108,3 +116,33 @@ def array_result(got: Any, name: str, what: str, case: str, floats: bool = False
     if floats and isinstance(got, np.ndarray) and got.dtype.kind != "f":
         fail(f"{name} returns an array of dtype {got.dtype}; the exercise asks for {what} as floats — convert with "
              f".astype(float) (or np.where(cond, 1.0, 0.0))", case, kind="rule")
+
+
+def undeclared_imports(fn: Any) -> list[str]:
+    """Top-level packages ``fn`` imports in its body, or reaches as a module in its globals, that are neither the
+    standard library, nor nnlib (what the exercise provides), nor :data:`ANSWER_PACKAGES`: the grader's worker
+    does not offer them, whatever the learner's own Python has."""
+    tops: list[str] = []
+    found = _function(fn)
+    if found is not None:
+        for sub in ast.walk(found[0]):
+            if isinstance(sub, ast.Import):
+                tops += [a.name.split(".")[0] for a in sub.names]
+            elif isinstance(sub, ast.ImportFrom) and not sub.level and sub.module:
+                tops.append(sub.module.split(".")[0])
+    code, glob = getattr(fn, "__code__", None), getattr(fn, "__globals__", {})
+    codes = [code] if code is not None else []
+    while codes:  # the compiled code too (a function made by exec has no source): its import instructions
+        c = codes.pop()
+        codes += [k for k in c.co_consts if isinstance(k, types.CodeType)]
+        tops += [str(i.argval).split(".")[0] for i in dis.get_instructions(c) if i.opname == "IMPORT_NAME"]
+        for n in c.co_names:
+            mod = glob.get(n)
+            if isinstance(mod, types.ModuleType):
+                tops.append(mod.__name__.split(".")[0])
+    out: list[str] = []
+    for t in tops:
+        if t and t not in out and t not in ANSWER_PACKAGES and t not in sys.stdlib_module_names and \
+                t != "nnlib" and not t.startswith("nnlib_"):
+            out.append(t)
+    return out
