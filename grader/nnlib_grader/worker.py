@@ -127,6 +127,16 @@ def load_provisions(grading_dir: str, policy: dict) -> tuple[types.ModuleType, t
     return provided, fixtures
 
 
+def _in_stdlib(top: str) -> bool:
+    """Is ``top`` found in the standard library's directories (its private modules, e.g. _sysconfigdata_*, are
+    not all in sys.stdlib_module_names) rather than in site-packages?"""
+    where = [p for p in sys.path if not p.rstrip("/").endswith(("site-packages", "dist-packages"))]
+    try:
+        return importlib.machinery.PathFinder.find_spec(top, where) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Serves the shim modules; refuses the rest of nnlib, automatic-differentiation and learning libraries, and
     every package outside the standard library and the answers' packages."""
@@ -152,7 +162,7 @@ class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         if top in LEARNING:
             raise ImportError(f"{NOT_ALLOWED} {{asks}} imports the machine-learning library `{top}`, which this "
                               "exercise does not allow: it asks you to write the network and its training yourself.")
-        if top not in self.packages and top not in sys.stdlib_module_names:
+        if top not in self.packages and top not in sys.stdlib_module_names and not _in_stdlib(top):
             raise ModuleNotFoundError(f"No module named '{top}'", name=top)
         return None
 
