@@ -90,16 +90,22 @@ def test_the_course_extra_and_the_grader_share_nbgrader():
 
 
 def test_the_worker_lets_through_exactly_the_declaration():
-    from nnlib.grading.rules import ANSWER_PACKAGES
+    from nnlib.grading.rules import ANSWER_PACKAGES, answer_modules
     from nnlib_grader import worker, workers
 
     assert sorted(ANSWER_PACKAGES) == sorted(canonicalize_name(r.name) for r in _declared())
     cfg = workers.config({}, sandbox=False, memory_mb=512, cpu_s=10, fsize_mb=1, tmp_mb=1)
-    assert cfg["answer_packages"] == list(ANSWER_PACKAGES)  # what the grader tells its worker
+    assert cfg["answer_packages"] == list(answer_modules())  # what the grader tells its worker
+    assert set(ANSWER_PACKAGES) <= set(answer_modules())
+    # what the declared packages require comes along (matplotlib imports pyparsing); nothing else does
+    assert {"pyparsing", "dateutil"} <= set(answer_modules()) and "scipy" not in answer_modules()
     finder = worker._Finder({}, tuple(cfg["answer_packages"]))
-    for name in ANSWER_PACKAGES + ("math", "itertools", "collections"):
+    import sysconfig
+
+    private = next(Path(sysconfig.get_path("stdlib")).glob("_sysconfigdata_*.py")).stem  # not a stdlib_module_name
+    for name in ANSWER_PACKAGES + ("pyparsing", "math", "itertools", "collections", private):
         assert finder.find_spec(name) is None  # left to the ordinary import: found in the worker's sys.path
-    for name in ("scipy", "pandas", "matplotlib", "definitely_not_a_package"):
+    for name in ("scipy", "pandas", "yaml", "definitely_not_a_package"):
         with pytest.raises(ModuleNotFoundError) as err:
             finder.find_spec(name)
         assert f"No module named '{name}'" in str(err.value)
@@ -169,3 +175,17 @@ def test_the_notebook_check_names_an_undeclared_package_as_the_grader_does():
     ns2 = {"np": __import__("numpy"), "math": math}
     exec("def ok(z):\n    return np.exp(z) * math.pi\n", ns2)  # noqa: S102 - stdlib and NumPy pass
     assert rules.undeclared_imports(ns2["ok"]) == []
+
+
+def test_an_answer_importing_a_declared_package_keeps_full_marks():
+    """The other half of the declaration: what it names (and what that requires) imports in the sandboxed worker."""
+    import mistakes as M
+
+    src = ("def softmax_cross_entropy(z, y):\n    import matplotlib\n    from tqdm import tqdm\n"
+           "    m = z.shape[0]\n    shifted = z - z.max(axis=1, keepdims=True)\n"
+           "    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))\n"
+           "    dz = np.exp(log_probs)\n    for i in tqdm(range(m), disable=True):\n        dz[i, y[i]] -= 1\n"
+           "    return -log_probs[np.arange(m), y].mean(), dz / m\n")
+    res = M.grade("a06_sgd", M.submission("a06_sgd", {"softmax_cross_entropy": src}))
+    mine = [(p, mx, m) for gid, (p, mx, m) in res.items() if "softmax" in gid]
+    assert mine and all(p == mx for p, mx, _ in mine), mine

@@ -82,10 +82,10 @@ class Worker:
 def config(policy: dict, *, sandbox: bool, memory_mb: int, cpu_s: int, fsize_mb: int, tmp_mb: int) -> dict:
     """The worker's start-up message, the same in both modes: what it loads, its limits, its system-call filter."""
     arch = os.uname().machine
-    from nnlib.grading.rules import ANSWER_PACKAGES
+    from nnlib.grading.rules import answer_modules
 
     return {"sys_path": isolation.worker_sys_path(), "policy": policy, "sandbox": sandbox,
-            "answer_packages": list(ANSWER_PACKAGES),
+            "answer_packages": list(answer_modules()),
             "grading_dir": isolation.grading_dir(), "memory_mb": memory_mb, "cpu_s": cpu_s, "fsize_mb": fsize_mb,
             "tmp_mb": tmp_mb, "nofile": isolation.LIMITS["nofile"], "env": isolation.ENV,
             "dev_nodes": [list(d) for d in isolation.DEV_NODES],

@@ -196,8 +196,10 @@ def invoke(fn: Any, name: str, *args: Any, allowed: Iterable[Any] = (), allowed_
     from nnlib.grading import fixtures, provided
     from nnlib.grading.rules import undeclared_imports
 
-    outside = undeclared_imports(fn)
-    if outside:  # the notebook says what the grader's worker will: that package is not offered
+    # the notebook says what the grader's worker will: that package is not offered (the libraries that would do
+    # the exercise are the guard's: it names them as delegation)
+    outside = [p for p in undeclared_imports(fn) if p not in _AUTODIFF + _LEARNING]
+    if outside:
         fail(missing_package(outside[0], name), kind="error")
 
     def refuse(what: str) -> None:

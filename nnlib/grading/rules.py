@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import ast
 import dis
+import functools
 import inspect
+import re
 import sys
 import textwrap
 import types
@@ -24,8 +26,9 @@ from nnlib.grading._core import Remote, fail
 # What an answer may import besides the standard library and what the exercise provides (nnlib's shims): the
 # runtime form of pyproject.toml's [tool.nnlib.environment] answers, the one declaration of the learner's and the
 # grader's environments (tests/test_environment.py checks they are equal).  The grader's worker lets exactly these
-# through; the notebook's check names an import of anything else before the grader does.
-ANSWER_PACKAGES = ("numpy",)
+# (and what they require: answer_modules) through; the notebook's check names an import of anything else before
+# the grader does.  ipywidgets (a runtime dependency for the lectures' widgets) is not for answers.
+ANSWER_PACKAGES = ("numpy", "matplotlib", "tqdm")
 _LOOPING_CALLS = {"map", "vectorize", "frompyfunc", "apply_along_axis", "fromiter"}
 _KINDS = {ast.For: "a for loop", ast.AsyncFor: "a for loop", ast.While: "a while loop",
           ast.ListComp: "a list comprehension", ast.SetComp: "a set comprehension",
@@ -118,6 +121,33 @@ def array_result(got: Any, name: str, what: str, case: str, floats: bool = False
              f".astype(float) (or np.where(cond, 1.0, 0.0))", case, kind="rule")
 
 
+@functools.lru_cache(maxsize=1)
+def answer_modules() -> tuple[str, ...]:
+    """The top-level modules of :data:`ANSWER_PACKAGES` and of everything they require (as installed here, read
+    with :mod:`importlib.metadata`): matplotlib imports pyparsing, dateutil … and those must import too."""
+    import importlib.metadata as md
+
+    def canon(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    todo, seen = [canon(p) for p in ANSWER_PACKAGES], set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            requires = md.distribution(name).requires or []
+        except md.PackageNotFoundError:
+            continue
+        for req in requires:
+            head = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]{0,100}", req)
+            if head and "extra ==" not in req:  # an extra is optional: not installed with the package
+                todo.append(canon(head.group(0)))
+    mods = {top for top, dists in md.packages_distributions().items() if any(canon(d) in seen for d in dists)}
+    return tuple(sorted(mods | set(ANSWER_PACKAGES)))
+
+
 def undeclared_imports(fn: Any) -> list[str]:
     """Top-level packages ``fn`` imports in its body, or reaches as a module in its globals, that are neither the
     standard library, nor nnlib (what the exercise provides), nor :data:`ANSWER_PACKAGES`: the grader's worker
@@ -142,7 +172,7 @@ def undeclared_imports(fn: Any) -> list[str]:
                 tops.append(mod.__name__.split(".")[0])
     out: list[str] = []
     for t in tops:
-        if t and t not in out and t not in ANSWER_PACKAGES and t not in sys.stdlib_module_names and \
-                t != "nnlib" and not t.startswith("nnlib_"):
+        if t and t not in out and t not in sys.stdlib_module_names and t != "nnlib" and \
+                not t.startswith("nnlib_") and t not in answer_modules():  # the slow test last (cached)
             out.append(t)
     return out

@@ -24,8 +24,8 @@ from nnlib.grading.families import _shape
 ADVICE = {
     "transpose": "is transposed: it has shape {got}, the transpose of {what} {want}: {law} — drop the extra "
                  "transpose, or swap the factors of the product that made it ((A B)ᵀ = Bᵀ Aᵀ)",
-    "not_summed": "has shape {got}, one column per example (m = {m}) where {want} belongs: it is not summed over "
-                  "the batch — sum over axis {axis} with keepdims=True ({law})",
+    "not_summed": "has shape {got}, one entry per example (m = {m} of them) where {want} belongs: it is not summed "
+                  "over the batch — sum over axis {axis} with keepdims=True ({law})",
     "per_example": "has shape {got}: one gradient per example (axis {axis} has length m = {m}), not summed over "
                    "the batch — sum over axis {axis}, or let one matrix product over the examples do the sum "
                    "({law})",

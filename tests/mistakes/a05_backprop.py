@@ -109,3 +109,21 @@ ALTERNATIVES += [
     V("softmax_delta", "float32", "return softmax(z, axis=0) - y",
       "return (softmax(z, axis=0) - y).astype(np.float32)", ""),
 ]
+
+# ---------------------------------------------------------------- by family: shapes and σ/σ' (issue 18, shapes.py)
+_B3 = "        nabla_b[-l] = delta.sum(axis=1, keepdims=True)"
+_B4 = "        nabla_w[-l] = delta @ activations[-l - 1].T"
+MISTAKES += [
+    V("backprop", "family activation: σ for σ' in BP1", "(activations[-1] - y) * sigmoid_prime(zs[-1])",
+      "(activations[-1] - y) * sigmoid(zs[-1])", "instead of σ'(z^L) in BP1", pipeline=True),
+    V("backprop", "family activation: z^L and a^L swapped in BP1", "(activations[-1] - y) * sigmoid_prime(zs[-1])",
+      "(zs[-1] - y) * sigmoid_prime(activations[-1])", "swapped in BP1"),
+    V("backprop", "family shape: bias not summed over the batch", _B3, "        nabla_b[-l] = delta",
+      "not summed over the batch", pipeline=True),
+    V("backprop", "family shape: one weight gradient per example", _B4,
+      "        nabla_w[-l] = delta.T[:, :, None] * activations[-l - 1].T[:, None, :]", "one gradient per example"),
+    V("backprop", "family shape: δ without its product with a^(l−1)", _B4, "        nabla_w[-l] = delta",
+      "one entry per example"),
+    V("backprop", "family shape: BP4 untransposed (fits only when m = n)", _B4,
+      "        nabla_w[-l] = delta @ activations[-l - 1]", "runs only when the batch size m equals", pipeline=True),
+]
