@@ -44,8 +44,8 @@ def available() -> tuple[bool, str]:
     name = f"nm{os.getpid()}-probe"
     try:
         _ip("netns", "add", name)
-        _ip("-n", name, "link", "add", "pa", "type", "veth", "peer", "name", "pb")
-        _ip("-n", name, "link", "add", "br", "type", "bridge")
+        _ip("-n", name, "link", "add", "name", "vprobe0", "type", "veth", "peer", "name", "vprobe1")
+        _ip("-n", name, "link", "add", "name", "probebr", "type", "bridge")
         return True, ""
     except (subprocess.CalledProcessError, OSError) as exc:
         return False, f"ip netns/veth/bridge refused: {getattr(exc, 'stderr', '') or exc}".strip()
@@ -70,6 +70,7 @@ class Cluster:
         self.procs: dict[str, subprocess.Popen] = {}
         self.namespaces: list[str] = []
         self._starts = 0
+        self._mark: dict[str, int] = {}
         atexit.register(self.close)
 
     def ns(self, host: str) -> str:
@@ -138,20 +139,28 @@ class Cluster:
                       "--port", str(PORT), "--no-dashboard", *self._tls("scheduler")], log, self.scheduler_env)
         self._wait_log(log, "Scheduler at:", timeout, self.procs["sched"])
 
-    def start_worker(self, host: str, timeout: float = 90) -> None:
+    def start_worker(self, host: str, timeout: float = 120, wait: bool = True) -> None:
         """``host``'s worker under a nanny, kept running by a shell loop (the machine's service manager: a
-        worker closes itself when it loses its scheduler, and the loop starts it again, as systemd would)."""
+        worker closes itself when it loses its scheduler, and the loop starts it again, as systemd would).
+        The worker imports the grading job at start (``--preload``), not in its first job."""
         log = f"{host}.log"
-        start = (self.logs / log).stat().st_size if (self.logs / log).exists() else 0
+        self._mark[host] = (self.logs / log).stat().st_size if (self.logs / log).exists() else 0
         argv = [sys.executable, "-m", "dask", "worker", self.address, "--name", host, "--nthreads", "1",
-                "--host", self.hosts[host], "--no-dashboard", "--death-timeout", "120", *self._tls("worker")]
+                "--host", self.hosts[host], "--no-dashboard", "--death-timeout", "120",
+                "--preload", "nnlib_grader.job", *self._tls("worker")]
         self.procs[host] = self.popen(host, ["sh", "-c", 'while :; do "$@"; sleep 1; done', "sh", *argv], log)
-        self._wait_log(log, "Registered to:", timeout, self.procs[host], start)
+        if wait:
+            self.wait_worker(host, timeout)
+
+    def wait_worker(self, host: str, timeout: float = 120) -> None:
+        self._wait_log(f"{host}.log", "Registered to:", timeout, self.procs[host], self._mark.get(host, 0))
 
     def start(self) -> Cluster:
         self.start_scheduler()
+        for w in self.workers:  # the machines boot side by side
+            self.start_worker(w, wait=False)
         for w in self.workers:
-            self.start_worker(w)
+            self.wait_worker(w)
         return self
 
     def _wait_log(self, log: str, text: str, timeout: float, proc: subprocess.Popen, start: int = 0) -> None:
