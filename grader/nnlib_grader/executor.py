@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -128,6 +129,7 @@ class DaskExecutor:
         import dask
 
         self.timeout, self.retries, self.attempts = timeout, retries, attempts
+        self.resubmitted = 0  # jobs submitted again after the scheduler lost them
         self.reconnect = float(reconnect if reconnect is not None else dask.config.get("nnlib-grader.reconnect", 120))
         self.own = not hasattr(address, "submit")
         self._done: queue.Queue = queue.Queue()
@@ -181,7 +183,9 @@ class DaskExecutor:
 
     def _settle(self, job: DaskJob, fut: Any) -> bool:
         """Record ``fut``'s outcome in ``job``; True when the future was lost and the job was submitted again."""
-        from distributed.client import FutureCancelledError
+        import asyncio
+
+        from distributed.utils import CancelledError  # FutureCancelledError's base
 
         try:
             if fut.status == "finished":
@@ -190,8 +194,9 @@ class DaskExecutor:
             if fut.status == "error":
                 job.error = fut.exception(timeout=self.reconnect)
                 return False
-            reason = f"its future was {fut.status}"
-        except (FutureCancelledError, OSError, TimeoutError) as exc:  # lost between finishing and coming here
+            why = getattr(getattr(fut, "_state", None), "exception", None)  # FutureCancelledError: its reason
+            reason = f"{fut.status}: {getattr(why, 'reason', None) or 'no reason given'}"
+        except (CancelledError, asyncio.CancelledError, OSError, TimeoutError) as exc:  # lost after finishing
             reason = f"{type(exc).__name__}: {exc}"
         if job.attempts >= self.attempts:
             job.error = DaskError(f"{job.spec.get('student')}: lost by the Dask scheduler {self.address} "
@@ -199,6 +204,11 @@ class DaskExecutor:
             return False
         self._reconnected()
         self._send(job)
+        self.resubmitted += 1
+        if self.resubmitted <= 5:
+            print(f"warning: the Dask scheduler {self.address} lost the job of {job.spec.get('student')} "
+                  f"({reason}): submitted again (attempt {job.attempts})"
+                  + ("; further resubmissions are not shown" if self.resubmitted == 5 else ""), file=sys.stderr)
         return True
 
     def _reconnected(self) -> None:
