@@ -4,7 +4,7 @@
 one namespace per host, each joined to the bridge by a veth pair (``eth0`` in the host, ``p-<host>`` on the
 switch) and given one address on ``10.77.0.0/24``: the scheduler at .1, the grader (the Dask client) at .2, the
 workers at .11, .12 ….  Nothing is added to the caller's own namespace: every interface and address lives in a
-namespace made here, named ``nm<pid>-…`` so that runs side by side never meet.  The scheduler and the workers are
+namespace made here, named ``nm<pid>x<n>-…`` so that runs side by side never meet.  The scheduler and the workers are
 ``python -m dask scheduler|worker`` processes started inside their namespace (``ip netns exec``) over mutual TLS
 with the certificates of ``python -m nnlib_grader certs``; the workers run under a nanny, as on a real machine.
 
@@ -56,9 +56,12 @@ def available() -> tuple[bool, str]:
 class Cluster:
     """A scheduler host, a grader host and ``workers`` worker hosts (see the module doc)."""
 
+    _made = 0  # clusters made by this process: each gets its own namespace names
+
     def __init__(self, certs: Path, logs: Path, workers: int = 2, env: dict | None = None,
                  scheduler_env: dict | None = None):
-        self.tag = f"nm{os.getpid()}"
+        Cluster._made += 1
+        self.tag = f"nm{os.getpid()}x{Cluster._made}"
         self.certs, self.logs = Path(certs), Path(logs)
         self.logs.mkdir(parents=True, exist_ok=True)
         self.env = {**os.environ, **(env or {})}
