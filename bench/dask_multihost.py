@@ -102,6 +102,7 @@ def main() -> int:
         cluster = _netns.Cluster(root / "certs", root / "logs", workers=2, env=env)
         rows = []
         with cluster:
+            cluster.wait_started()
             for label, extra, ns in (("local --jobs 1", ["--jobs", "1"], None),
                                      ("local --jobs 2", ["--jobs", "2"], None),
                                      ("dask, 2 netns hosts", ["--dask", cluster.address, "--dask-tls",

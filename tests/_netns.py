@@ -134,13 +134,17 @@ class Cluster:
         return ["--tls-ca-file", str(self.certs / "ca.pem"), "--tls-cert", str(self.certs / f"{role}.pem"),
                 "--tls-key", str(self.certs / f"{role}-key.pem")]
 
-    def start_scheduler(self, timeout: float = 60) -> None:
+    def start_scheduler(self, timeout: float = 60, wait: bool = True) -> None:
         self._starts += 1
         log = f"scheduler-{self._starts}.log"
         self.procs["sched"] = self.popen(
             "sched", [sys.executable, "-m", "dask", "scheduler", "--protocol", "tls", "--host", self.hosts["sched"],
                       "--port", str(PORT), "--no-dashboard", *self._tls("scheduler")], log, self.scheduler_env)
-        self._wait_log(log, "Scheduler at:", timeout, self.procs["sched"])
+        if wait:
+            self.wait_scheduler(timeout)
+
+    def wait_scheduler(self, timeout: float = 60) -> None:
+        self._wait_log(f"scheduler-{self._starts}.log", "Scheduler at:", timeout, self.procs["sched"])
 
     def start_worker(self, host: str, timeout: float = 120, wait: bool = True) -> None:
         """``host``'s worker under a nanny, kept running by a shell loop (the machine's service manager: a
@@ -158,13 +162,20 @@ class Cluster:
     def wait_worker(self, host: str, timeout: float = 120) -> None:
         self._wait_log(f"{host}.log", "Registered to:", timeout, self.procs[host], self._mark.get(host, 0))
 
-    def start(self) -> Cluster:
-        self.start_scheduler()
-        for w in self.workers:  # the machines boot side by side
+    def start(self, wait: bool = True) -> Cluster:
+        """Boot the scheduler and the workers side by side (a worker waits for its scheduler); ``wait=False``
+        returns at once: call :meth:`wait_started` before using the cluster."""
+        self.start_scheduler(wait=False)
+        for w in self.workers:
             self.start_worker(w, wait=False)
+        if wait:
+            self.wait_started()
+        return self
+
+    def wait_started(self) -> None:
+        self.wait_scheduler()
         for w in self.workers:
             self.wait_worker(w)
-        return self
 
     def _wait_log(self, log: str, text: str, timeout: float, proc: subprocess.Popen, start: int = 0) -> None:
         path, deadline = self.logs / log, time.monotonic() + timeout
@@ -230,10 +241,10 @@ class Cluster:
 
     def __enter__(self) -> Cluster:
         try:
-            return self.build().start()
+            return self.build().start(wait=False)
         except BaseException:
             self.close()
             raise
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc) -> None:  # ``with`` returns the cluster booting: call wait_started()
         self.close()

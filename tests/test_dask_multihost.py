@@ -129,24 +129,24 @@ def world(tmp_path_factory):
     kinds = make_class(root / "template")
     tmp = root / "tmp"
     tmp.mkdir()
-    local = root / "local"
-    shutil.copytree(root / "template" / "course", local)
-    p = subprocess.run(grade_cmd(local, "--jobs", "1"), env=env_for(tmp), capture_output=True, text=True,
-                       timeout=300)
-    assert p.returncode == 0, p.stdout + p.stderr
-    assert graded_count(p.stdout) == (N, 0)
-    reference = snapshot(local)
-    assert len(reference) == N and all(v[4] == 1 for v in reference.values())
-    full = max(v[1] for v in reference.values())
-    for s, kind in kinds.items():  # the class is the mix it claims to be
-        assert (reference[s][1] == full) == (kind == "correct"), (s, kind, reference[s])
     certs = root / "certs"
     assert cli(["certs", str(certs)]) == 0
     # a connection silent or unacknowledged for 12 s is dead (keepalive, TCP_USER_TIMEOUT; Dask's default 30 s,
     # its minimum 11 s)
     wenv = {**env_for(tmp), "DASK_DISTRIBUTED__COMM__TIMEOUTS__TCP": "12s"}
-    cluster = _netns.Cluster(certs, root / "logs", workers=2, env=wenv)
-    with cluster:
+    with _netns.Cluster(certs, root / "logs", workers=2, env=wenv) as cluster:  # boots while the class is
+        local = root / "local"                                                    # graded locally
+        shutil.copytree(root / "template" / "course", local)
+        p = subprocess.run(grade_cmd(local, "--jobs", "1"), env=env_for(tmp), capture_output=True, text=True,
+                           timeout=300)
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert graded_count(p.stdout) == (N, 0)
+        reference = snapshot(local)
+        assert len(reference) == N and all(v[4] == 1 for v in reference.values())
+        full = max(v[1] for v in reference.values())
+        for s, kind in kinds.items():  # the class is the mix it claims to be
+            assert (reference[s][1] == full) == (kind == "correct"), (s, kind, reference[s])
+        cluster.wait_started()
         yield {"root": root, "tmp": tmp, "certs": certs, "cluster": cluster, "reference": reference, "n": 0}
 
 
