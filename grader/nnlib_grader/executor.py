@@ -179,6 +179,7 @@ class DaskExecutor:
             if not job.stopped and self._settle(job, fut):
                 continue  # submitted again
             left.discard(id(job))
+            job.spec = {"student": job.spec.get("student")}  # the notebooks are no longer needed here
             yield job
 
     def _settle(self, job: DaskJob, fut: Any) -> bool:
@@ -219,7 +220,10 @@ class DaskExecutor:
                 return
             if self.own and self.client.status in ("closing", "closed"):
                 with contextlib.suppress(DaskError):
-                    self.client = self._connect(max(1.0, min(self.timeout, deadline - time.monotonic())))
+                    old, self.client = self.client, self._connect(max(1.0, min(self.timeout,
+                                                                                deadline - time.monotonic())))
+                    with contextlib.suppress(Exception):
+                        old.close(timeout=1)
                     continue
             time.sleep(0.2)
         raise DaskError(f"the Dask scheduler {self.address} did not come back within {self.reconnect:g} s "
