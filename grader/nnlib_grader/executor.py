@@ -12,7 +12,12 @@ alone can reach.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import queue
+import sys
+import time
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from pathlib import Path
@@ -71,37 +76,171 @@ def security(address: str, tls_dir: str | os.PathLike | None, insecure: bool = F
                     tls_client_key=str(files["client-key.pem"]), require_encryption=True)
 
 
+class DaskJob:
+    """One submission's job on the cluster: the Dask future of its current attempt, and its outcome.
+
+    It stands for a ``concurrent.futures.Future`` where ``batch.grade`` uses one (``result()``, ``cancelled()``),
+    so the merge loop is the same for every executor.  :meth:`DaskExecutor.as_completed` yields each job exactly
+    once, whatever happened to its attempts: the merge of a submission happens once per run."""
+
+    def __init__(self, fn: Callable, spec: dict):
+        self.fn, self.spec = fn, spec
+        self.future: Any = None
+        self.attempts = 0
+        self.value: Any = None
+        self.error: BaseException | None = None
+        self.stopped = False
+
+    def result(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+    def cancelled(self) -> bool:
+        return self.stopped
+
+
 class DaskExecutor:
-    """Jobs on a Dask distributed cluster (a scheduler address, or a ``distributed.Client`` the caller made)."""
+    """Jobs on a Dask distributed cluster (a scheduler address, or a ``distributed.Client`` the caller made).
+
+    Faults, and who handles them:
+
+    * a worker dies or is cut off mid-job: Dask's scheduler runs the job again elsewhere (a worker lost while
+      processing a task makes it "suspicious"; ``distributed.scheduler.allowed-failures`` such losses are
+      allowed before the job fails with ``KilledWorker``, which becomes that submission's error);
+    * a job raises (not the learner's code, which ``grade_job`` contains: the worker itself, e.g. its disk):
+      Dask retries it ``retries`` times (``Client.submit(retries=…)``), on any worker;
+    * the scheduler is lost (restarted, or its link down for longer than ``distributed.comm.timeouts.tcp``):
+      the client cancels every future with reason ``scheduler-connection-lost`` and reconnects; each job whose
+      future was lost is submitted again once the scheduler answers (a new client if the old one gave up),
+      at most ``attempts`` times.  If no scheduler answers at the address within ``reconnect`` seconds
+      (Dask config ``nnlib-grader.reconnect``, e.g. ``DASK_NNLIB_GRADER__RECONNECT=300``; default 120), a
+      :class:`DaskError` names the address; what was merged before stays merged and the next run grades
+      the rest.
+
+    Results come back as data and are merged by the caller, once per job (see :class:`DaskJob`); a job run
+    twice (its first worker died after finishing it) is merged once.
+    """
 
     name = "dask"
 
     def __init__(self, address: Any, tls_dir: str | os.PathLike | None = None, insecure: bool = False,
-                 timeout: float = 30):
-        from distributed import Client
+                 timeout: float = 30, reconnect: float | None = None, retries: int = 2, attempts: int = 5):
+        import dask
 
+        self.timeout, self.retries, self.attempts = timeout, retries, attempts
+        self.resubmitted = 0  # jobs submitted again after the scheduler lost them
+        self.reconnect = float(reconnect if reconnect is not None else dask.config.get("nnlib-grader.reconnect", 120))
         self.own = not hasattr(address, "submit")
+        self._done: queue.Queue = queue.Queue()
         if self.own:
-            sec = security(str(address), tls_dir, insecure)
-            self.client = Client(str(address), security=sec, timeout=timeout) if sec else \
-                Client(str(address), timeout=timeout)
+            self.address = str(address)
+            self.sec = security(self.address, tls_dir, insecure)
+            self.client = self._connect(timeout)
         else:
             self.client = address
+            self.address = str(getattr(address.scheduler, "address", address))
 
-    def submit(self, fn: Callable, spec: dict) -> Any:
-        return self.client.submit(fn, spec, pure=False)
+    def _connect(self, timeout: float) -> Any:
+        from distributed import Client
 
-    def as_completed(self, futures: list) -> Iterator:
-        from distributed import as_completed
+        kw = {"security": self.sec} if self.sec else {}
+        try:
+            return Client(self.address, timeout=timeout, set_as_default=False, **kw)
+        except (OSError, TimeoutError) as exc:
+            raise DaskError(f"no Dask scheduler answered at {self.address} within {timeout:g} s "
+                            f"({type(exc).__name__}: {exc}); is it running, reachable from here, and are "
+                            "its certificates signed by the same CA as --dask-tls?") from exc
 
-        return iter(as_completed(futures))
+    def submit(self, fn: Callable, spec: dict) -> DaskJob:
+        job = DaskJob(fn, spec)
+        self._send(job)
+        return job
+
+    def _send(self, job: DaskJob) -> None:
+        job.attempts += 1
+        key = f"grade-{job.spec.get('student', 'job')}-{job.attempts}-{uuid.uuid4().hex[:12]}"
+        fut = self.client.submit(job.fn, job.spec, pure=False, key=key, retries=self.retries)
+        job.future = fut
+        fut.add_done_callback(lambda f, job=job: self._done.put((job, f)))
+
+    def as_completed(self, jobs: list) -> Iterator[DaskJob]:
+        """Yield each of ``jobs`` once, when it has a result, an error, or was cancelled by :meth:`cancel`."""
+        left = set(map(id, jobs))
+        while left:
+            try:
+                job, fut = self._done.get(timeout=5)
+            except queue.Empty:
+                if self.client.status in ("closing", "closed"):  # gave up reconnecting: try ourselves
+                    self._reconnected()
+                continue
+            if id(job) not in left or fut is not job.future:
+                continue  # an earlier attempt's future, or a job of another call
+            if not job.stopped and self._settle(job, fut):
+                continue  # submitted again
+            left.discard(id(job))
+            job.spec = {"student": job.spec.get("student")}  # the notebooks are no longer needed here
+            yield job
+
+    def _settle(self, job: DaskJob, fut: Any) -> bool:
+        """Record ``fut``'s outcome in ``job``; True when the future was lost and the job was submitted again."""
+        import asyncio
+
+        from distributed.utils import CancelledError  # FutureCancelledError's base
+
+        try:
+            if fut.status == "finished":
+                job.value = fut.result(timeout=self.reconnect)
+                return False
+            if fut.status == "error":
+                job.error = fut.exception(timeout=self.reconnect)
+                return False
+            why = getattr(getattr(fut, "_state", None), "exception", None)  # FutureCancelledError: its reason
+            reason = f"{fut.status}: {getattr(why, 'reason', None) or 'no reason given'}"
+        except (CancelledError, asyncio.CancelledError, OSError, TimeoutError) as exc:  # lost after finishing
+            reason = f"{type(exc).__name__}: {exc}"
+        if job.attempts >= self.attempts:
+            job.error = DaskError(f"{job.spec.get('student')}: lost by the Dask scheduler {self.address} "
+                                  f"{job.attempts} times ({reason})")
+            return False
+        self._reconnected()
+        self._send(job)
+        self.resubmitted += 1
+        if self.resubmitted <= 5:
+            print(f"warning: the Dask scheduler {self.address} lost the job of {job.spec.get('student')} "
+                  f"({reason}): submitted again (attempt {job.attempts})"
+                  + ("; further resubmissions are not shown" if self.resubmitted == 5 else ""), file=sys.stderr)
+        return True
+
+    def _reconnected(self) -> None:
+        """Wait until the client talks to a scheduler again (Dask's own reconnection, else a new client)."""
+        deadline = time.monotonic() + self.reconnect
+        while time.monotonic() < deadline:
+            if self.client.status == "running":
+                return
+            if self.own and self.client.status in ("closing", "closed"):
+                with contextlib.suppress(DaskError):
+                    old, self.client = self.client, self._connect(max(1.0, min(self.timeout,
+                                                                                deadline - time.monotonic())))
+                    with contextlib.suppress(Exception):
+                        old.close(timeout=1)
+                    continue
+            time.sleep(0.2)
+        raise DaskError(f"the Dask scheduler {self.address} did not come back within {self.reconnect:g} s "
+                        "(Dask config nnlib-grader.reconnect): the results merged so far are kept; start the "
+                        "scheduler and its workers again and re-run the same grade command to grade the rest")
 
     def cancel(self, futures: list) -> None:
-        self.client.cancel(futures)
+        for job in futures:
+            job.stopped = True
+            self._done.put((job, job.future))  # yielded now, even if the scheduler never confirms
+        with contextlib.suppress(Exception):  # a lost scheduler has nothing left to cancel
+            self.client.cancel([j.future for j in futures if j.future is not None])
 
     def close(self) -> None:
         if self.own:
-            self.client.close()
+            with contextlib.suppress(Exception):
+                self.client.close(timeout=10)
 
 
 def make(jobs: int, dask: Any = None, tls_dir: str | os.PathLike | None = None,
