@@ -31,7 +31,7 @@ from pathlib import Path
 import _netns
 import pytest
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("multihost")]  # one cluster, built once
 pytest.importorskip("distributed")
 pytest.importorskip("cryptography")
 
