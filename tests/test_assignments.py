@@ -20,7 +20,6 @@ import nbformat
 import pytest
 
 import mistakes as M
-
 from nnlib_grader.authoring import AuthoringError, notebook_from_myst, sync_sources
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -24,7 +24,8 @@ def _sha(path: Path) -> str:
 
 
 def release(course_dir=".", assignments: list[str] | None = None, out=print) -> list[str]:
-    """Write each source notebook from its .md, generate each assignment's release into a temp dir, then copy it into the course's release folder.
+    """Write each source notebook from its .md; generate each assignment's release into a temp dir, then copy
+    it into the course's release folder.
 
     A notebook there that differs from what the last release wrote (its hash in ``.release.json``) holds
     someone's work: it is moved aside to ``<name>.mine-<time>.ipynb`` first, and the message says so.
