@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -91,9 +92,14 @@ def test_histories_ship_in_the_wheel_and_load_from_an_installed_one(tmp_path):
     """``pip wheel --no-deps .`` holds nnlib/data/histories/*.json; installed alone in a fresh venv (its
     dependencies reached through a .pth appended after the venv's own site-packages), ``load_history`` reads them
     from the installed package — with the repository nowhere on the path."""
-    wheels = tmp_path / "wheels"
+    wheels, src = tmp_path / "wheels", tmp_path / "src"  # built from a copy: no build/ or egg-info in the repo
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md", "nnlib"):
+        copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy
+        copy(ROOT / name, src / name, **({"ignore": shutil.ignore_patterns("__pycache__")} if name == "nnlib" else {}))
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-                        str(wheels), str(ROOT)], capture_output=True, text=True, timeout=600)
+                        str(wheels), str(src)], capture_output=True, text=True, timeout=600, env=env)
     assert r.returncode == 0, r.stdout + r.stderr
     (whl,) = wheels.glob("nnlib-*.whl")
     shipped = sorted(n for n in zipfile.ZipFile(whl).namelist() if n.startswith("nnlib/data/histories/"))
@@ -101,7 +107,7 @@ def test_histories_ship_in_the_wheel_and_load_from_an_installed_one(tmp_path):
     assert shipped == expected and len(expected) >= 3
     py = _venv(tmp_path / "venv")
     r = subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(whl)],
-                       capture_output=True, text=True, timeout=300)
+                       capture_output=True, text=True, timeout=300, env=env)
     assert r.returncode == 0, r.stdout + r.stderr
     site = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                           capture_output=True, text=True, check=True).stdout.strip()
@@ -116,7 +122,6 @@ def test_histories_ship_in_the_wheel_and_load_from_an_installed_one(tmp_path):
         assert str(histories_folder()).startswith(sys.prefix)
         print("ok", nnlib.__file__)
     """)
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     r = subprocess.run([str(py), "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0 and r.stdout.startswith("ok"), r.stdout + r.stderr
 
