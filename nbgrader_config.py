@@ -1,7 +1,7 @@
 """nbgrader configuration of the nnlib course (nbgrader 0.9.6); the course directory is the repo root.
 
 Instructor workflow (from the repo root, in the course's environment: ``source .venv/bin/activate``):
-    python -m nnlib_grader release                          # solutions/ (source) → exercises/ (release)
+    python -m nnlib_grader release                          # solutions/<a>/<a>.md → <a>.ipynb → exercises/
     nbgrader collect a05_backprop                           # the exchange's submissions → submitted/
     python -m nnlib_grader grade --assignment a05_backprop --submissions submitted   # sandboxed, never autograde
 docs/workflow.md has the whole term; submitted/, autograded/, feedback/ and gradebook.db stay local.
@@ -19,7 +19,9 @@ c.Exchange.root = os.path.join(COURSE_ROOT, "exchange")
 c.CourseDirectory.course_id = "nnlib"
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "build", "feedback"]
+# *.md: an assignment's source solutions/<a>/<a>.md (MyST; `python -m nnlib_grader release` writes <a>.ipynb from
+# it) holds the solutions and hidden tests, so it must never be copied into the release or a learner's folder.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.md"]
 
 # Grading runs headless on the course kernel; a cell that runs longer than this fails (the rest still run).
 c.Execute.timeout = 120

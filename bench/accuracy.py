@@ -11,7 +11,7 @@
 
 Each run's per-epoch history is written as a ``nnlib.train.History`` (``loss``, ``test_acc``, ``seconds``,
 ``meta``: the one schema ``nnlib.viz.plot_history`` and ``nnlib.notebook.load_history`` read) to
-``course/data/histories/{nielsen_784_30_10,mlp_784_100_10,cnn}.json`` for the course notebooks.
+``nnlib/data/histories/{nielsen_784_30_10,mlp_784_100_10,cnn}.json`` for the course notebooks.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from nnlib.model import Model  # noqa: E402
 from nnlib.network import Network  # noqa: E402
 from nnlib.train import History  # noqa: E402
 
-OUT = HERE.parent / "course" / "data" / "histories"
+OUT = HERE.parent / "nnlib" / "data" / "histories"  # package data: lectures load them anywhere
 
 
 def _save(name: str, hist: History, meta: dict) -> None:

@@ -2,15 +2,14 @@
 
     python bench/capstone_bench.py            # the public split and the graded (relabelled) splits
 
-For each split the reference `train` of the builder (the learner's view: their backprop from a05 and a
-minibatch SGD loop, [64, 32, 10], 30 epochs, batch 10, η = 3) and nnlib's `Network.SGD` with the same
-hyper-parameters train on the same 1,497 digits; the accuracy is measured on the 300 held-out digits by
+For each split the reference `train` of solutions/a08_capstone/a08_capstone.md (the learner's view: their
+backprop from a05 and a minibatch SGD loop, [64, 32, 10], 30 epochs, batch 10, η = 3) and nnlib's `Network.SGD`
+with the same hyper-parameters train on the same 1,497 digits; the accuracy is measured on the 300 held-out digits by
 the check's own `accuracy`.  Prints one line per split and the time ratio reference / Network.SGD.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 import time
 from pathlib import Path
@@ -20,20 +19,20 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "grader"))
 
 from nnlib.activations import sigmoid, sigmoid_prime, softmax  # noqa: E402
 from nnlib.grading import a08_capstone as A8  # noqa: E402
 from nnlib.network import Network  # noqa: E402
+from nnlib_grader.authoring import cell_source  # noqa: E402
 
 
 def reference_train():
-    spec = importlib.util.spec_from_file_location("build", ROOT / "solutions" / "build" / "build_assignments.py")
-    build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build)
+    source = ROOT / "solutions" / "a08_capstone" / "a08_capstone.md"
     ns = {"np": np, "sigmoid": sigmoid, "sigmoid_prime": sigmoid_prime, "softmax": softmax,
           "SimpleNamespace": SimpleNamespace}
-    for src in (build.BP_BATCH, build.CAP_TRAIN):
-        exec(src, ns)  # noqa: S102 - the builder's reference answers
+    for gid in ("backprop", "train"):
+        exec(cell_source(source, gid), ns)  # noqa: S102 - the source notebook's reference answers
     return ns["train"]
 
 

@@ -2,7 +2,8 @@
 
     from nnlib.notebook import load_mnist_or_digits, load_history
     split, source, shape = load_mnist_or_digits()   # MNIST when its files are in place, else the 8×8 digits
-    run = load_history("nielsen_784_30_10")          # a nnlib.train.History recorded by bench/accuracy.py
+    run = load_history("nielsen_784_30_10")          # a nnlib.train.History recorded by bench/accuracy.py,
+                                                     # shipped in the package (nnlib/data/histories/)
 
 A missing MNIST prints ``nnlib.datasets``' own message (which says where to put the files) before
 falling back to scikit-learn's 8×8 digits, so every lecture runs offline and in CI.
@@ -19,7 +20,15 @@ from nnlib.train import History
 
 __all__ = ["quick", "load_mnist_or_digits", "load_history", "histories_folder", "figure_problems", "empty_figures"]
 
-_HISTORIES = Path(__file__).resolve().parent.parent / "course" / "data" / "histories"
+
+
+def _histories():
+    """The recorded runs ship inside the package (``nnlib/data/histories/``, package data), so a lecture opened
+    anywhere — Colab, a wheel installed from PyPI — loads them; ``importlib.resources`` finds them in an
+    installed wheel, an editable install or a zip import alike."""
+    from importlib import resources
+
+    return resources.files("nnlib").joinpath("data", "histories")
 
 
 def quick() -> bool:
@@ -46,19 +55,23 @@ def load_mnist_or_digits(kind: str = "mnist", download: bool | None = None,
 
 
 def histories_folder() -> Path:
-    """Where the recorded full-run histories live: ``course/data/histories/`` of the repository."""
-    return _HISTORIES
+    """Where the recorded full-run histories live: ``nnlib/data/histories/`` (package data) of the installed nnlib."""
+    return Path(str(_histories()))
 
 
 def load_history(name: str, folder: str | os.PathLike | None = None) -> History | None:
-    """A full run recorded by ``bench/accuracy.py`` (``course/data/histories/<name>.json``) as a
-    ``nnlib.train.History``; ``None`` (with a one-line note naming the command) when it is not recorded."""
-    path = Path(folder) if folder is not None else _HISTORIES
-    path = path / (name if name.endswith(".json") else name + ".json")
-    if not path.exists():
-        print(f"No recorded run {path.name} here; `python bench/accuracy.py` records it (with MNIST in place).")
+    """A full run recorded by ``bench/accuracy.py`` (package data ``nnlib/data/histories/<name>.json``, or
+    ``folder``) as a ``nnlib.train.History``; ``None`` (with a one-line note naming the command) when it is not
+    recorded."""
+    from importlib import resources
+
+    fname = name if name.endswith(".json") else name + ".json"
+    ref = Path(folder) / fname if folder is not None else _histories().joinpath(fname)
+    if not ref.is_file():
+        print(f"No recorded run {fname} here; `python bench/accuracy.py` records it (with MNIST in place).")
         return None
-    return History.load(path)
+    with resources.as_file(ref) as path:
+        return History.load(path)
 
 
 def figure_problems(fig: Any) -> list[str]:

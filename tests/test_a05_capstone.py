@@ -2,14 +2,13 @@
 mistakes written as the code a student writes, graded by the checks in the notebook (self-check) and through the
 real pipeline (``nnlib_grader.runner.grade_notebook`` with the sandbox, as root).
 
-Every buggy answer is the reference solution of the builder with one edit (the edit must apply), so the
-catalogue stays true to the notebooks.  Each entry names a phrase the message must contain.
+Every buggy answer is the reference solution of the source (solutions/<a>/<a>.md) with one edit (the edit must
+apply), so the catalogue stays true to the notebooks.  Each entry names a phrase the message must contain.
 """
 
 from __future__ import annotations
 
 import copy
-import importlib.util
 import linecache
 import os
 import re
@@ -25,12 +24,11 @@ from nnlib.activations import sigmoid, sigmoid_prime, softmax
 from nnlib.grading import GradingError
 from nnlib.grading import a05_backprop as A5
 from nnlib.grading import a08_capstone as A8
+from nnlib_grader.authoring import cell_source
 
 ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("build_assignments", ROOT / "solutions" / "build" /
-                                               "build_assignments.py")
-BUILD = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(BUILD)
+A05_SRC = ROOT / "solutions" / "a05_backprop" / "a05_backprop.md"
+A08_SRC = ROOT / "solutions" / "a08_capstone" / "a08_capstone.md"
 
 
 def answer(src: str) -> str:
@@ -47,11 +45,12 @@ def edit(src: str, *pairs: tuple[str, str]) -> str:
     return src
 
 
-BP = answer(BUILD.BP_BATCH)
-SINGLE = answer(BUILD.BP_SINGLE)
-DELTA = answer(BUILD.SOFTMAX_DELTA)
-RELU = answer(BUILD.BP_RELU)
-TRAIN = answer(BUILD.CAP_TRAIN)
+BP = answer(cell_source(A05_SRC, "backprop"))
+SINGLE = answer(cell_source(A05_SRC, "backprop_single"))
+DELTA = answer(cell_source(A05_SRC, "softmax_delta"))
+RELU = answer(cell_source(A05_SRC, "backprop_relu_softmax"))
+TRAIN = answer(cell_source(A08_SRC, "train"))
+assert answer(cell_source(A08_SRC, "backprop")) == BP  # a08 asks for the same batch backprop as a05
 
 # a per-example loop (the way many students first write the batch version), correct with +=
 BP_LOOP = '''

@@ -83,6 +83,7 @@ def run_nbgrader(args: list[str], cwd: Path, env: dict | None = None, timeout: f
 
 
 def list_assignments(course: Course) -> list[str]:
-    """Assignment folders of the source directory: those holding a notebook (skips e.g. solutions/build)."""
+    """Assignment folders of the source directory: ``<a>/`` holding its source ``<a>.md`` or a notebook."""
     return sorted(p.name for p in course.source.iterdir()
-                  if p.is_dir() and not p.name.startswith(".") and any(p.glob("*.ipynb")))
+                  if p.is_dir() and not p.name.startswith(".")
+                  and ((p / f"{p.name}.md").is_file() or any(p.glob("*.ipynb"))))

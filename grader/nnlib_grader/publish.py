@@ -22,6 +22,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from nnlib_grader.authoring import sync_sources
 from nnlib_grader.course import list_assignments, load_course, run_nbgrader
 
 EXCLUDED_TOP = {"solutions", "grader", "tests", ".git", ".ci", ".github", "grading", "submitted", "autograded",
@@ -134,6 +135,7 @@ def publish(course_dir=".", dest=None, *, force: bool = False, git: bool = False
             shutil.copy2(src, dest / rel)
             n += 1
         names = list_assignments(course)
+        sync_sources(course.source, names)  # the notebooks nbgrader reads are those of the current .md sources
         with tempfile.TemporaryDirectory(prefix="nnlib-publish-") as tmp:
             for a in names:
                 run_nbgrader(["generate_assignment", a, "--no-db", "--force", "--log-level=WARN",

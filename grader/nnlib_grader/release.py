@@ -1,4 +1,8 @@
-"""``release``: solutions/ (source) → exercises/ (release), never overwriting a learner's edited notebook."""
+"""``release``: solutions/ (source) → exercises/ (release), never overwriting a learner's edited notebook.
+
+Each assignment's source is its MyST notebook ``solutions/<a>/<a>.md``: ``nnlib_grader.authoring.sync_sources``
+first writes ``<a>.ipynb`` from it (only when it changed), then nbgrader generates the release from that.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from nnlib_grader.authoring import sync_sources
 from nnlib_grader.course import list_assignments, load_course, run_nbgrader
 
 MANIFEST = ".release.json"
@@ -19,13 +24,15 @@ def _sha(path: Path) -> str:
 
 
 def release(course_dir=".", assignments: list[str] | None = None, out=print) -> list[str]:
-    """Generate each assignment's release into a temp dir, then copy it into the course's release folder.
+    """Write each source notebook from its .md; generate each assignment's release into a temp dir, then copy
+    it into the course's release folder.
 
     A notebook there that differs from what the last release wrote (its hash in ``.release.json``) holds
     someone's work: it is moved aside to ``<name>.mine-<time>.ipynb`` first, and the message says so.
     """
     course = load_course(course_dir)
     names = assignments or list_assignments(course)
+    sync_sources(course.source, names, out=out)
     for a in names:
         with tempfile.TemporaryDirectory(prefix="nnlib-release-") as tmp:
             run_nbgrader(["generate_assignment", a, "--force", "--log-level=WARN",
