@@ -207,6 +207,9 @@ class Batch:
         for name, nb in (data.get("autograded") or {}).items():
             dest = self.course.autograded / res.student / self.assignment / f"{name}.ipynb"
             atomic_write(dest, nbformat.writes(nbformat.from_dict(nb)))
+        from nnlib_grader.feedback_release import carry_submission_files
+
+        carry_submission_files(sub.folder, self.course.autograded / res.student / self.assignment)
         self.write_report(res)
 
     def _late_penalty(self, gb, student: str) -> None:

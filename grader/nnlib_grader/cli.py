@@ -46,6 +46,8 @@ def main(argv: list[str] | None = None, own_process: bool = False) -> int:
     g.add_argument("--container", action="store_true",
                    help="run each worker in a podman container (for hosts without the namespace sandbox)")
     g.add_argument("--no-feedback", action="store_true", help="do not generate the feedback HTML")
+    g.add_argument("--release-feedback", action="store_true",
+                   help="then release the feedback to the students (nbgrader release_feedback; they Fetch Feedback)")
     r = sub.add_parser("release", help="generate exercises/ (release) from solutions/ (source)")
     r.add_argument("--course", default=".")
     r.add_argument("--assignment", action="append")
@@ -99,6 +101,10 @@ def main(argv: list[str] | None = None, own_process: bool = False) -> int:
         if b.interrupted:
             parts.append("interrupted: the rest is graded by the next run")
         print("; ".join(parts) + f"\ngrades: {out / 'grades.csv'}  report: {out / 'report.md'}")
+        if a.release_feedback and not a.no_feedback and not b.interrupted:
+            from nnlib_grader.feedback_release import release as release_feedback
+
+            release_feedback(a.course, a.assignment)
         return 130 if b.interrupted else 0
     if a.cmd == "release":
         run_release(a.course, a.assignment)
