@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from test_workflow import A, MAX, env_for, make_course, notebook
+from test_workflow import MAX, A, env_for, make_course, notebook
 
 from nnlib_grader.feedback_release import carry_submission_files
 
