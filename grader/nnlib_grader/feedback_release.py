@@ -6,7 +6,8 @@ of the submission into the exchange and into the student's own cache; ``collect`
 ``submitted/<student>/<A>/``.  ``release_feedback`` reads them from ``feedback/<student>/<A>/`` (next to each
 ``<notebook>.html``) and publishes the page as ``exchange/<course>/feedback/<h>.html`` with
 ``h = notebook_hash(secret=secret, notebook_id=notebook_id)`` (the MD5 of ``secret + notebook_id``);
-``fetch_feedback`` recomputes ``h`` from the secret in the student's cache and copies the page to ``<A>/feedback/<timestamp>/<notebook>.html``.
+``fetch_feedback`` recomputes ``h`` from the secret in the student's cache and copies the page to
+``<A>/feedback/<timestamp>/<notebook>.html``.
 
 nbgrader's ``autograde`` copies every non-notebook file of the submission into ``autograded/``, from where
 ``generate_feedback`` copies them into ``feedback/``.  The sandboxed grader writes only the autograded notebook,
