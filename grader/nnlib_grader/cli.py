@@ -62,6 +62,11 @@ def main(argv: list[str] | None = None, own_process: bool = False) -> int:
     ex.add_argument("--assignment", action="append", help="only these assignments (repeat)")
     ex.add_argument("--student", action="append", help="only these students (repeat)")
     ex.add_argument("--exporter", default=None, help="another nbgrader ExportPlugin (module.Class)")
+    ex.add_argument("--format", choices=("csv", "canvas", "moodle"), default="csv",
+                    help="csv: nbgrader's; canvas / moodle: that LMS's grade import CSV (needs --roster)")
+    ex.add_argument("--roster", default=None, help="CSV: student,name,canvas_id,sis_user_id,sis_login_id,section,"
+                    "email,idnumber (docs/workflow.md)")
+    ex.add_argument("--assignment-ids", default=None, help="CSV: assignment,lms_id[,title] (the LMS's ids)")
     rp = sub.add_parser("report", help="(re)write grading/<A>/class.csv and class.md from the gradebook")
     rp.add_argument("--course", default=".")
     rp.add_argument("--assignment", required=True)
@@ -115,6 +120,15 @@ def main(argv: list[str] | None = None, own_process: bool = False) -> int:
         except publish.PublishError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
+        return 0
+    if a.cmd == "export" and a.format != "csv":
+        from nnlib_grader import lms
+
+        try:
+            print(f"exported: {lms.export(a.course, a.format, a.roster, a.to, a.assignment, a.assignment_ids)}")
+        except lms.ExportError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         return 0
     if a.cmd == "export":
         print(f"exported: {report.export(a.course, a.to, a.assignment, a.student, a.exporter)}")
