@@ -74,6 +74,10 @@ def main(argv: list[str] | None = None, own_process: bool = False) -> int:
     ce.add_argument("dir", help="destination folder (mode 0700; keys 0600)")
     ce.add_argument("--days", type=int, default=365, help="validity of the certificates")
     ce.add_argument("--force", action="store_true", help="replace an existing CA")
+    xt = sub.add_parser("extensions", help="apply extensions.csv and recompute late penalties (docs/workflow.md)")
+    xt.add_argument("action", choices=("apply",))
+    xt.add_argument("--course", default=".")
+    xt.add_argument("--assignment", default=None, help="only this assignment (default: all)")
     d = sub.add_parser("doctor", help="check the instructor's Jupyter/nbgrader stack and the sandbox")
     d.add_argument("--course", default=".")
     a = p.parse_args(argv)
@@ -136,6 +140,16 @@ def main(argv: list[str] | None = None, own_process: bool = False) -> int:
     if a.cmd == "report":
         for path in report.class_report(a.course, a.assignment):
             print(path)
+        return 0
+    if a.cmd == "extensions":
+        from nnlib_grader import extensions
+
+        try:
+            changed = extensions.apply(a.course, a.assignment)
+        except extensions.ExtensionError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(f"{len(changed)} submission(s) changed")
         return 0
     if a.cmd == "certs":
         from nnlib_grader import certs
