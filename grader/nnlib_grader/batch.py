@@ -237,6 +237,9 @@ def feedback(course: Course, assignment: str, students: list[str]) -> None:
         r = api.generate_feedback(assignment, s, force=True)
         if not r.get("success"):
             print(f"warning: no feedback for {s}: {(r.get('error') or '')[-500:]}", file=sys.stderr)
+    from nnlib_grader.offline_math import localise_feedback
+
+    localise_feedback(course.feedback, assignment, students)  # MathJax from the Jupyter server, not a CDN
 
 
 def _apply_extensions(course: Course, assignment: str) -> None:
