@@ -78,9 +78,8 @@ def pipeline(tmp_path_factory):
     graded = subprocess.run([sys.executable, "-m", "nnlib_grader", "grade", "--course", str(course), "--assignment",
                              A, "--submissions", str(course / "submitted"), "--jobs", "1", "--release-feedback"],
                             cwd=str(course), env=env, capture_output=True, text=True, timeout=600)
-    for who in KINDS:
-        wd, senv, opts = work[who]
-        nbgrader(["fetch_feedback", A, *opts], wd, senv)
+    wd, senv, opts = work["alice"]  # bob fetches his in JupyterLab's Assignment List (the browser test)
+    nbgrader(["fetch_feedback", A, *opts], wd, senv)
     return course, exchange, work, graded, tmp_path
 
 
@@ -102,6 +101,8 @@ def test_grade_release_feedback_and_students_fetch_their_own(pipeline):
 
     for who, kind in kinds.items():
         wd, senv, opts = work[who]
+        if who == "bob":
+            continue  # fetched in the browser: test_assignment_list_fetch_feedback_in_chromium
         pages = list((wd / A / "feedback").glob(f"*/{A}.html"))
         assert len(pages) == 1, pages
         ts = (course / "submitted" / who / A / "timestamp.txt").read_text().strip()
@@ -193,3 +194,50 @@ def test_carry_submission_files_removes_stale_and_refuses_links(tmp_path):
     (sub / "timestamp.txt").write_text("x" * 5000)
     assert carry_submission_files(sub, dest) == []
     assert not (dest / "timestamp.txt").exists()
+
+
+def test_assignment_list_fetch_feedback_in_chromium(pipeline):
+    """bob's JupyterLab (his HOME, the exchange in his nbgrader_config.py, the course's page config): the Assignment
+    List shows his submission, *Fetch Feedback* fetches his page and offers *(view feedback)*, which opens the
+    folder holding it; the page holds his score, not alice's."""
+    from _browser import CHROMIUM, Server, free_port, require_chromium
+
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    course, exchange, work, _, tmp_path = pipeline
+    wd, senv, _ = work["bob"]
+    (wd / "nbgrader_config.py").write_text(f"c = get_config()\nc.Exchange.root = {str(exchange)!r}\n"
+                                           "c.CourseDirectory.course_id = 'nnlib'\n"
+                                           "c.CourseDirectory.student_id = 'bob'\n")
+    port, token = free_port(), "nnlib-feedback-token"
+    env = {**senv, "JUPYTER_CONFIG_PATH": str(Path(__file__).resolve().parent.parent / "jupyter-course"),
+           "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime-bob")}
+    server = Server([sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
+                     f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={wd}", "--LabApp.news_url=",
+                     *(["--allow-root"] if os.geteuid() == 0 else [])],
+                    f"http://127.0.0.1:{port}", token, tmp_path / "lab-bob.log", env, cwd=str(wd), what="JupyterLab")
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(f"{server.url}/lab?token={token}")
+            page.get_by_role("menuitem", name="Nbgrader").click(timeout=90_000)
+            page.get_by_role("menuitem", name="Assignment List").click()
+            button = page.get_by_role("button", name="Fetch Feedback")
+            button.wait_for(timeout=60_000)
+            button.click()
+            view = page.get_by_text("(view feedback)")
+            view.wait_for(timeout=60_000)
+            view.click()
+            page.locator(".jp-DirListing-item", has_text=f"{A}.html").first.wait_for(
+                timeout=30_000)  # the file browser shows feedback/<timestamp>/, the page in it
+            page.screenshot(path=str(tmp_path / "assignment_list_feedback.png"))
+            browser.close()
+    finally:
+        server.stop()
+    pages = list((wd / A / "feedback").glob(f"*/{A}.html"))
+    assert len(pages) == 1, pages
+    assert pages[0].parent.name == (course / "submitted" / "bob" / A / "timestamp.txt").read_text().strip()
+    text = pages[0].read_text().replace(".0", "")
+    assert f"/ {MAX:g})" in text and f"{MAX:g} / {MAX:g}" not in text  # bob's (wrong) score, not alice's
