@@ -9,6 +9,7 @@ the reply of a real ``python3`` kernel, on every committed release notebook and 
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -65,3 +66,46 @@ def test_as_jupyterlab_writes_fills_a_bare_notebook_and_is_stable(tmp_path, kern
     assert all(c.get("id") for c in out.cells)
     as_jupyterlab_writes(path)
     assert path.read_bytes() == first  # a second release rewrites nothing (the release manifest stays valid)
+
+
+@pytest.mark.slow
+def test_jupyterlab_opens_a_released_notebook_unmodified(tmp_path):
+    """In Chromium: JupyterLab opens the released a08_capstone, starts its kernel, and the document is not dirty;
+    the same notebook with the old ``language_info`` (``{"name": "python"}``) is (the control)."""
+    import json
+    import os
+    import sys
+
+    from _browser import CHROMIUM, Server, free_port, require_chromium
+
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    src = ROOT / "exercises" / "a08_capstone" / "a08_capstone.ipynb"
+    (tmp_path / "work").mkdir()
+    shutil.copy(src, tmp_path / "work" / "released.ipynb")
+    old = json.loads(src.read_text())
+    old["metadata"]["language_info"] = {"name": "python"}
+    (tmp_path / "work" / "old.ipynb").write_text(json.dumps(old, indent=1))
+    port, token = free_port(), "nnlib-dirty-token"
+    env = {**os.environ, "JUPYTER_CONFIG_PATH": str(ROOT / "jupyter-course"), "HOME": str(tmp_path / "home"),
+           "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
+    server = Server([sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
+                     f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={tmp_path / 'work'}",
+                     *(["--allow-root"] if os.geteuid() == 0 else [])],
+                    f"http://127.0.0.1:{port}", token, tmp_path / "lab.log", env, cwd=str(tmp_path / "work"))
+    dirty = {}
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            for name in ("released", "old"):
+                page = browser.new_page()
+                page.goto(f"{server.url}/lab/tree/{name}.ipynb?token={token}&reset")
+                page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(timeout=120_000)
+                page.wait_for_timeout(3000)  # the kernel's info reaches the model
+                dirty[name] = page.locator(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty").count() > 0
+                page.close()
+            browser.close()
+    finally:
+        server.stop()
+    assert dirty == {"released": False, "old": True}, dirty
