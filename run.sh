@@ -64,6 +64,11 @@ exchange() {  # nbgrader's exchange inside the course (c.Exchange.root in nbgrad
   chmod a+rwx,+t exchange
 }
 
+# course-wide JupyterLab page config (jupyter-course/README.md: no "official Jupyter news?" popup)
+export JUPYTER_CONFIG_PATH="$PWD/jupyter-course${JUPYTER_CONFIG_PATH:+:$JUPYTER_CONFIG_PATH}"
+# ... and its nbconvert macro: the formgrader's pages load MathJax from this server, not a CDN (offline math)
+export JUPYTER_PATH="$PWD/jupyter-course/share${JUPYTER_PATH:+:$JUPYTER_PATH}"
+
 grader_pkg=()  # the instructor's grader (grader/, its own package): never in the student mode or distribution
 [ -d grader ] && [ -z "$STUDENT_ONLY" ] && grader_pkg=(-e ./grader)
 

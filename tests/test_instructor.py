@@ -385,6 +385,7 @@ def test_markup_from_the_learner_is_text(graded):
         assert active_content(page, page_tags=True) == [], path
         assert "<img src=x onerror" not in page and "<script>document.title" not in page
         assert all("Safe" in src for src in re.findall(r'<script[^>]+src="([^"]*mathjax[^"]*)"', page, re.I)), path
+        assert "jupyter_server_mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe'" in page, path  # offline
     shown = (course / "feedback" / "h_html_backslash_scheme" / ASSIGNMENT / "tiny.html").read_text()
     assert "click me" in shown and "math link" in shown  # the learner's text is there, as text
 

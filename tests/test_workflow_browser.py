@@ -209,15 +209,21 @@ def test_fresh_clone_lab_formgrader_hostile_submission_and_student_mode(tmp_path
                 handlers = page.evaluate("[...document.querySelectorAll('#notebook *')].filter(e => [...e.attributes]"
                                          ".some(a => a.name.toLowerCase().startsWith('on'))).map(e => e.outerHTML)")
                 assert handlers == [], f"{where}: event-handler attributes in the notebook: {handlers}"
-                assert page.evaluate("[...document.scripts].filter(s => s.textContent.includes('PWNED')).length") == 0
+                # MathJax 2 keeps each formula's TeX in an inert <script type="math/tex"> (never run by the browser)
+                assert page.evaluate("[...document.scripts].filter(s => !/^math\\//i.test(s.type) && "
+                                     "s.textContent.includes('PWNED')).length") == 0
                 assert page.evaluate("document.querySelectorAll('#notebook iframe, #notebook object, #notebook embed,"
                                      " #notebook form, #notebook svg, #notebook math').length") == 0, where
                 bad = page.evaluate("[...document.querySelectorAll('#notebook [href], #notebook [src], "
                                     "#notebook [action]')].map(e => e.href || e.src || e.action || '').filter(u => "
                                     "!/^(https?|mailto|file|about):/i.test(u))")
                 assert bad == [], f"{where}: URLs outside http/https/mailto: {bad}"
-                mathjax = page.evaluate("[...document.querySelectorAll('script[src*=\"mathjax\" i]')].map(s => s.src)")
+                mathjax = page.evaluate("[...document.scripts].map(s => s.src).filter(u => "
+                                        "/mathjax.*\\/(MathJax|latest)\\.js/i.test(u))")
                 assert mathjax and all("Safe" in u for u in mathjax), mathjax  # MathJax's \\href filter is on
+                # where MathJax loaded (the Jupyter server's, offline: jupyter-server-mathjax), Safe is running
+                assert page.evaluate("!window.MathJax || !MathJax.Hub || !!(MathJax.Extension && "
+                                     "MathJax.Extension.Safe)"), where
                 clicked = click_every_link(page, page.url, seen)
                 built = sum(markdown_cell_source(v).count("<a ") for v in xss_corpus())  # the corpus's links
                 assert clicked >= built, (where, clicked, built)

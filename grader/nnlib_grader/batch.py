@@ -207,23 +207,16 @@ class Batch:
         for name, nb in (data.get("autograded") or {}).items():
             dest = self.course.autograded / res.student / self.assignment / f"{name}.ipynb"
             atomic_write(dest, nbformat.writes(nbformat.from_dict(nb)))
+        from nnlib_grader.feedback_release import carry_submission_files
+
+        carry_submission_files(sub.folder, self.course.autograded / res.student / self.assignment)
         self.write_report(res)
 
     def _late_penalty(self, gb, student: str) -> None:
-        """nbgrader's AssignLatePenalties, applied to the merged scores (its plugin and config)."""
-        from nbgrader.preprocessors import AssignLatePenalties
+        """nbgrader's AssignLatePenalties, applied to the merged scores (its plugin and config; extensions.py)."""
+        from nnlib_grader.extensions import late_penalty
 
-        s = gb.find_submission(self.assignment, student)
-        late = s.total_seconds_late
-        alp = AssignLatePenalties(config=self.course.config)
-        plugin = alp.plugin_class(parent=alp)
-        for nb in s.notebooks:
-            nb.late_submission_penalty = None
-            if late > 0:
-                penalty = plugin.late_submission_penalty(student, nb.score, late)
-                if penalty is not None:
-                    nb.late_submission_penalty = min(penalty, nb.score)
-        gb.db.commit()
+        late_penalty(gb, self.course.config, self.assignment, student)
 
     def write_report(self, res: Result) -> None:
         """The student's result record and the report rendered from it (results.py)."""
@@ -244,6 +237,20 @@ def feedback(course: Course, assignment: str, students: list[str]) -> None:
         r = api.generate_feedback(assignment, s, force=True)
         if not r.get("success"):
             print(f"warning: no feedback for {s}: {(r.get('error') or '')[-500:]}", file=sys.stderr)
+    from nnlib_grader.offline_math import localise_feedback
+
+    localise_feedback(course.feedback, assignment, students)  # MathJax from the Jupyter server, not a CDN
+
+
+def _apply_extensions(course: Course, assignment: str) -> None:
+    """extensions.csv and the current due dates → every late penalty of the assignment (extensions.py)."""
+    from nnlib_grader import extensions
+
+    try:
+        extensions.apply(course.root, assignment, out=lambda line: print(line, file=sys.stderr))
+    except extensions.ExtensionError as exc:
+        print(f"error: {exc}; late penalties not recomputed (fix it, then: python -m nnlib_grader extensions "
+              "apply)", file=sys.stderr)
 
 
 def grade(course_dir, assignment: str, submissions, opts: Options | None = None) -> Run:
@@ -353,6 +360,7 @@ def grade(course_dir, assignment: str, submissions, opts: Options | None = None)
             if old is not None:
                 signal.signal(signal.SIGINT, old)
         R.write_summary(batch.out, assignment, list(rows))
+        _apply_extensions(course, assignment)
         if opts.feedback and results:
             feedback(course, assignment, [r.student for r in results])
     return Run(results, unchanged, skipped, interrupted.is_set())

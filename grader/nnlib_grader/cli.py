@@ -46,6 +46,8 @@ def main(argv: list[str] | None = None, own_process: bool = False) -> int:
     g.add_argument("--container", action="store_true",
                    help="run each worker in a podman container (for hosts without the namespace sandbox)")
     g.add_argument("--no-feedback", action="store_true", help="do not generate the feedback HTML")
+    g.add_argument("--release-feedback", action="store_true",
+                   help="then release the feedback to the students (nbgrader release_feedback; they Fetch Feedback)")
     r = sub.add_parser("release", help="generate exercises/ (release) from solutions/ (source)")
     r.add_argument("--course", default=".")
     r.add_argument("--assignment", action="append")
@@ -60,6 +62,11 @@ def main(argv: list[str] | None = None, own_process: bool = False) -> int:
     ex.add_argument("--assignment", action="append", help="only these assignments (repeat)")
     ex.add_argument("--student", action="append", help="only these students (repeat)")
     ex.add_argument("--exporter", default=None, help="another nbgrader ExportPlugin (module.Class)")
+    ex.add_argument("--format", choices=("csv", "canvas", "moodle"), default="csv",
+                    help="csv: nbgrader's; canvas / moodle: that LMS's grade import CSV (needs --roster)")
+    ex.add_argument("--roster", default=None, help="CSV: student,name,canvas_id,sis_user_id,sis_login_id,section,"
+                    "email,idnumber (docs/workflow.md)")
+    ex.add_argument("--assignment-ids", default=None, help="CSV: assignment,lms_id[,title] (the LMS's ids)")
     rp = sub.add_parser("report", help="(re)write grading/<A>/class.csv and class.md from the gradebook")
     rp.add_argument("--course", default=".")
     rp.add_argument("--assignment", required=True)
@@ -67,6 +74,10 @@ def main(argv: list[str] | None = None, own_process: bool = False) -> int:
     ce.add_argument("dir", help="destination folder (mode 0700; keys 0600)")
     ce.add_argument("--days", type=int, default=365, help="validity of the certificates")
     ce.add_argument("--force", action="store_true", help="replace an existing CA")
+    xt = sub.add_parser("extensions", help="apply extensions.csv and recompute late penalties (docs/workflow.md)")
+    xt.add_argument("action", choices=("apply",))
+    xt.add_argument("--course", default=".")
+    xt.add_argument("--assignment", default=None, help="only this assignment (default: all)")
     d = sub.add_parser("doctor", help="check the instructor's Jupyter/nbgrader stack and the sandbox")
     d.add_argument("--course", default=".")
     a = p.parse_args(argv)
@@ -99,6 +110,10 @@ def main(argv: list[str] | None = None, own_process: bool = False) -> int:
         if b.interrupted:
             parts.append("interrupted: the rest is graded by the next run")
         print("; ".join(parts) + f"\ngrades: {out / 'grades.csv'}  report: {out / 'report.md'}")
+        if a.release_feedback and not a.no_feedback and not b.interrupted:
+            from nnlib_grader.feedback_release import release as release_feedback
+
+            release_feedback(a.course, a.assignment)
         return 130 if b.interrupted else 0
     if a.cmd == "release":
         run_release(a.course, a.assignment)
@@ -110,12 +125,31 @@ def main(argv: list[str] | None = None, own_process: bool = False) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 1
         return 0
+    if a.cmd == "export" and a.format != "csv":
+        from nnlib_grader import lms
+
+        try:
+            print(f"exported: {lms.export(a.course, a.format, a.roster, a.to, a.assignment, a.assignment_ids)}")
+        except lms.ExportError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        return 0
     if a.cmd == "export":
         print(f"exported: {report.export(a.course, a.to, a.assignment, a.student, a.exporter)}")
         return 0
     if a.cmd == "report":
         for path in report.class_report(a.course, a.assignment):
             print(path)
+        return 0
+    if a.cmd == "extensions":
+        from nnlib_grader import extensions
+
+        try:
+            changed = extensions.apply(a.course, a.assignment)
+        except extensions.ExtensionError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(f"{len(changed)} submission(s) changed")
         return 0
     if a.cmd == "certs":
         from nnlib_grader import certs

@@ -23,6 +23,23 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def as_jupyterlab_writes(path: Path) -> None:
+    """Give the released notebook at ``path`` what JupyterLab writes into it on open, so that opening it does not
+    mark it modified (and autosave does not rewrite it): the kernel's full ``language_info`` (JupyterLab 4 sets it
+    from the kernel's ``kernel_info`` reply and skips the write only when it is deep-equal; ipykernel's
+    ``IPythonKernel.language_info`` is exactly that reply), nbformat 4.5 and a cell ``id`` on every cell."""
+    import nbformat
+    from ipykernel.ipkernel import IPythonKernel
+
+    nb = nbformat.read(str(path), as_version=4)
+    if nb.metadata.get("kernelspec", {}).get("language", "python") == "python":
+        nb.metadata["language_info"] = dict(IPythonKernel.language_info)
+    nb.nbformat_minor = max(nb.nbformat_minor, 5)
+    for c in nb.cells:
+        c.setdefault("id", nbformat.corpus.words.generate_corpus_id())
+    nbformat.write(nb, str(path))
+
+
 def release(course_dir=".", assignments: list[str] | None = None, out=print) -> list[str]:
     """Write each source notebook from its .md; generate each assignment's release into a temp dir, then copy
     it into the course's release folder.
@@ -48,6 +65,8 @@ def release(course_dir=".", assignments: list[str] | None = None, out=print) -> 
             for f in sorted((Path(tmp) / a).iterdir()):
                 if not f.is_file():
                     continue
+                if f.suffix == ".ipynb":
+                    as_jupyterlab_writes(f)
                 target = dest / f.name
                 if target.exists() and _sha(target) != _sha(f) and manifest.get(f.name) != _sha(target):
                     kept = target.with_name(f"{target.stem}.mine-{time.strftime('%Y%m%d-%H%M%S')}{target.suffix}")

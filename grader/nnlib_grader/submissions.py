@@ -20,6 +20,7 @@ class Submission:
     timestamp: datetime | None = None   # from nbgrader's timestamp.txt
     sha: str = ""
     problems: list[str] = field(default_factory=list)
+    folder: Path | None = None          # the submission's folder (nbgrader's timestamp.txt, submission_secret.txt)
 
 
 def _timestamp(folder: Path) -> datetime | None:
@@ -77,7 +78,7 @@ def discover(folder: Path, assignment: str, notebook_names: list[str]) -> tuple[
             if not nbs:
                 skipped.append(f"{entry.name}: no notebook of {assignment} ({', '.join(notebook_names)}) in {base}")
                 continue
-            sub = Submission(name, nbs, _timestamp(base))
+            sub = Submission(name, nbs, _timestamp(base), folder=base)
         else:
             if len(notebook_names) != 1:
                 skipped.append(f"{entry.name}: FOLDER/<student>.ipynb needs a single-notebook assignment")
