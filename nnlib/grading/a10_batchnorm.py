@@ -25,7 +25,7 @@ import numpy as np
 
 from nnlib import gradcheck as G
 from nnlib import norm
-from nnlib.grading._core import close, fail, fname, host, invoke, judge, ok
+from nnlib.grading._core import fail, fname, invoke, judge, ok
 from nnlib.grading.a10_common import ALLOWED, ALLOWED_TEXT, forward_first, triple, validated
 
 # (x shape, momentum, seed): N ≠ D; momentum ≠ ½ (else reversing it changes nothing)
@@ -76,7 +76,6 @@ def check_batchnorm_forward(batchnorm_forward: Callable, cases: Sequence | None 
     for xs, momentum, seed in BN_CASES if cases is None else cases:
         xs, m = tuple(xs), float(momentum)
         x, gamma, beta, rm, rv = _data(xs, int(seed))
-        N = xs[0]
         case = f"{name}(x, gamma, beta, running_mean, running_var, mode, momentum={m}) with x of shape {xs}"
         out, _, grm, grv = _forward(batchnorm_forward, name, x, gamma, beta, rm, rv, "train", m,
                                     case + ", mode='train'")
@@ -150,8 +149,10 @@ def check_batchnorm_backward(batchnorm_backward: Callable, batchnorm_forward: Ca
         forward_first(out, ref_out, name, fwd, case)
         rdx, rdg, rdb = norm.batchnorm_backward(dout, rcache)
         if k == 0:
-            validated(rdx, G.numerical_gradient_array(lambda v: norm.batchnorm_forward(v, gamma, beta, EPS)[0],
-                                                      x.copy(), dout, h=1e-5), "batchnorm dx")
+            def f(v: np.ndarray, g: np.ndarray = gamma, b: np.ndarray = beta) -> np.ndarray:
+                return norm.batchnorm_forward(v, g, b, EPS)[0]
+
+            validated(rdx, G.numerical_gradient_array(f, x.copy(), dout, h=1e-5), "batchnorm dx")
         dx, dg, db = triple(_call(batchnorm_backward, name, dout.copy(), cache), name, case, "(dx, dgamma, dbeta)")
         mu, vb = x.mean(axis=0), x.var(axis=0)
         scale = gamma / np.sqrt(vb + EPS)
