@@ -143,7 +143,7 @@ def check_train_net(train_net: Callable, seed: int = 0, relabel: bool = False, t
     p = _params(got, name, case)
     acc, acc_train = accuracy(p, xte, yte), accuracy(p, xtr, ytr)
     figures = (f"{100 * acc:.1f} % on {len(yte)} held-out digits (training {100 * acc_train:.1f} %, "
-               f"H = {p['W1'].shape[0]}, {elapsed:.1f} s)")
+               f"H = {p['W1'].shape[0]})")
     if acc < target:
         if acc_train < 0.2:
             why = ("the network has not learnt anything (chance is 10 %): check the learning rate and that each "
@@ -163,5 +163,5 @@ def check_train_net(train_net: Callable, seed: int = 0, relabel: bool = False, t
         followed = 0.0
     if followed < THROUGH_LOSS:
         fail(NOT_THROUGH_LOSS.format(name=name), case, kind="rule")
-    ok(f"{name} reaches the {100 * target:g} % target, trained through your layers: {figures}")
+    ok(f"{name} reaches the {100 * target:g} % target, trained through your layers: {figures}, {elapsed:.1f} s")
     return acc

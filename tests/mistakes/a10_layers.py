@@ -199,9 +199,9 @@ DELEGATIONS = [
 
 _WRONG = {
     "affine": cell(sub(AF, " + b\n", "\n"), AB),
-    "relu": cell(RF, sub(RB, "dout * (x > 0)", "dout.copy()")),
+    "relu": cell(sub(RF, "np.maximum(x, 0)", "np.abs(x)"), sub(RB, "dout * (x > 0)", "dout.copy()")),
     "dropout": cell(sub(DF, "return x, (mode, None)", "return x / p, (mode, None)"), DB),
-    "batchnorm": cell(BF, sub(BB, "(dout - dout.mean(axis=0) - xhat * (dout * xhat).mean(axis=0))", "dout")),
+    "batchnorm": cell(sub(BF, "np.sqrt(var + eps)", "np.sqrt(var)"), sub(BB, "(dout - dout.mean(axis=0) - xhat * (dout * xhat).mean(axis=0))", "dout")),
     "softmax_loss": sub(SL, "    dx /= N\n", ""),
     "train_net": "def train_net(X, labels):\n    return {}\n",
 }
@@ -210,7 +210,8 @@ _CHECK = {"affine": "check_affine_forward", "relu": "check_relu_backward", "drop
 CHEATS = (cheats("affine", "check_affine_forward", _WRONG["affine"], full=True, delegation=DELEGATIONS[0].source)
           + [c for cellname in ("relu", "dropout", "batchnorm", "softmax_loss", "train_net")
              for c in cheats(cellname, _CHECK[cellname], _WRONG[cellname])])
-# an answer cell that rebinds every check of its cell (a pair's second check too)
+# every wrong answer above is wrong in both functions of its cell (a backward check first checks its forward), so
+# every test of the cell must score 0; one more cell rebinds both of its checks
 CHEATS.append(E("batchnorm", "batchnorm: rebinds both of its checks and require", _WRONG["batchnorm"]
                 + "check_batchnorm_forward = check_batchnorm_backward = lambda *a, **k: print('✓ looks correct')\n"
                 "require = lambda *a, **k: None\n", inprocess=False))
