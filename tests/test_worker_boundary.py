@@ -378,6 +378,7 @@ def _probe_assignment(assign: str) -> tuple[dict[str, set[str]], int]:
 # a02's answers are weights (values, not functions): nothing is called, so nothing to probe
 ASSIGNMENTS = ["a01_perceptron", "a03_gradient_descent", "a04_derivatives", "a05_backprop", "a06_sgd", "a07_cnn",
                "a08_capstone"]
+ASSIGNMENTS += ["a10_layers"]
 
 
 @needs_root

@@ -35,6 +35,18 @@ from nnlib.grading.a06_sgd import (
 )
 from nnlib.grading.a07_cnn import check_conv_backward, check_conv_forward, check_layer_backward, check_maxpool_backward
 from nnlib.grading.a08_capstone import check_train
+from nnlib.grading.a10_layers import (
+    check_affine_backward,
+    check_affine_forward,
+    check_batchnorm_backward,
+    check_batchnorm_forward,
+    check_dropout_backward,
+    check_dropout_forward,
+    check_relu_backward,
+    check_relu_forward,
+    check_softmax_loss,
+    check_train_net,
+)
 
 __all__ = ["GradingError", "require", "check_perceptron_predict", "check_perceptron_rule", "check_perceptron_train",
            "check_gate", "check_xor_network", "check_numerical_derivative", "check_numerical_gradient",
@@ -43,6 +55,9 @@ __all__ = ["GradingError", "require", "check_perceptron_predict", "check_percept
            "check_update_mini_batch", "check_sgd_epoch", "check_momentum", "check_adam",
            "check_softmax_cross_entropy", "check_conv_forward", "check_conv_backward", "check_maxpool_backward",
            "check_layer_backward"]
+__all__ += ["check_affine_forward", "check_affine_backward", "check_relu_forward", "check_relu_backward",
+            "check_dropout_forward", "check_dropout_backward", "check_batchnorm_forward", "check_batchnorm_backward",
+            "check_softmax_loss", "check_train_net"]  # a10_layers
 
 
 def _message_first_in_notebooks() -> None:
