@@ -23,13 +23,14 @@ without keepdims).  Gradients are compared to 1e-9: a difference quotient (≈ 1
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
-from nnlib.grading._core import GradingError, Remote, StudentError, close, fail, fname, host, invoke, judge, ok
+from nnlib.grading._core import Remote, StudentError, close, fail, fname, host, invoke, judge, ok
 
 ALLOWED_TEXT = "Python, math, NumPy and the notebook's Value"
 TOL = 1e-9
@@ -225,8 +226,10 @@ FORWARD = {"mul": "a.data * b.data", "pow": "a.data ** k", "tanh": "math.tanh(a.
 # ---------------------------------------------------------------- running the driver
 
 
-def _driver(fn: Any, name: str) -> Any:
-    """The driver in the learner's namespace: sent to the worker (grader), or exec'd in the notebook's globals."""
+@contextlib.contextmanager
+def _driver(fn: Any, name: str) -> Iterator[Any]:
+    """The driver in the learner's namespace for the length of a check: sent to the worker (grader), or exec'd in
+    the notebook's globals; removed afterwards (its backward pass serves exercise 1's check only)."""
     if isinstance(fn, Remote):
         if fn.run is None:
             fail(f"`{name}` cannot be checked here (no way to run the graph)", kind="grader")
@@ -234,12 +237,19 @@ def _driver(fn: Any, name: str) -> Any:
         if err:
             fail(f"the notebook's Value class is missing or broken: rerun the setup cells ({err.get('type')})",
                  kind="error")
-        return Remote(DRIVER_NAME, fn._call, sources=fn.sources, run=fn.run)
+        try:
+            yield Remote(DRIVER_NAME, fn._call, sources=fn.sources, run=fn.run)
+        finally:
+            fn.run(f"globals().pop({DRIVER_NAME!r}, None)")
+        return
     g = getattr(fn, "__globals__", None)
     if not callable(fn) or not isinstance(g, dict):
         fail(f"`{name}` should be a function, got {type(fn).__name__}", kind="type")
     exec(compile(DRIVER, "<the grader's graph builder>", "exec"), g)  # noqa: S102 - trusted text
-    return g[DRIVER_NAME]
+    try:
+        yield g[DRIVER_NAME]
+    finally:
+        g.pop(DRIVER_NAME, None)
 
 
 def _advice(exc: StudentError) -> str | None:
@@ -262,7 +272,22 @@ def _run(driver: Any, name: str, program: list, mode: str, calls: int = 1) -> An
         fail(f"`{what}` returned {str(out.get('type'))[:80]}, not a Value: return the new Value `out` (with its "
              "_backward closure set)" if op != "None" else
              f"{name} should return a list of the graph's nodes, got {str(out.get('type'))[:80]}", kind="type")
+    if not _plain(out, mode, len(program), calls):
+        fail(f"`{name}`'s graph did not give plain numbers back (were Value, float or list redefined?)", kind="type")
     return out
+
+
+def _numbers(xs: Any, n: int) -> bool:
+    return isinstance(xs, (list, tuple)) and len(xs) == n and all(
+        isinstance(x, (int, float)) and not isinstance(x, bool) for x in xs)
+
+
+def _plain(out: Any, mode: str, n: int, calls: int) -> bool:
+    """The driver's reply has the shape it was built to send (the worker's data is checked, never trusted)."""
+    if mode == "topo":
+        return isinstance(out, list) and all(isinstance(i, int) and -1 <= i < n for i in out)
+    return isinstance(out, (list, tuple)) and len(out) == 2 and _numbers(out[0], n) and \
+        isinstance(out[1], (list, tuple)) and len(out[1]) == calls and all(_numbers(g, n) for g in out[1])
 
 
 def _describe(program: list) -> str:
@@ -351,24 +376,27 @@ def check_value_ops(value_mul: Callable, value_pow: Callable, value_tanh: Callab
     """
     fns = {"mul": value_mul, "pow": value_pow, "tanh": value_tanh, "exp": value_exp}
     names = {op: fname(f, f"value_{op}") for op, f in fns.items()}
-    worst = 0.0
     for seed in (cases if cases is not None else [0, 1]):
         for op, fn in fns.items():
-            driver = _driver(fn, names[op])
-            for program in op_programs(op, int(seed)):
-                expr = _describe(program)
-                case = f"the graph {expr} with " + ", ".join(
-                    f"{'abcdefgh'[k]} = {ins[1]:.4g}" for k, ins in enumerate(i for i in program if i[0] == "in"))
-                data, grads = _run(driver, names[op], program, "ops")
-                ref_data, ref_grads = simulate(program)
-                if len(data) != len(ref_data) or not close(np.array(data), np.array(ref_data), TOL):
-                    fail(f"the value computed by {names[op]} is wrong: out.data should be {FORWARD[op]}", case)
-                variants = {k: simulate(program, k)[1][0] for k in OPS_MISTAKES[op]}
-                _grad_message(grads[0], ref_grads[0], variants, OPS_MISTAKES[op], f"{names[op]}'s _backward", case,
-                              show_values, [i for i, ins in enumerate(program) if ins[0] == "in"], TOL_OPS)
-                worst = max(worst, float(np.max(np.abs(np.subtract(grads[0], ref_grads[0])), initial=0.0)))
+            with _driver(fn, names[op]) as driver:
+                _check_op(driver, op, names[op], int(seed), show_values)
     ok(f"{', '.join(names.values())} look correct: values and gradients match the chain rule exactly (nodes "
-       f"used twice, numbers as operands; largest difference {worst:.1e})")
+       "used twice, numbers as operands)")
+
+
+def _check_op(driver: Any, op: str, name: str, seed: int, show_values: bool) -> None:
+    """``op``'s programs through the driver: the forward values, then the gradients (a mistake named)."""
+    for program in op_programs(op, seed):
+        leaves = [ins[1] for ins in program if ins[0] == "in"]
+        case = f"the graph {_describe(program)} with " + ", ".join(
+            f"{'abcdefgh'[k]} = {v:.4g}" for k, v in enumerate(leaves))
+        data, grads = _run(driver, name, program, "ops")
+        ref_data, ref_grads = simulate(program)
+        if len(data) != len(ref_data) or not close(np.array(data), np.array(ref_data), TOL):
+            fail(f"the value computed by {name} is wrong: out.data should be {FORWARD[op]}", case)
+        variants = {k: simulate(program, k)[1][0] for k in OPS_MISTAKES[op]}
+        _grad_message(grads[0], ref_grads[0], variants, OPS_MISTAKES[op], f"{name}'s _backward", case,
+                      show_values, [i for i, ins in enumerate(program) if ins[0] == "in"], TOL_OPS)
 
 
 # ---------------------------------------------------------------- exercise 2
@@ -393,39 +421,43 @@ def dag(seed: int) -> list[list]:
 def check_topo_order(topo_order: Callable, cases: Sequence[int] | None = None, show_values: bool = True) -> None:
     """``topo_order(root)``: every node reachable from root once, each after all of its inputs (``_prev``)."""
     name = fname(topo_order, "topo_order")
-    driver = _driver(topo_order, name)
-    for seed in (cases if cases is not None else [3, 4, 5]):
-        prog = dag(int(seed))
-        n = len(prog)
-        kids = {i: (ins[2] if ins[0] == "node" else []) for i, ins in enumerate(prog)}
-        edges = ", ".join(f"n{i} ← {kids[i]}" for i in range(n) if kids[i])
-        case = f"{name}(root) on a graph of {n} nodes n0 … n{n - 1} (root n{n - 1}; inputs: {edges})" if show_values \
-            else f"{name}(root) on a graph of {n} nodes"
-        got = _run(driver, name, prog, "topo")
-        if not isinstance(got, list):
-            fail(f"{name} should return a list of the graph's nodes", case, kind="type")
-        if any(i == -1 for i in got):
-            fail(f"{name} returned something that is not a node of the graph: return the Value objects "
-                 "themselves (the nodes reached through _prev)", case, kind="type")
-        twice = sorted({i for i in got if got.count(i) > 1})
-        if twice:
-            fail(f"{name} lists a node more than once (n{twice[0]}, reached through two paths): keep a set of "
-                 "visited nodes and skip a node already in it — otherwise backward applies its chain rule twice",
-                 case)
-        missing = sorted(set(range(n)) - set(got))
-        if missing:
-            fail(f"{name} misses {len(missing)} of the {n} nodes (e.g. n{missing[0]}): visit every input of every "
-                 "node, recursively, not only the root's own inputs", case)
-        pos = {i: k for k, i in enumerate(got)}
-        if got[0] == n - 1:
-            fail(f"{name} puts the root first — a parent before its children: append a node only after all of "
-                 "its inputs (post-order), so that the root comes last (backward walks the list reversed)", case)
-        for i in got:
-            late = [j for j in kids[i] if pos[j] > pos[i]]
-            if late:
-                fail(f"{name} lists n{i} before its input n{late[0]} — a parent before its child: append a node "
-                     "only after visiting all of its inputs (post-order)", case)
+    with _driver(topo_order, name) as driver:
+        for seed in (cases if cases is not None else [3, 4, 5]):
+            _check_topo(driver, name, int(seed), show_values)
     ok(f"{name} looks correct: every node once, each after its inputs, the root last")
+
+
+def _check_topo(driver: Any, name: str, seed: int, show_values: bool) -> None:
+    prog = dag(int(seed))
+    n = len(prog)
+    kids = {i: (ins[2] if ins[0] == "node" else []) for i, ins in enumerate(prog)}
+    edges = ", ".join(f"n{i} ← {kids[i]}" for i in range(n) if kids[i])
+    case = f"{name}(root) on a graph of {n} nodes n0 … n{n - 1} (root n{n - 1}; inputs: {edges})" if show_values \
+        else f"{name}(root) on a graph of {n} nodes"
+    got = _run(driver, name, prog, "topo")
+    if not isinstance(got, list):
+        fail(f"{name} should return a list of the graph's nodes", case, kind="type")
+    if any(i == -1 for i in got):
+        fail(f"{name} returned something that is not a node of the graph: return the Value objects "
+             "themselves (the nodes reached through _prev)", case, kind="type")
+    twice = sorted({i for i in got if got.count(i) > 1})
+    if twice:
+        fail(f"{name} lists a node more than once (n{twice[0]}, reached through two paths): keep a set of "
+             "visited nodes and skip a node already in it — otherwise backward applies its chain rule twice",
+             case)
+    missing = sorted(set(range(n)) - set(got))
+    if missing:
+        fail(f"{name} misses {len(missing)} of the {n} nodes (e.g. n{missing[0]}): visit every input of every "
+             "node, recursively, not only the root's own inputs", case)
+    pos = {i: k for k, i in enumerate(got)}
+    if got[0] == n - 1:
+        fail(f"{name} puts the root first — a parent before its children: append a node only after all of "
+             "its inputs (post-order), so that the root comes last (backward walks the list reversed)", case)
+    for i in got:
+        late = [j for j in kids[i] if pos[j] > pos[i]]
+        if late:
+            fail(f"{name} lists n{i} before its input n{late[0]} — a parent before its child: append a node "
+                 "only after visiting all of its inputs (post-order)", case)
 
 
 # ---------------------------------------------------------------- exercise 3
@@ -472,24 +504,28 @@ def expression(seed: int) -> list[list]:
 def check_backward(backward: Callable, cases: Sequence[int] | None = None, show_values: bool = True) -> None:
     """``backward(root)``: every node's grad = ∂root/∂node; a second call gives the same gradients."""
     name = fname(backward, "backward")
-    driver = _driver(backward, name)
-    for seed in (cases if cases is not None else [7, 8]):
-        prog = expression(int(seed))
-        inputs = [0, 1, 2]
-        case = f"{name}(root) for root = {_describe(prog)} with " + ", ".join(
-            f"{'abc'[k]} = {prog[k][1]:.4g}" for k in inputs) if show_values else f"{name}(root) on an expression"
-        data, grads = _run(driver, name, prog, "backward", 2)
-        _, ref = simulate(prog, calls=2)
-        variants = {k: simulate(prog, k, calls=1)[1][0] for k in BACKWARD_MISTAKES if k != "no_reset"}
-        if len(grads) != 2:
-            fail(f"{name} could not be called twice", case, kind="error")
-        if close(np.array(grads[0]), np.array(ref[0]), TOL):
-            variants = {"no_reset": simulate(prog, "no_reset", calls=2)[1][1]}
-            _grad_message(grads[1], ref[1], variants, BACKWARD_MISTAKES, f"calling {name} a second time", case,
-                          show_values, inputs)
-        else:
-            _grad_message(grads[0], ref[0], variants, BACKWARD_MISTAKES, name, case, show_values, inputs)
+    with _driver(backward, name) as driver:
+        for seed in (cases if cases is not None else [7, 8]):
+            _check_backward(driver, name, int(seed), show_values)
     ok(f"{name} looks correct: every grad is ∂root/∂node, and a second call gives the same gradients")
+
+
+def _check_backward(driver: Any, name: str, seed: int, show_values: bool) -> None:
+    prog = expression(int(seed))
+    inputs = [0, 1, 2]
+    case = f"{name}(root) for root = {_describe(prog)} with " + ", ".join(
+        f"{'abc'[k]} = {prog[k][1]:.4g}" for k in inputs) if show_values else f"{name}(root) on an expression"
+    data, grads = _run(driver, name, prog, "backward", 2)
+    _, ref = simulate(prog, calls=2)
+    variants = {k: simulate(prog, k, calls=1)[1][0] for k in BACKWARD_MISTAKES if k != "no_reset"}
+    if len(grads) != 2:
+        fail(f"{name} could not be called twice", case, kind="error")
+    if close(np.array(grads[0]), np.array(ref[0]), TOL):
+        variants = {"no_reset": simulate(prog, "no_reset", calls=2)[1][1]}
+        _grad_message(grads[1], ref[1], variants, BACKWARD_MISTAKES, f"calling {name} a second time", case,
+                      show_values, inputs)
+    else:
+        _grad_message(grads[0], ref[0], variants, BACKWARD_MISTAKES, name, case, show_values, inputs)
 
 
 # ---------------------------------------------------------------- exercise 4

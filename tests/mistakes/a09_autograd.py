@@ -1,4 +1,4 @@
-# ruff: noqa: E501 - fixture data: whole answer cells as source strings
+# ruff: noqa: E501, N802 - fixture data: whole answer cells as source strings
 """Assignment 9 — autograd from scratch: mistakes, alternatives, delegations, cheats.
 
 Every wrong answer is the reference with one replacement, so each names exactly one classic bug of an autograd
