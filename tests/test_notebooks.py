@@ -28,7 +28,8 @@ SOURCES = sorted((ROOT / "solutions").glob("a*/*.ipynb"))
 def test_course_has_the_lectures_in_order():
     names = [p.stem for p in COURSE]
     for prefix in ["01_perceptron", "02_xor", "03_gradient", "04_chain", "05_backprop", "06_sgd", "07_optimisers",
-                   "08_cnn", "09_mnist", "10_autoencoders", "11_frameworks_residual", "12_recurrent"]:
+                   "08_cnn", "09_mnist", "10_autoencoders", "11_frameworks_residual", "12_recurrent",
+                   "13_autograd"]:
         assert any(n.startswith(prefix) for n in names), f"missing lecture notebook {prefix}*"
 
 

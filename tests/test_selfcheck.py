@@ -42,7 +42,7 @@ def _with_answers(assignment: str, replace: dict[str, str] | None = None):
     return rel
 
 
-@pytest.mark.parametrize("assignment", ["a01_perceptron", "a05_backprop", "a07_cnn"])
+@pytest.mark.parametrize("assignment", ["a01_perceptron", "a05_backprop", "a07_cnn", "a09_autograd"])
 def test_filled_release_passes_every_check_in_a_kernel(assignment):
     path = ROOT / "exercises" / assignment / f"{assignment}.ipynb"
     nb = _run(_with_answers(assignment), path)

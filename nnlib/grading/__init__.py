@@ -35,6 +35,7 @@ from nnlib.grading.a06_sgd import (
 )
 from nnlib.grading.a07_cnn import check_conv_backward, check_conv_forward, check_layer_backward, check_maxpool_backward
 from nnlib.grading.a08_capstone import check_train
+from nnlib.grading.a09_autograd import check_backward, check_topo_order, check_unbroadcast, check_value_ops
 from nnlib.grading.a10_layers import (
     check_affine_backward,
     check_affine_forward,
@@ -55,6 +56,7 @@ __all__ = ["GradingError", "require", "check_perceptron_predict", "check_percept
            "check_update_mini_batch", "check_sgd_epoch", "check_momentum", "check_adam",
            "check_softmax_cross_entropy", "check_conv_forward", "check_conv_backward", "check_maxpool_backward",
            "check_layer_backward"]
+__all__ += ["check_value_ops", "check_topo_order", "check_backward", "check_unbroadcast"]
 __all__ += ["check_affine_forward", "check_affine_backward", "check_relu_forward", "check_relu_backward",
             "check_dropout_forward", "check_dropout_backward", "check_batchnorm_forward", "check_batchnorm_backward",
             "check_softmax_loss", "check_train_net"]  # a10_layers

@@ -30,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENTS = ["a01_perceptron", "a02_xor", "a03_gradient_descent", "a04_derivatives", "a05_backprop", "a06_sgd",
                "a07_cnn"]
+ASSIGNMENTS += ["a09_autograd"]
 ASSIGNMENTS += ["a10_layers"]
 DELEGATION_FRAGMENTS = ("not allow", "not available", "carries only")  # what a refused delegation says
 GENERIC = ("does not match", "is wrong", "relative error", "gives the wrong output", "does not compute",
