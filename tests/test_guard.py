@@ -49,6 +49,23 @@ def test_names_bound_before_the_check_are_refused():
     assert "`datasets.one_hot`" in refused(fn, np.array([0, 2]))
 
 
+@pytest.mark.parametrize("how", ["from nnlib.autograd import unbroadcast as u",
+                                 "import importlib\n    u = importlib.import_module('nnlib.autograd').unbroadcast"])
+def test_an_nnlib_module_first_loaded_by_the_answer_is_refused(how, monkeypatch):
+    """A module no one imported before the check (its functions were not swapped when the guard started) is
+    swapped as the answer's import loads it, before the name is bound: the call still refuses."""
+    import nnlib
+
+    for name in [m for m in sys.modules if m == "nnlib.autograd" or m.startswith("nnlib.autograd.")]:
+        monkeypatch.delitem(sys.modules, name)
+    if hasattr(nnlib, "autograd"):
+        monkeypatch.delattr(nnlib, "autograd")
+    fn, _ = answer(f"def f(g):\n    {how}\n    return u(g, (3,))\n")
+    assert "unbroadcast" in refused(fn, np.ones((4, 3)))
+    loaded = sys.modules["nnlib.autograd"]  # loaded by the answer, left loaded, its stand-ins undone
+    assert loaded.unbroadcast(np.ones((4, 3)), (3,)).tolist() == [4.0, 4.0, 4.0]
+
+
 def test_a_closure_nnlib_returned_before_the_check_is_refused():
     """gradcheck.network_cost returns a closure no module holds: the learner's name for it is swapped too."""
     net = Network([3, 2], seed=0)

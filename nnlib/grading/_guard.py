@@ -83,6 +83,7 @@ class Guard:
         self.hits: list[str] = []
         self.thread = threading.get_ident()
         self._undo: list[Callable[[], None]] = []
+        self._swapped: list[tuple[types.FunctionType, types.CodeType]] = []
 
     def call(self, fn: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
         """The learner's call, guarded (a call into nnlib straight from this frame is the learner's)."""
@@ -126,10 +127,8 @@ class Guard:
                 f.__code__ = original
 
         self._undo.append(undo)
-        for f, stand_in, original in _plan(frozenset(self.allowed)):
-            if f.__code__ is original:
-                f.__code__ = stand_in
-                swapped.append((f, original))
+        self._swapped = swapped
+        self._swap_loaded()
         # nnlib functions no module holds (a closure nnlib returned, e.g. gradcheck.network_cost's) that the
         # learner's names hold
         names = getattr(self.learner, "__globals__", None)
@@ -140,6 +139,19 @@ class Guard:
                     f.__code__ = entry[1]
                     swapped.append((f, entry[2]))
 
+    def _swap_loaded(self) -> None:
+        """Swap every loaded nnlib function not swapped yet (called again when the call imports nnlib modules)."""
+        for f, stand_in, original in _plan(frozenset(self.allowed)):
+            if f.__code__ is original:
+                f.__code__ = stand_in
+                self._swapped.append((f, original))
+
+    def _loaded(self, name: str, before: int) -> None:
+        """An import during the call that loaded nnlib modules (``from nnlib.autograd import backward`` with
+        nnlib.autograd not loaded before the check): their functions refuse too, before the name is bound."""
+        if len(sys.modules) != before and name.partition(".")[0] == "nnlib":
+            self._swap_loaded()
+
     # ------------------------------------------------------------ the libraries
 
     def _swap_libraries(self) -> None:
@@ -149,12 +161,19 @@ class Guard:
                            level: int = 0) -> Any:
             if level == 0 and _forbidden(name) and self._from_learner(sys._getframe(1)):
                 self.hit(name.partition(".")[0])
-            return real_import(name, globals, locals, fromlist, level)
+            before = len(sys.modules)
+            module = real_import(name, globals, locals, fromlist, level)
+            if level == 0:
+                self._loaded(name, before)
+            return module
 
         def guarded_import_module(name: str, package: str | None = None) -> Any:
             if _forbidden(name) and self._from_learner(sys._getframe(1)):
                 self.hit(name.partition(".")[0])
-            return real_import_module(name, package)
+            before = len(sys.modules)
+            module = real_import_module(name, package)
+            self._loaded(name, before)
+            return module
 
         builtins.__import__, importlib.import_module = guarded_import, guarded_import_module
 
@@ -299,7 +318,8 @@ def _nnlib_functions() -> list[types.FunctionType]:
     """Every function and method defined in the loaded nnlib modules (walked again when modules were loaded)."""
     global _walked
     mods = [m for name, m in list(sys.modules.items()) if (name == "nnlib" or name.startswith("nnlib.")) and m]
-    if _walked[0] == len(mods):
+    version = hash(tuple(id(m) for m in mods))  # which module objects, not how many: one reloaded is new
+    if _walked[0] == version:
         return _walked[1]
     found: dict[int, types.FunctionType] = {}
 
@@ -326,7 +346,7 @@ def _nnlib_functions() -> list[types.FunctionType]:
     for m in mods:
         for v in list(vars(m).values()):
             visit(v, 0)
-    _walked = (len(mods), list(found.values()))
+    _walked = (version, list(found.values()))
     return _walked[1]
 
 

@@ -74,24 +74,31 @@ def _nnlib_a09_graph(program, mode, calls=1):
     grads = []
     for _ in range(calls):
         if mode == "ops":
-            order, seen, stack = [], set(), [(root, False)]
-            while stack:
-                n, done = stack.pop()
-                if done:
-                    order.append(n)
-                elif id(n) not in seen:
-                    seen.add(id(n))
-                    stack.append((n, True))
-                    stack.extend((c, False) for c in reversed(n._prev) if id(c) not in seen)
-            for n in order:
-                n.grad = 0.0
-            root.grad = 1.0
-            for n in reversed(order):
-                n._backward()
+            _nnlib_a09_reverse(root)
         else:
             backward(root)
         grads.append([float(n.grad) for n in nodes])
     return data, grads
+'''
+REVERSE_NAME = "_nnlib_a09_reverse"
+# The grader's own backward pass, for exercise 1's check only: sent with the driver while the learner's operations
+# are checked, and never while their topo_order or backward runs (nothing in the worker then computes an answer).
+REVERSE = '''
+def _nnlib_a09_reverse(root):
+    order, seen, stack = [], set(), [(root, False)]
+    while stack:
+        n, done = stack.pop()
+        if done:
+            order.append(n)
+        elif id(n) not in seen:
+            seen.add(id(n))
+            stack.append((n, True))
+            stack.extend((c, False) for c in reversed(n._prev) if id(c) not in seen)
+    for n in order:
+        n.grad = 0.0
+    root.grad = 1.0
+    for n in reversed(order):
+        n._backward()
 '''
 
 
@@ -227,29 +234,33 @@ FORWARD = {"mul": "a.data * b.data", "pow": "a.data ** k", "tanh": "math.tanh(a.
 
 
 @contextlib.contextmanager
-def _driver(fn: Any, name: str) -> Iterator[Any]:
+def _driver(fn: Any, name: str, reverse: bool = False) -> Iterator[Any]:
     """The driver in the learner's namespace for the length of a check: sent to the worker (grader), or exec'd in
-    the notebook's globals; removed afterwards (its backward pass serves exercise 1's check only)."""
+    the notebook's globals; removed afterwards.  ``reverse``: with the grader's own backward pass (mode "ops"),
+    for checks that call none of the learner's topo_order / backward."""
+    text = DRIVER + (REVERSE if reverse else "")
+    names = (DRIVER_NAME, REVERSE_NAME)
     if isinstance(fn, Remote):
         if fn.run is None:
             fail(f"`{name}` cannot be checked here (no way to run the graph)", kind="grader")
-        err = fn.run(DRIVER)
+        err = fn.run(text)
         if err:
             fail(f"the notebook's Value class is missing or broken: rerun the setup cells ({err.get('type')})",
                  kind="error")
         try:
             yield Remote(DRIVER_NAME, fn._call, sources=fn.sources, run=fn.run)
         finally:
-            fn.run(f"globals().pop({DRIVER_NAME!r}, None)")
+            fn.run("".join(f"globals().pop({n!r}, None)\n" for n in names))
         return
     g = getattr(fn, "__globals__", None)
     if not callable(fn) or not isinstance(g, dict):
         fail(f"`{name}` should be a function, got {type(fn).__name__}", kind="type")
-    exec(compile(DRIVER, "<the grader's graph builder>", "exec"), g)  # noqa: S102 - trusted text
+    exec(compile(text, "<the grader's graph builder>", "exec"), g)  # noqa: S102 - trusted text
     try:
         yield g[DRIVER_NAME]
     finally:
-        g.pop(DRIVER_NAME, None)
+        for n in names:
+            g.pop(n, None)
 
 
 def _advice(exc: StudentError) -> str | None:
@@ -378,7 +389,7 @@ def check_value_ops(value_mul: Callable, value_pow: Callable, value_tanh: Callab
     names = {op: fname(f, f"value_{op}") for op, f in fns.items()}
     for seed in (cases if cases is not None else [0, 1]):
         for op, fn in fns.items():
-            with _driver(fn, names[op]) as driver:
+            with _driver(fn, names[op], reverse=True) as driver:
                 _check_op(driver, op, names[op], int(seed), show_values)
     ok(f"{', '.join(names.values())} look correct: values and gradients match the chain rule exactly (nodes "
        "used twice, numbers as operands)")
@@ -504,25 +515,26 @@ def expression(seed: int) -> list[list]:
 def check_backward(backward: Callable, cases: Sequence[int] | None = None, show_values: bool = True) -> None:
     """``backward(root)``: every node's grad = ∂root/∂node; a second call gives the same gradients."""
     name = fname(backward, "backward")
-    with _driver(backward, name) as driver:
-        for seed in (cases if cases is not None else [7, 8]):
-            _check_backward(driver, name, int(seed), show_values)
+    for seed in (cases if cases is not None else [7, 8]):
+        _check_backward(backward, name, int(seed), show_values)
     ok(f"{name} looks correct: every grad is ∂root/∂node, and a second call gives the same gradients")
 
 
-def _check_backward(driver: Any, name: str, seed: int, show_values: bool) -> None:
+def _check_backward(backward: Callable, name: str, seed: int, show_values: bool) -> None:
     prog = expression(int(seed))
     inputs = [0, 1, 2]
     case = f"{name}(root) for root = {_describe(prog)} with " + ", ".join(
         f"{'abc'[k]} = {prog[k][1]:.4g}" for k in inputs) if show_values else f"{name}(root) on an expression"
     _, ref = simulate(prog, calls=2)
-    for op in ("mul", "pow", "tanh", "exp"):  # an operation not written yet is named, not blamed on backward
-        _run(driver, f"value_{op}", op_programs(op, 0)[0], "ops")
-    _, own = _run(driver, name, prog, "ops")
+    with _driver(backward, name, reverse=True) as driver:  # exercise 1's operations first, without backward
+        for op in ("mul", "pow", "tanh", "exp"):  # an operation not written yet is named, not blamed on backward
+            _run(driver, f"value_{op}", op_programs(op, 0)[0], "ops")
+        _, own = _run(driver, name, prog, "ops")
     if not close(np.array(own[0]), np.array(ref[0]), TOL):
         fail(f"{name} cannot be checked yet: with the grader's own backward pass, value_mul, value_pow, value_tanh "
              "and value_exp give wrong gradients on this expression — make exercise 1's test pass first", case)
-    data, grads = _run(driver, name, prog, "backward", 2)
+    with _driver(backward, name) as driver:  # the learner's backward, with no backward pass of the grader's beside it
+        data, grads = _run(driver, name, prog, "backward", 2)
     variants = {k: simulate(prog, k, calls=1)[1][0] for k in BACKWARD_MISTAKES if k != "no_reset"}
     if len(grads) != 2:
         fail(f"{name} could not be called twice", case, kind="error")

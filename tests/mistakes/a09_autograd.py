@@ -164,5 +164,12 @@ CHEATS = (
                         "    return u(grad, shape)\n")
     + [E("backward", "backward: redefines the grader's graph builder to return the reference's numbers",
          "def backward(root):\n    root.grad = 1.0\n\n\ndef _nnlib_a09_graph(program, mode, calls=1):\n"
-         "    return [[0.0] * len(program)], [[1.0] * len(program)] * calls\n", inprocess=False)]
+         "    return [[0.0] * len(program)], [[1.0] * len(program)] * calls\n", inprocess=False),
+       # the grader's own backward pass (sent for exercise 1's check) is gone while the learner's backward runs
+       E("backward", "backward: calls the grader's own backward pass of exercise 1's check",
+         "def backward(root):\n    _nnlib_a09_reverse(root)\n"),
+       E("backward", "backward: keeps the grader's backward pass from exercise 1's check for later",
+         "_kept = []\n\n\ndef backward(root):\n    g = globals()\n    if '_nnlib_a09_reverse' in g:\n"
+         "        _kept.append(g['_nnlib_a09_reverse'])\n    if _kept:\n        return _kept[0](root)\n"
+         "    root.grad = 1.0\n")]
 )
