@@ -314,10 +314,12 @@ class Service:
                     if f.is_file() and not f.is_symlink() and (f.suffix == ".ipynb" or f.name == "timestamp.txt"):
                         shutil.copyfile(f, d / f.name)
             recovered = self.recover(assignment, Path(tmp))
-            run = batch.Run()
+            run, t0 = batch.Run(), time.monotonic()
             if len(recovered) < len(subs):
                 try:
                     run = batch.grade(self.work, assignment, tmp, self.opts)
+                    self.log(f"serve: {assignment}: a batch of {len(subs) - len(recovered)} graded in "
+                             f"{time.monotonic() - t0:.1f} s")
                 except (SystemExit, Exception) as exc:  # noqa: BLE001 - the service keeps running
                     self.log(f"serve: grading {assignment} failed ({type(exc).__name__}: {exc}); retried next round")
                     time.sleep(1)
