@@ -196,16 +196,33 @@ def test_restart_mid_queue_grades_each_once_and_what_came_while_down(site):
 
 
 def test_limit_per_day_then_a_page_that_says_so(site):
-    for _ in range(3):
+    for _ in range(4):
         submit(site, "alice")
+    # the 4th claims another day (the folder name is the student's side's to write): it counts today all the same
+    inbound = site / "exchange" / "nnlib" / "inbound"
+    last = max(inbound.iterdir(), key=lambda d: d.name.split("+")[2])
+    student, a, _, rand = last.name.split("+")
+    last.rename(inbound / f"{student}+{a}+2099-01-01 00:00:00.000000 UTC+{rand}")
     svc = service(site, "[defaults]\nmax_feedback_submissions = 2\n")
-    assert svc.round() == 3
+    assert svc.round() == 4
     statuses = [r["status"] for _, r in sorted(svc.state.done.items(), key=lambda kv: kv[1]["timestamp"])]
-    assert statuses == ["graded", "graded", "limited"]
+    assert statuses == ["graded", "graded", "limited", "limited"]
     got = pages(site, "alice")
-    assert len(got) == 3
+    assert len(got) == 4
     assert "Feedback runs today (UTC): 1 of 2" in got[0] and "Feedback runs today (UTC): 2 of 2" in got[1]
-    assert "used today's 2 feedback run(s)" in got[2] and "Score" not in got[2]
+    for text in got[2:]:
+        assert "used today's 2 feedback run(s)" in text and "Score" not in text
+
+
+def test_forged_inbound_names_are_ignored(site):
+    inbound = site / "exchange" / "nnlib" / "inbound"
+    for name in ("..+a02_xor+2026-12-07 01:00:00.000000 UTC+x", "alice+..+2026-12-07 01:00:00.000000 UTC+x",
+                 "alice+nope+2026-12-07 01:00:00.000000 UTC+x", ".hidden+a02_xor+2026-12-07 01:00:00.000000 UTC+x"):
+        (inbound / name).mkdir()
+        (inbound / name / "submission_secret.txt").write_text("s")
+    submit(site, "alice")
+    svc = service(site)
+    assert [p.student for p in svc.pending()] == ["alice"]
 
 
 def test_hidden_results_withheld_until_the_due_date(site):

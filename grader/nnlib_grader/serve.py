@@ -20,7 +20,8 @@ Settings per assignment, from ``serve.toml`` in the course root (all keys option
     tests = "all"
 
 A submission beyond the day's limit is not graded: its page says so.  After the due date the limit no longer
-applies and nothing is withheld.
+applies and nothing is withheld.  Days and the due date are the service's clock (UTC), never the timestamp in the
+submission, which the student's side writes.
 
 Restarts lose nothing: ``<state>/state.json`` (written atomically after every submission) records each finished
 submission by its inbound folder name, so nothing is graded twice; anything in inbound it does not record —
@@ -51,6 +52,7 @@ from nnlib_grader import batch, hidden
 from nnlib_grader import serve_page as page
 from nnlib_grader.course import cfg_get, load_course
 from nnlib_grader.results import Result
+from nnlib_grader.submissions import STUDENT_RE
 
 STATE_VERSION = 1
 TESTS = ("public", "all")
@@ -152,9 +154,10 @@ class State:
                 raise SystemExit(f"error: {path} is not a version-{STATE_VERSION} serve state file")
             self.done = data["done"]
 
-    def record(self, p: Pending, **rec) -> None:
+    def record(self, p: Pending, now: dt.datetime, **rec) -> None:
+        """``day``: the service's UTC day (never the submission's timestamp, which the student's side writes)."""
         self.done[p.key] = {"student": p.student, "assignment": p.assignment, "timestamp": p.timestamp,
-                            "day": p.when.date().isoformat(), "finished": dt.datetime.now(dt.UTC)
+                            "day": now.date().isoformat(), "finished": dt.datetime.now(dt.UTC)
                             .isoformat(timespec="seconds"), **rec}
         atomic_write(self.path, json.dumps({"version": STATE_VERSION, "done": self.done}, indent=1, sort_keys=True))
 
@@ -232,7 +235,8 @@ class Service:
         """Write each notebook's page under the name fetch_feedback looks for; returns those names."""
         from nbgrader.utils import notebook_hash
 
-        secret = (p.path / "submission_secret.txt").read_text()
+        with open(p.path / "submission_secret.txt") as fh:
+            secret = fh.read(1024)  # nbgrader's is a short token; the file is the student's
         dest = self.exchange / "feedback"
         if not dest.is_dir():
             dest.mkdir(parents=True, exist_ok=True)
@@ -257,11 +261,17 @@ class Service:
 
     # -- one round ------------------------------------------------------------------------------------------------
     def pending(self) -> list[Pending]:
+        """New submissions of known assignments.  The inbound folder's name is written by the student's side: a
+        student id must be a valid one (:data:`~nnlib_grader.submissions.STUDENT_RE`, so never ``..``) and the
+        assignment one of the source's folders, or the entry is ignored."""
         out = []
+        known = {d.name for d in self.course.source.iterdir() if d.is_dir() and not d.name.startswith(".")}
         for p in scan(self.exchange / "inbound"):
             if p.key in self.state.done:
                 continue
-            if not (self.course.source / p.assignment).is_dir():
+            if not STUDENT_RE.match(p.student):
+                continue
+            if p.assignment not in known:
                 if p.assignment not in self._ignored:
                     self._ignored.add(p.assignment)
                     self.log(f"serve: {p.assignment} has no source in {self.course.source}: not graded on submission")
@@ -277,15 +287,14 @@ class Service:
         finished = 0
         for p in self.pending():
             s = self.settings(p.assignment)
-            before_due = s.due is None or p.when <= s.due
-            used = self.state.runs(p.student, p.assignment, p.when.date().isoformat())
-            queued = sum(1 for q in todo.get(p.assignment, []) if q.student == p.student
-                         and q.when.date() == p.when.date())
+            before_due = s.due is None or now <= s.due  # the service's clock, not the student's timestamp
+            used = self.state.runs(p.student, p.assignment, now.date().isoformat())
+            queued = sum(1 for q in todo.get(p.assignment, []) if q.student == p.student)
             if before_due and used + queued >= s.max_feedback_submissions:
                 names = self.publish(p, {nb: page.limit_page(p.assignment, nb, p.timestamp,
                                                              s.max_feedback_submissions, s.due)
                                          for nb in self._notebooks(p)})
-                self.state.record(p, status="limited", feedback=names)
+                self.state.record(p, now, status="limited", feedback=names)
                 self.log(f"serve: {p.key}: over the day's {s.max_feedback_submissions} feedback run(s): not graded")
                 finished += 1
                 continue
@@ -338,14 +347,14 @@ class Service:
             past_due = s.due is not None and now > s.due
             show_hidden = s.tests == "all" and (past_due or not s.withhold_hidden_until_due)
             withheld = s.due if (s.tests == "all" and not show_hidden) else None
-            runs = self.state.runs(p.student, assignment, p.when.date().isoformat()) + 1
-            limit = None if (s.due is not None and p.when > s.due) else s.max_feedback_submissions
+            runs = self.state.runs(p.student, assignment, now.date().isoformat()) + 1
+            limit = None if past_due else s.max_feedback_submissions
             pages = {nb: page.result_page(res, nb, hid.get(nb, set()), show_hidden=show_hidden,
                                           withheld_until=withheld, submitted=p.timestamp, runs_today=runs,
                                           max_runs=limit)
                      for nb in self._notebooks(p)}
             names = self.publish(p, pages)
-            self.state.record(p, status="graded", result=res.status, score=res.score, max_score=res.max_score,
+            self.state.record(p, now, status="graded", result=res.status, score=res.score, max_score=res.max_score,
                               feedback=names)
             self.log(f"serve: {p.key}: {res.score:g}/{res.max_score:g} {res.status}")
             done += 1
