@@ -313,72 +313,101 @@ class Service:
         return finished
 
     def grade(self, assignment: str, subs: list[Pending], now: dt.datetime) -> int:
-        s = self.settings(assignment)
-        hid = self.hidden_ids_cached(assignment)
+        """One batch (one submission per student).  Each result is published as soon as the batch has merged it
+        (a watcher reads the work course's result records while the batch runs), not when the whole batch ends."""
+        published: set[str] = set()
         with tempfile.TemporaryDirectory(prefix="nnlib-serve-") as tmp:
+            folder = Path(tmp)
             for p in subs:
-                d = Path(tmp) / p.student / assignment
+                d = folder / p.student / assignment
                 d.mkdir(parents=True)
                 for f in p.path.iterdir():
                     if f.is_file() and not f.is_symlink() and (f.suffix == ".ipynb" or f.name == "timestamp.txt"):
                         shutil.copyfile(f, d / f.name)
-            recovered = self.recover(assignment, Path(tmp))
-            run, t0 = batch.Run(), time.monotonic()
-            if len(recovered) < len(subs):
-                try:
-                    run = batch.grade(self.work, assignment, tmp, self.opts)
-                    self.log(f"serve: {assignment}: a batch of {len(subs) - len(recovered)} graded in "
-                             f"{time.monotonic() - t0:.1f} s")
-                except (SystemExit, Exception) as exc:  # noqa: BLE001 - the service keeps running
-                    self.log(f"serve: grading {assignment} failed ({type(exc).__name__}: {exc}); retried next round")
-                    time.sleep(1)
-                    return 0
+            shas = self._shas(assignment, folder)
+
+            def publish_merged(note: str = "") -> None:
+                for p in subs:
+                    if p.student not in published and (res := self._merged(assignment, p.student, shas)):
+                        if note:
+                            self.log(f"serve: {p.student}/{assignment}: {note}")
+                        self._finish(p, res, now)
+                        published.add(p.student)
+
+            publish_merged("graded before the restart, published now")
+            for student in published:
+                shutil.rmtree(folder / student)
+            if len(published) == len(subs):
+                return len(published)
+            stop_watch, t0 = threading.Event(), time.monotonic()
+
+            def watch() -> None:
+                while not stop_watch.wait(0.05):
+                    publish_merged()
+
+            watcher = threading.Thread(target=watch, name="serve-publish", daemon=True)
+            watcher.start()
+            try:
+                run = batch.grade(self.work, assignment, tmp, self.opts)
+            except (SystemExit, Exception) as exc:  # noqa: BLE001 - the service keeps running
+                self.log(f"serve: grading {assignment} failed ({type(exc).__name__}: {exc}); retried next round")
+                run = None
+            finally:
+                stop_watch.set()
+                watcher.join()
+        if run is None:
+            time.sleep(1)
+            return len(published)
+        self.log(f"serve: {assignment}: a batch of {len(subs)} in {time.monotonic() - t0:.1f} s")
         if run.interrupted:
-            self.stop.set()  # ^C: what finished is published below, the rest is graded after a restart
-        by_student = {**recovered, **{r.student: r for r in run}}
-        done = 0
+            self.stop.set()  # ^C: what finished is published, the rest is graded after a restart
+        by_student = {r.student: r for r in run}
         for p in subs:
+            if p.student in published:
+                continue
             res = by_student.get(p.student)
             if res is None:
                 if run.interrupted:
                     continue
                 res = Result(p.student, assignment, status="error",
                              message="the submission could not be graded: " + "; ".join(run.skipped)[:500])
-            past_due = s.due is not None and now > s.due
-            show_hidden = s.tests == "all" and (past_due or not s.withhold_hidden_until_due)
-            withheld = s.due if (s.tests == "all" and not show_hidden) else None
-            runs = self.state.runs(p.student, assignment, now.date().isoformat()) + 1
-            limit = None if past_due else s.max_feedback_submissions
-            pages = {nb: page.result_page(res, nb, hid.get(nb, set()), show_hidden=show_hidden,
-                                          withheld_until=withheld, submitted=p.timestamp, runs_today=runs,
-                                          max_runs=limit)
-                     for nb in self._notebooks(p)}
-            names = self.publish(p, pages)
-            self.state.record(p, now, status="graded", result=res.status, score=res.score, max_score=res.max_score,
-                              feedback=names)
-            self.log(f"serve: {p.key}: {res.score:g}/{res.max_score:g} {res.status}")
-            done += 1
-        return done
+            self._finish(p, res, now)
+            published.add(p.student)
+        return len(published)
 
-    def recover(self, assignment: str, folder: Path) -> dict[str, Result]:
-        """Results the work course holds already for exactly these submissions (the batch merges each result as it
-        finishes; a service killed before publishing it finds it here): their folders are removed from ``folder``.
-        A record matches when its ``sha`` (the notebooks' hash + the submission's timestamp) is the submission's."""
+    def _finish(self, p: Pending, res: Result, now: dt.datetime) -> None:
+        """The submission's feedback pages, published, and its record in the state."""
+        s = self.settings(p.assignment)
+        hid = self.hidden_ids_cached(p.assignment)
+        past_due = s.due is not None and now > s.due
+        show_hidden = s.tests == "all" and (past_due or not s.withhold_hidden_until_due)
+        withheld = s.due if (s.tests == "all" and not show_hidden) else None
+        runs = self.state.runs(p.student, p.assignment, now.date().isoformat()) + 1
+        limit = None if past_due else s.max_feedback_submissions
+        pages = {nb: page.result_page(res, nb, hid.get(nb, set()), show_hidden=show_hidden, withheld_until=withheld,
+                                      submitted=p.timestamp, runs_today=runs, max_runs=limit)
+                 for nb in self._notebooks(p)}
+        names = self.publish(p, pages)
+        self.state.record(p, now, status="graded", result=res.status, score=res.score, max_score=res.max_score,
+                          feedback=names)
+        self.log(f"serve: {p.key}: {res.score:g}/{res.max_score:g} {res.status}")
+
+    def _shas(self, assignment: str, folder: Path) -> dict[str, str]:
+        """{student: the batch's hash of that submission (its notebooks + its timestamp)}."""
         from nnlib_grader.submissions import discover
 
-        out = {}
         subs, _ = discover(folder, assignment, list(self.hidden_ids_cached(assignment)))
-        for sub in subs:
-            rec = self.work / "grading" / assignment / "results" / f"{sub.student}.json"
-            try:
-                res = Result.from_record(json.loads(rec.read_text()))
-            except (OSError, ValueError, KeyError):
-                continue
-            if res.sha == sub.sha:
-                out[sub.student] = res
-                shutil.rmtree(folder / sub.student)
-                self.log(f"serve: {sub.student}/{assignment}: graded before the restart, published now")
-        return out
+        return {sub.student: sub.sha for sub in subs}
+
+    def _merged(self, assignment: str, student: str, shas: dict[str, str]) -> Result | None:
+        """The work course's result record of exactly this submission (its ``sha``), if the batch merged it —
+        during this batch, or before a restart (a service killed before publishing it)."""
+        rec = self.work / "grading" / assignment / "results" / f"{student}.json"
+        try:
+            res = Result.from_record(json.loads(rec.read_text()))
+        except (OSError, ValueError, KeyError):
+            return None
+        return res if student in shas and res.sha == shas[student] else None
 
     # -- the loop -------------------------------------------------------------------------------------------------
     def serve(self, interval: float = 0.5, once: bool = False) -> None:
