@@ -76,7 +76,8 @@ os.chmod(EXCHANGE, 0o1777)
 c.JupyterHub.services = [{
     "name": "nnlib-grader",
     "command": [sys.executable, "-m", "nnlib_grader", "serve", "--course", COURSE, "--exchange", EXCHANGE,
-                "--interval", os.environ.get("NNLIB_SERVE_INTERVAL", "0.5")],
+                "--interval", os.environ.get("NNLIB_SERVE_INTERVAL", "0.5"),
+                "--unix-prefix", os.environ.get("NNLIB_UNIX_PREFIX", "")],  # TLJH: jupyter-
     "environment": {"PATH": BIN + os.pathsep + os.environ.get("PATH", "/usr/bin:/bin"),
                     **({"PYTHONPATH": os.environ["PYTHONPATH"]} if os.environ.get("PYTHONPATH") else {})},
 }]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import shutil
 import signal
 import subprocess
@@ -221,8 +222,14 @@ def test_forged_inbound_names_are_ignored(site):
         (inbound / name).mkdir()
         (inbound / name / "submission_secret.txt").write_text("s")
     submit(site, "alice")
+    submit(site, "bob")
+    bob = next(inbound.glob("bob+*"))
+    nobody = pwd.getpwnam("nobody")
+    os.chown(bob, nobody.pw_uid, nobody.pw_gid)  # "bob" submitted by the Unix user nobody: someone else
     svc = service(site)
     assert [p.student for p in svc.pending()] == ["alice"]
+    (refused,) = svc.state.done.values()
+    assert (refused["student"], refused["status"], refused["owner"]) == ("bob", "refused", "nobody")
 
 
 def test_hidden_results_withheld_until_the_due_date(site):

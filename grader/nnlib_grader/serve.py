@@ -25,9 +25,15 @@ submission, which the student's side writes.
 
 Restarts lose nothing: ``<state>/state.json`` (written atomically after every submission) records each finished
 submission by its inbound folder name, so nothing is graded twice; anything in inbound it does not record —
-arrived while the service was down, or cut off mid-batch — is graded by the next round.  A lock file stops a
-second service on the same state.  Polling (``--interval``, default 0.5 s) rather than inotify: it works on the
-NFS volumes a Kubernetes exchange lives on, where inotify sees no other node's writes.
+arrived while the service was down, or cut off mid-batch — is graded by the next round.
+
+Who submitted: nbgrader's ``submit --student NAME`` lets a student name anyone, and the limit per day is
+per student.  With students as Unix users the inbound folder's owner is who really submitted: a submission whose
+owner is not the student it names (``--unix-prefix`` + name; TLJH's users are ``jupyter-<name>``) is refused
+and recorded, never graded (``--no-owner-check`` turns this off; a folder made by root is not checked).
+
+A lock file stops a second service on the same state.  Polling (``--interval``, default 0.5 s) rather than
+inotify: it works on the NFS volumes a Kubernetes exchange lives on, where inotify sees no other node's writes.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ import datetime as dt
 import fcntl
 import json
 import os
+import pwd
 import shutil
 import signal
 import sys
@@ -168,7 +175,8 @@ class State:
 
 class Service:
     def __init__(self, course_dir, *, exchange: str | None = None, state_dir: str | None = None,
-                 settings: str | None = None, opts: batch.Options | None = None, log=print):
+                 settings: str | None = None, opts: batch.Options | None = None, log=print,
+                 owner_check: bool = True, unix_prefix: str = ""):
         self.course = load_course(course_dir)
         cfg = self.course.config
         self.course_id = cfg_get(cfg, "CourseDirectory", "course_id") or ""
@@ -180,6 +188,7 @@ class Service:
         self.defaults, self.per = load_settings(Path(settings) if settings else self.course.root / "serve.toml")
         self.opts = replace(opts or batch.Options(), force=True, feedback=False, progress=False)
         self.log = log
+        self.owner_check, self.unix_prefix = owner_check, unix_prefix
         self.stop = threading.Event()
         self._hidden: dict[str, dict[str, set[str]]] = {}
         self._ignored: set[str] = set()
@@ -271,6 +280,12 @@ class Service:
                 continue
             if not STUDENT_RE.match(p.student):
                 continue
+            if self.owner_check and (owner := self._owner(p.path)) is not None \
+                    and owner != self.unix_prefix + p.student:
+                self.state.record(p, dt.datetime.now(dt.UTC), status="refused", owner=owner)
+                self.log(f"serve: {p.key}: submitted by the Unix user {owner}, not {self.unix_prefix}{p.student}: "
+                         "refused (nbgrader's --student lets anyone name anyone)")
+                continue
             if p.assignment not in known:
                 if p.assignment not in self._ignored:
                     self._ignored.add(p.assignment)
@@ -278,6 +293,18 @@ class Service:
                 continue
             out.append(p)
         return out
+
+    @staticmethod
+    def _owner(path: Path) -> str | None:
+        """The Unix user who made the submission's folder; None for root (a server run as root, e.g.
+        SimpleLocalProcessSpawner, makes every student's folder as root: nothing to check then)."""
+        uid = path.stat().st_uid
+        if uid == 0:
+            return None
+        try:
+            return pwd.getpwuid(uid).pw_name
+        except KeyError:
+            return f"uid {uid}"
 
     def round(self, now: dt.datetime | None = None) -> int:
         """Handle what is pending now (limits first, then one batch per assignment, one submission per student);
@@ -446,6 +473,10 @@ def add_arguments(p) -> None:
     p.add_argument("--memory-mb", type=int, default=2048, help="memory of one job (cgroup and RLIMIT_AS)")
     p.add_argument("--no-sandbox", action="store_true", help="no namespaces (rlimits and the nnlib shim only)")
     p.add_argument("--container", action="store_true", help="workers in podman containers")
+    p.add_argument("--unix-prefix", default="", help="the Unix name of hub user NAME is PREFIX+NAME (TLJH: jupyter-)")
+    p.add_argument("--no-owner-check", action="store_true",
+                   help="grade a submission whatever Unix user made it (default: its folder's owner must be the "
+                        "student it names, unless root made it)")
 
 
 def main(a) -> int:
@@ -453,7 +484,8 @@ def main(a) -> int:
                          sandbox=False if a.no_sandbox else None, container=a.container)
     try:
         svc = Service(a.course, exchange=a.exchange, state_dir=a.state, settings=a.settings, opts=opts,
-                      log=lambda m: print(m, flush=True))
+                      log=lambda m: print(m, flush=True), owner_check=not a.no_owner_check,
+                      unix_prefix=a.unix_prefix)
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
