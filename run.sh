@@ -83,7 +83,8 @@ case "$mode" in
     exec "$VENV/bin/jupyter" lab "${root_flag[@]}" --ServerApp.root_dir="$PWD" "$@" course/01_perceptron.ipynb
     ;;
   test)
-    pip_install -e ".[course,dev,frameworks,hub]" "${grader_pkg[@]}"
+    pip_install -e ".[course,dev,frameworks]" "${grader_pkg[@]}"
+    pip_install -e ".[hub]"  # JupyterHub, for tests/test_hub.py (docs/hub.md)
     git_filter
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && ! { command -v podman && [ -x /usr/sbin/runc ]; } >/dev/null; then
       echo "run.sh: installing Debian's podman and runc for the container-mode tests"
