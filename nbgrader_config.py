@@ -14,7 +14,7 @@ import os
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
 
 COURSE_ROOT = os.path.dirname(os.path.abspath(__file__))
-c.Exchange.root = os.path.join(COURSE_ROOT, "exchange")
+c.Exchange.root = os.environ.get("NNLIB_EXCHANGE") or os.path.join(COURSE_ROOT, "exchange")  # hub: docs/hub.md
 
 c.CourseDirectory.course_id = "nnlib"
 c.CourseDirectory.source_directory = "solutions"

@@ -89,6 +89,7 @@ case "$mode" in
     ;;
   test)
     pip_install -e ".[course,dev,frameworks]" "${grader_pkg[@]}"
+    pip_install -e ".[hub]"  # JupyterHub, for tests/test_hub.py (docs/hub.md)
     git_filter
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && ! { command -v podman && [ -x /usr/sbin/runc ]; } >/dev/null; then
       echo "run.sh: installing Debian's podman and runc for the container-mode tests"
@@ -101,6 +102,13 @@ case "$mode" in
       else
         echo "run.sh: chromium not found: the JupyterLab browser tests will be skipped (they fail under CI=true)"
       fi
+    fi
+    if ! command -v configurable-http-proxy >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+      echo "run.sh: installing configurable-http-proxy (npm, on Debian's nodejs) for the JupyterHub test"
+      if ! command -v npm >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm) >/dev/null
+      fi
+      npm install -g --silent configurable-http-proxy >/dev/null
     fi
     # pytest runs 2 workers on 2 cores: one BLAS thread each avoids oversubscription (several-fold slowdowns)
     export NNLIB_QUICK=1 MPLBACKEND=Agg OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1

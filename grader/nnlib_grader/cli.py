@@ -1,5 +1,5 @@
-"""``python -m nnlib_grader grade | release | publish | export | report | certs | doctor`` (docs/instructor.md,
-docs/workflow.md)."""
+"""``python -m nnlib_grader grade | release | publish | export | report | certs | serve | doctor``
+(docs/instructor.md, docs/workflow.md, docs/hub.md)."""
 
 from __future__ import annotations
 
@@ -78,6 +78,10 @@ def main(argv: list[str] | None = None, own_process: bool = False) -> int:
     xt.add_argument("action", choices=("apply",))
     xt.add_argument("--course", default=".")
     xt.add_argument("--assignment", default=None, help="only this assignment (default: all)")
+    from nnlib_grader import serve
+
+    serve.add_arguments(sub.add_parser("serve", help="grade each submission as it arrives in the exchange and "
+                                       "return feedback (docs/hub.md)"))
     d = sub.add_parser("doctor", help="check the instructor's Jupyter/nbgrader stack and the sandbox")
     d.add_argument("--course", default=".")
     a = p.parse_args(argv)
@@ -161,5 +165,7 @@ def main(argv: list[str] | None = None, own_process: bool = False) -> int:
             return 1
         print("\n".join(map(str, written)))
         return 0
+    if a.cmd == "serve":
+        return serve.main(a)
     checks = run_doctor(a.course)
     return 0 if all(c.ok for c in checks) else 1

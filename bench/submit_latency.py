@@ -1,0 +1,167 @@
+"""Submit → fetchable feedback, through ``python -m nnlib_grader serve`` (issue 20): a burst of submissions.
+
+On a throw-away site (a copy of the course's nbgrader_config.py and the sources of the assignments, released with
+nbgrader's own ``ExchangeReleaseAssignment`` into a scratch exchange) the service runs as a subprocess, as it does
+under JupyterHub.  Submissions go in with nbgrader's ``ExchangeSubmit`` (the code ``nbgrader submit`` and the
+Assignment List's *Submit* run), in process so that the burst is a burst; for each one the time is taken when
+``submit`` returns and again when its feedback page exists under the name ``fetch_feedback`` looks for
+(``<exchange>/<course>/feedback/<notebook_hash(secret, notebook)>.html``, polled every 20 ms).
+
+1. Baseline: one submission on an idle service (the floor: one round of the service, one job).
+2. The burst: ``--n`` submissions (default 100) from as many students, the assignments mixed in turn (default
+   a02_xor and a05_backprop) and alternately the solution and the blank release, submitted back to back.
+
+Printed: the baseline, the burst's median, 95th percentile and maximum, each as a ratio to the baseline, the
+burst's duration and throughput, the load average before and after, and the cores.  Targets (issue 20, a quiet
+machine): median ≤ 2 s, 95th percentile ≤ 5 s.
+
+    PYTHONPATH=.:grader .venv/bin/python bench/submit_latency.py [--n 100] [--jobs 2] [--assignments a02_xor,a05_...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+COURSE_ID = "nnlib"
+
+
+def _cfg(site: Path, student: str | None = None, assignment: str | None = None):
+    from traitlets.config import Config
+
+    cfg = Config()
+    cfg.CourseDirectory.course_id = COURSE_ID
+    cfg.CourseDirectory.root = str(site / "course")
+    cfg.CourseDirectory.release_directory = "exercises"
+    cfg.Exchange.root = str(site / "exchange")
+    if student:
+        cfg.CourseDirectory.student_id = student
+        cfg.Exchange.cache = str(site / "students" / student / ".cache")
+        cfg.Exchange.assignment_dir = str(site / "students" / student)
+    if assignment:
+        cfg.CourseDirectory.assignment_id = assignment
+    return cfg
+
+
+def _run(cls, cfg):
+    from nbgrader.auth import Authenticator
+    from nbgrader.coursedir import CourseDirectory
+
+    x = cls(coursedir=CourseDirectory(config=cfg), authenticator=Authenticator(config=cfg), config=cfg)
+    x.log.setLevel("WARNING")
+    x.start()
+    return x
+
+
+def make_site(site: Path, assignments: list[str]) -> None:
+    from nbgrader.exchange.default import ExchangeReleaseAssignment
+
+    for a in assignments:
+        shutil.copytree(REPO / "solutions" / a, site / "course" / "solutions" / a)
+        shutil.copytree(REPO / "exercises" / a, site / "course" / "exercises" / a)
+    (site / "course" / "nbgrader_config.py").write_text((REPO / "nbgrader_config.py").read_text())
+    (site / "exchange").mkdir(mode=0o1777)
+    for a in assignments:
+        _run(ExchangeReleaseAssignment, _cfg(site, assignment=a))
+
+
+def submit(site: Path, student: str, assignment: str, good: bool) -> tuple[float, list[Path]]:
+    """Submit; returns (the time submit returned, the feedback files fetch_feedback will look for)."""
+    from nbgrader.exchange.default import ExchangeSubmit
+    from nbgrader.utils import notebook_hash
+
+    d = site / "students" / student / assignment
+    d.mkdir(parents=True, exist_ok=True)
+    src = REPO / ("solutions" if good else "exercises") / assignment
+    for nb in src.glob("*.ipynb"):
+        shutil.copyfile(nb, d / nb.name)
+    x = _run(ExchangeSubmit, _cfg(site, student, assignment))
+    t = time.perf_counter()
+    inbound = site / "exchange" / COURSE_ID / "inbound" / x.assignment_filename
+    secret = (inbound / "submission_secret.txt").read_text()
+    fb = site / "exchange" / COURSE_ID / "feedback"
+    return t, [fb / f"{notebook_hash(secret=secret, notebook_id=nb.stem)}.html" for nb in src.glob("*.ipynb")]
+
+
+def wait_all(items: list[tuple[float, list[Path]]], timeout: float) -> list[float]:
+    """Latency of each submission: until every one of its feedback files exists."""
+    lat: list[float | None] = [None] * len(items)
+    end = time.perf_counter() + timeout
+    while any(v is None for v in lat):
+        if time.perf_counter() > end:
+            raise SystemExit(f"timed out: {sum(v is None for v in lat)} submission(s) got no feedback")
+        now = time.perf_counter()
+        for i, (t, files) in enumerate(items):
+            if lat[i] is None and all(f.exists() for f in files):
+                lat[i] = now - t
+        time.sleep(0.02)
+    return lat  # type: ignore[return-value]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--n", type=int, default=100)
+    ap.add_argument("--jobs", type=int, default=max(1, (os.cpu_count() or 2) // 2))
+    ap.add_argument("--assignments", default="a02_xor,a05_backprop")
+    ap.add_argument("--interval", type=float, default=0.2, help="the service's poll interval")
+    ap.add_argument("--timeout", type=float, default=3600)
+    a = ap.parse_args()
+    assignments = a.assignments.split(",")
+    load0 = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="nnlib-latency-") as tmp:
+        site = Path(tmp)
+        make_site(site, assignments)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "grader")]),
+               "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+        log = open(site / "serve.log", "w")
+        cmd = [sys.executable, "-m", "nnlib_grader", "serve", "--course", str(site / "course"), "--exchange",
+               str(site / "exchange"), "--jobs", str(a.jobs), "--interval", str(a.interval)]
+        svc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            while "watching" not in (site / "serve.log").read_text():
+                if svc.poll() is not None:
+                    raise SystemExit("serve exited:\n" + (site / "serve.log").read_text())
+                time.sleep(0.1)
+            for a_ in assignments:  # warm-up: the service's first batch of each assignment (gradebook, imports)
+                wait_all([submit(site, f"warm{a_}", a_, True)], a.timeout)
+            base = [wait_all([submit(site, f"base{i}_{a_}", a_, True)], a.timeout)[0]
+                    for i in range(2) for a_ in assignments]
+            baseline = statistics.median(base)
+            items: list = []
+            t0 = time.perf_counter()
+            for i in range(a.n):
+                items.append(submit(site, f"s{i:03d}", assignments[i % len(assignments)], good=(i // 2) % 2 == 0))
+            t_sub = time.perf_counter() - t0
+            lat = wait_all(items, a.timeout)
+            total = time.perf_counter() - t0
+        finally:
+            svc.terminate()
+            try:
+                svc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                svc.kill()
+            log.close()
+    load1 = os.getloadavg()
+    lat.sort()
+    med, p95 = statistics.median(lat), lat[min(len(lat) - 1, int(round(0.95 * len(lat))) - 1)]
+    print(f"submit → fetchable feedback, {a.n} submissions ({', '.join(assignments)} mixed; half solutions, half "
+          f"blank), serve --jobs {a.jobs} --interval {a.interval:g}")
+    print(f"baseline (one submission, idle service): {baseline:.2f} s  (median of {len(base)}: "
+          + " ".join(f"{b:.2f}" for b in base) + ")")
+    print(f"burst: median {med:.2f} s ({med / baseline:.1f}× baseline)   p95 {p95:.2f} s ({p95 / baseline:.1f}× "
+          f"baseline)   max {lat[-1]:.2f} s   (targets: median ≤ 2 s, p95 ≤ 5 s)")
+    print(f"burst submitted in {t_sub:.1f} s; all feedback after {total:.1f} s ({a.n / total:.2f} submissions/s)")
+    print(f"load average before {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f}; after {load1[0]:.2f} {load1[1]:.2f} "
+          f"{load1[2]:.2f}; {os.cpu_count()} cores")
+
+
+if __name__ == "__main__":
+    main()
