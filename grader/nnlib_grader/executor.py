@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,10 @@ class LocalExecutor:
 
     def as_completed(self, futures: list) -> Iterator:
         return as_completed(futures)
+
+    def wait_first(self, futures: list, timeout: float | None = None) -> set:
+        """The futures done now, or once the first one is (at most ``timeout`` s): every one that is done."""
+        return wait(futures, timeout=timeout, return_when=FIRST_COMPLETED).done
 
     def cancel(self, futures: list) -> None:
         for f in futures:
@@ -95,6 +99,16 @@ class DaskExecutor:
         from distributed import as_completed
 
         return iter(as_completed(futures))
+
+    def wait_first(self, futures: list, timeout: float | None = None) -> set:
+        """As ``LocalExecutor.wait_first``, for Dask futures."""
+        from distributed import wait
+        from distributed.utils import TimeoutError as DaskTimeout
+
+        try:
+            return set(wait(futures, timeout=timeout, return_when="FIRST_COMPLETED").done)
+        except (TimeoutError, DaskTimeout):
+            return {f for f in futures if f.done()}
 
     def cancel(self, futures: list) -> None:
         self.client.cancel(futures)

@@ -1,0 +1,198 @@
+"""Results into the course, a batch at a time: one gradebook transaction and one write of each class file per batch.
+
+The batch's main thread (the only writer of the gradebook and the course) hands :meth:`Merger.flush` every result
+that has finished since the last flush — never one that waits for more to come: a finished result is in no
+buffer while the grader waits for a job, so a SIGKILL loses what it lost before batching (the results of jobs
+still running) and nothing else.  A flush writes, in this order:
+
+1. per student: the autograded notebook, the result record and its report (``results.py``), each replaced whole
+   (temporary file, rename), then one ``syncfs`` for the batch;
+2. the gradebook: every student's grades of the batch, then nbgrader's late penalty from the updated scores, in
+   **one** transaction (manual scores and comments are never written: a regrade leaves them as they were);
+3. ``grades.csv`` and ``state.json``, each rewritten once, atomically — ``state.json`` last: it is what marks a
+   student graded, so a run killed before it grades that batch again (overwriting the same grades: nothing is
+   counted twice) and a run killed after it keeps everything.
+
+A batch whose transaction fails is rolled back and merged one student at a time, so that only the result that
+cannot be merged is marked ``error``.  One :class:`nbgrader.api.Gradebook` session serves the whole run (opening
+one per result cost most of a merge).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nnlib.files import atomic_write
+from nnlib_grader import results as R
+from nnlib_grader.results import Result, write_grades
+
+
+@dataclass
+class Item:
+    """One finished job: its result, the worker's data (for the autograded notebook), its submission."""
+    res: Result
+    data: dict
+    sub: Any
+
+
+def replace(path: Path, data: str) -> Path:
+    """``path`` replaced whole (temporary file, then ``os.replace``: a SIGKILL leaves the old or the new file),
+    without the fsync of :func:`nnlib.files.atomic_write`: :func:`sync` makes a batch durable at once."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def sync(paths: list[Path]) -> None:
+    """Flush the file systems holding ``paths`` to disk: Linux ``syncfs`` once per file system (``os.sync``
+    elsewhere) instead of two fsyncs per file."""
+    if not paths:
+        return
+    seen = set()
+    libc = ctypes.CDLL(None, use_errno=True) if hasattr(os, "O_DIRECTORY") else None
+    for p in paths:
+        try:
+            dev = os.stat(p.parent).st_dev
+        except OSError:
+            continue
+        if dev in seen:
+            continue
+        seen.add(dev)
+        fd = os.open(p.parent, os.O_RDONLY)
+        try:
+            if libc is None or getattr(libc, "syncfs", None) is None or libc.syncfs(fd) != 0:
+                os.sync()
+        finally:
+            os.close(fd)
+
+
+class Merger:
+    def __init__(self, course: Any, assignment: str, out: Path, rows: dict[str, dict], state: dict[str, str]):
+        self.course, self.assignment, self.out = course, assignment, out
+        self.rows, self.state = rows, state
+        self.csv_path, self.state_path = out / "grades.csv", out / "state.json"
+        self._gb = None
+        self._plugin = None
+        self.flushes = 0
+
+    # -- the gradebook ------------------------------------------------------------------------------------
+    def gradebook(self):
+        if self._gb is None:
+            from nbgrader.api import Gradebook
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self._gb = Gradebook(self.course.db_url)
+        return self._gb
+
+    def plugin(self):
+        """nbgrader's late-penalty plugin as the course configures it (AssignLatePenalties), made once."""
+        if self._plugin is None:
+            from nbgrader.preprocessors import AssignLatePenalties
+
+            alp = AssignLatePenalties(config=self.course.config)
+            self._plugin = alp.plugin_class(parent=alp)
+        return self._plugin
+
+    def close(self) -> None:
+        if self._gb is not None:
+            gb, self._gb = self._gb, None
+            gb.close()
+
+    def _grades(self, gb, it: Item):
+        from nbgrader.api import MissingEntry
+
+        res = it.res
+        try:
+            gb.find_student(res.student)
+        except MissingEntry:  # nbgrader's add_student and add_submission commit: once per new student
+            gb.add_student(res.student)
+        try:
+            s = gb.find_submission(self.assignment, res.student)
+        except MissingEntry:
+            s = gb.add_submission(self.assignment, res.student)
+        if it.sub.timestamp is not None:
+            s.timestamp = it.sub.timestamp
+        for nb in s.notebooks:
+            for g in nb.grades:
+                c = res.cells.get((nb.name, g.name))
+                if c is not None and c.get("kind") == "manual":
+                    g.needs_manual_grade = g.manual_score is None
+                    continue
+                g.auto_score = float(c["points"]) if (c and res.status in ("ok", "timeout")) else 0.0
+                g.needs_manual_grade = False  # manual_score and comments are left exactly as they were
+        return s
+
+    def _penalty(self, gb, s, student: str) -> None:
+        """nbgrader's AssignLatePenalties on the scores as updated in this transaction."""
+        late = s.total_seconds_late
+        for nb in s.notebooks:
+            gb.db.expire(nb, ["score"])  # the deferred sum over the grades, read again after the flush
+            nb.late_submission_penalty = None
+            if late > 0:
+                penalty = self.plugin().late_submission_penalty(student, nb.score, late)
+                if penalty is not None:
+                    nb.late_submission_penalty = min(penalty, nb.score)
+
+    def _transaction(self, items: list[Item]) -> None:
+        gb = self.gradebook()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                subs = [(self._grades(gb, it), it.res.student) for it in items]
+                gb.db.flush()
+                for s, student in subs:
+                    self._penalty(gb, s, student)
+                gb.db.commit()
+            except BaseException:
+                gb.db.rollback()
+                raise
+
+    # -- a batch ------------------------------------------------------------------------------------------
+    def flush(self, items: list[Item]) -> None:
+        """Merge ``items`` (finished results) as the module doc says; returns once all is on disk."""
+        if not items:
+            return
+        import nbformat
+
+        written: list[Path] = []
+        for it in items:
+            for name, nb in (it.data.get("autograded") or {}).items():
+                dest = self.course.autograded / it.res.student / self.assignment / f"{name}.ipynb"
+                written.append(replace(dest, nbformat.writes(nbformat.from_dict(nb))))
+        try:
+            self._transaction(items)
+        except Exception:  # noqa: BLE001 - find the one that cannot be merged
+            for it in items:
+                try:
+                    self._transaction([it])
+                except Exception as exc:  # noqa: BLE001
+                    it.res.status, it.res.message = "error", f"merge failed: {type(exc).__name__}: {exc}"
+        for it in items:
+            res = it.res
+            written.append(replace(self.out / "results" / f"{res.student}.json", json.dumps(res.to_record(), indent=1)))
+            written.append(replace(self.out / "reports" / f"{res.student}.md", R.render(res)))
+            self.rows[res.student] = {"student": res.student, "assignment": self.assignment,
+                                      "score": f"{res.score:g}", "max_score": f"{res.max_score:g}",
+                                      "status": res.status}
+            self.state[res.student] = res.sha
+        sync(written)  # the batch's files on disk before the files that say it is merged
+        write_grades(self.csv_path, self.rows)
+        atomic_write(self.state_path, json.dumps(self.state, indent=1, sort_keys=True))
+        self.flushes += 1
