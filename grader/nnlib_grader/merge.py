@@ -8,7 +8,8 @@ still running) and nothing else.  A flush writes, in this order:
 1. per student: the autograded notebook, the result record and its report (``results.py``), each replaced whole
    (temporary file, rename), then one ``syncfs`` for the batch;
 2. the gradebook: every student's grades of the batch, then nbgrader's late penalty from the updated scores, in
-   **one** transaction (manual scores and comments are never written: a regrade leaves them as they were);
+   **one** transaction (manual scores and comments are never written: a regrade leaves them as they were); a
+   student new to the gradebook first gets nbgrader's empty submission (its API commits that, scored 0);
 3. ``grades.csv`` and ``state.json``, each rewritten once, atomically — ``state.json`` last: it is what marks a
    student graded, so a run killed before it grades that batch again (overwriting the same grades: nothing is
    counted twice) and a run killed after it keeps everything.
@@ -25,6 +26,7 @@ import ctypes
 import json
 import os
 import tempfile
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,7 +91,7 @@ class Merger:
         self.csv_path, self.state_path = out / "grades.csv", out / "state.json"
         self._gb = None
         self._plugin = None
-        self.flushes = 0
+        self.flushes, self.seconds = 0, 0.0  # batches merged, wall time spent merging them
 
     # -- the gradebook ------------------------------------------------------------------------------------
     def gradebook(self):
@@ -115,18 +117,23 @@ class Merger:
             gb, self._gb = self._gb, None
             gb.close()
 
-    def _grades(self, gb, it: Item):
+    def _submission(self, gb, student: str):
+        """The student's submission, created through nbgrader's API where it is new (``add_student`` and
+        ``add_submission`` commit: an empty submission, scored 0, once per new student, before the batch's
+        transaction)."""
         from nbgrader.api import MissingEntry
 
-        res = it.res
         try:
-            gb.find_student(res.student)
-        except MissingEntry:  # nbgrader's add_student and add_submission commit: once per new student
-            gb.add_student(res.student)
-        try:
-            s = gb.find_submission(self.assignment, res.student)
+            return gb.find_submission(self.assignment, student)
         except MissingEntry:
-            s = gb.add_submission(self.assignment, res.student)
+            try:
+                gb.find_student(student)
+            except MissingEntry:
+                gb.add_student(student)
+            return gb.add_submission(self.assignment, student)
+
+    def _grades(self, s, it: Item) -> None:
+        res = it.res
         if it.sub.timestamp is not None:
             s.timestamp = it.sub.timestamp
         for nb in s.notebooks:
@@ -137,7 +144,6 @@ class Merger:
                     continue
                 g.auto_score = float(c["points"]) if (c and res.status in ("ok", "timeout")) else 0.0
                 g.needs_manual_grade = False  # manual_score and comments are left exactly as they were
-        return s
 
     def _penalty(self, gb, s, student: str) -> None:
         """nbgrader's AssignLatePenalties on the scores as updated in this transaction."""
@@ -154,11 +160,13 @@ class Merger:
         gb = self.gradebook()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            subs = [(self._submission(gb, it.res.student), it) for it in items]
             try:
-                subs = [(self._grades(gb, it), it.res.student) for it in items]
+                for sub, it in subs:
+                    self._grades(sub, it)
                 gb.db.flush()
-                for s, student in subs:
-                    self._penalty(gb, s, student)
+                for sub, it in subs:
+                    self._penalty(gb, sub, it.res.student)
                 gb.db.commit()
             except BaseException:
                 gb.db.rollback()
@@ -170,6 +178,8 @@ class Merger:
         if not items:
             return
         import nbformat
+
+        t0 = time.perf_counter()
 
         written: list[Path] = []
         for it in items:
@@ -196,3 +206,4 @@ class Merger:
         write_grades(self.csv_path, self.rows)
         atomic_write(self.state_path, json.dumps(self.state, indent=1, sort_keys=True))
         self.flushes += 1
+        self.seconds += time.perf_counter() - t0
