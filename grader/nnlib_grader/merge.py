@@ -6,7 +6,7 @@ buffer while the grader waits for a job, so a SIGKILL loses what it lost before 
 still running) and nothing else.  A flush writes, in this order:
 
 1. per student: the autograded notebook, the result record and its report (``results.py``), each replaced whole
-   (temporary file, rename), then one ``syncfs`` for the batch;
+   (temporary file, rename), their folders fsynced once per batch;
 2. the gradebook: every student's grades of the batch, then nbgrader's late penalty from the updated scores, in
    **one** transaction (manual scores and comments are never written: a regrade leaves them as they were); a
    student new to the gradebook first gets nbgrader's empty submission (its API commits that, scored 0);
@@ -22,7 +22,6 @@ one per result cost most of a merge).
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import os
 import tempfile
@@ -32,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nnlib.files import atomic_write
+from nnlib.files import atomic_write, fsync_dir
 from nnlib_grader import results as R
 from nnlib_grader.results import Result, write_grades
 
@@ -46,13 +45,16 @@ class Item:
 
 
 def replace(path: Path, data: str) -> Path:
-    """``path`` replaced whole (temporary file, then ``os.replace``: a SIGKILL leaves the old or the new file),
-    without the fsync of :func:`nnlib.files.atomic_write`: :func:`sync` makes a batch durable at once."""
+    """``path`` replaced whole (temporary file, ``fdatasync``, ``os.replace``: a SIGKILL or a crash leaves the old
+    or the new file); the folder's fsync, which makes the rename durable, is left to :func:`sync`, once per folder
+    and batch instead of once per file as :func:`nnlib.files.atomic_write` does."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data.encode())
+            fh.flush()
+            os.fdatasync(fh.fileno()) if hasattr(os, "fdatasync") else os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -62,26 +64,10 @@ def replace(path: Path, data: str) -> Path:
 
 
 def sync(paths: list[Path]) -> None:
-    """Flush the file systems holding ``paths`` to disk: Linux ``syncfs`` once per file system (``os.sync``
-    elsewhere) instead of two fsyncs per file."""
-    if not paths:
-        return
-    seen = set()
-    libc = ctypes.CDLL(None, use_errno=True) if hasattr(os, "O_DIRECTORY") else None
-    for p in paths:
-        try:
-            dev = os.stat(p.parent).st_dev
-        except OSError:
-            continue
-        if dev in seen:
-            continue
-        seen.add(dev)
-        fd = os.open(p.parent, os.O_RDONLY)
-        try:
-            if libc is None or getattr(libc, "syncfs", None) is None or libc.syncfs(fd) != 0:
-                os.sync()
-        finally:
-            os.close(fd)
+    """Make the renames of ``paths`` durable: one fsync per folder (not ``syncfs``, whose cost is every other
+    writer's dirty data on a shared disk)."""
+    for folder in dict.fromkeys(p.parent for p in paths):
+        fsync_dir(folder)
 
 
 class Merger:
