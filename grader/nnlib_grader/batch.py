@@ -1,8 +1,11 @@
 """Grade a folder of submissions: jobs on an executor, results merged by this process only.
 
-Nothing is lost: every finished result is merged as it arrives (gradebook, autograded notebook, the student's
-result record and report (:mod:`nnlib_grader.results`), ``grades.csv``, ``state.json``, each written atomically
-with :func:`nnlib.files.atomic_write`); SIGINT cancels the queue, ends the running jobs and keeps what finished;
+Nothing is lost: the results that have finished are merged together as soon as the main thread is free, never
+held back for more (:mod:`nnlib_grader.merge`: autograded notebooks, result records and reports, then one gradebook
+transaction, then ``grades.csv`` and ``state.json`` once per batch, each file replaced whole); jobs are submitted
+through a window of a few per worker, so the grader's memory does not grow with the class; sandboxed workers fork
+from one worker template per run (:mod:`nnlib_grader.zygote`); SIGINT cancels the queue, ends the running jobs
+and keeps what finished;
 a lock file stops a second run on the same assignment; re-grading keeps the manual grades and comments;
 submission timestamps and the gradebook's due date give nbgrader's late penalty.
 """
