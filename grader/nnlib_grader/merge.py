@@ -21,17 +21,14 @@ one per result cost most of a merge).
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nnlib.files import atomic_write, fsync_dir
+from nnlib.files import atomic_file, atomic_write, fsync_dir
 from nnlib_grader import results as R
 from nnlib_grader.results import Result, write_grades
 
@@ -45,21 +42,12 @@ class Item:
 
 
 def replace(path: Path, data: str) -> Path:
-    """``path`` replaced whole (temporary file, ``fdatasync``, ``os.replace``: a SIGKILL or a crash leaves the old
-    or the new file); the folder's fsync, which makes the rename durable, is left to :func:`sync`, once per folder
-    and batch instead of once per file as :func:`nnlib.files.atomic_write` does."""
+    """``path`` replaced whole (:func:`nnlib.files.atomic_file`: temporary file, fsync, ``os.replace``; a SIGKILL or
+    a crash leaves the old or the new file); the folder's fsync, which makes the rename durable, is left to
+    :func:`sync`, once per folder and batch instead of once per file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode())
-            fh.flush()
-            os.fdatasync(fh.fileno()) if hasattr(os, "fdatasync") else os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with atomic_file(path, "wb", sync_dir=False) as fh:
+        fh.write(data.encode())
     return path
 
 
