@@ -27,9 +27,10 @@ def fsync_dir(folder: str | os.PathLike) -> None:
 
 
 @contextlib.contextmanager
-def atomic_file(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]:
+def atomic_file(path: str | os.PathLike, mode: str = "wb", *, sync_dir: bool = True) -> Iterator[IO[Any]]:
     """Open a temporary file next to ``path`` (``mode``: ``"wb"`` or ``"w"``); on leaving the block without an
-    exception it replaces ``path``, else it is removed."""
+    exception it replaces ``path``, else it is removed.  ``sync_dir=False`` leaves the folder's fsync (which makes
+    the rename durable) to the caller, e.g. once for many files (``fsync_dir``)."""
     if mode not in ("wb", "w"):
         raise ValueError(f"atomic_file: mode must be 'wb' or 'w', not {mode!r}")
     path = Path(path)
@@ -45,7 +46,8 @@ def atomic_file(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    fsync_dir(folder)
+    if sync_dir:
+        fsync_dir(folder)
 
 
 def atomic_write(path: str | os.PathLike, data: str | bytes, *, make_dirs: bool = True) -> None:

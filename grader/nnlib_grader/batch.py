@@ -1,8 +1,11 @@
 """Grade a folder of submissions: jobs on an executor, results merged by this process only.
 
-Nothing is lost: every finished result is merged as it arrives (gradebook, autograded notebook, the student's
-result record and report (:mod:`nnlib_grader.results`), ``grades.csv``, ``state.json``, each written atomically
-with :func:`nnlib.files.atomic_write`); SIGINT cancels the queue, ends the running jobs and keeps what finished;
+Nothing is lost: the results that have finished are merged together as soon as the main thread is free, never
+held back for more (:mod:`nnlib_grader.merge`: autograded notebooks, result records and reports, then one gradebook
+transaction, then ``grades.csv`` and ``state.json`` once per batch, each file replaced whole); jobs are submitted
+through a window of a few per worker, so the grader's memory does not grow with the class; sandboxed workers fork
+from one worker template per run (:mod:`nnlib_grader.zygote`); SIGINT cancels the queue, ends the running jobs
+and keeps what finished;
 a lock file stops a second run on the same assignment; re-grading keeps the manual grades and comments;
 submission timestamps and the gradebook's due date give nbgrader's late penalty.
 """
@@ -18,13 +21,14 @@ import sys
 import tempfile
 import threading
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from nnlib.files import atomic_write
+from nnlib.grading import policy
 from nnlib_grader import executor as E
 from nnlib_grader import job as J
+from nnlib_grader import merge as M
 from nnlib_grader import results as R
 from nnlib_grader import runner, sandbox
 from nnlib_grader.course import Course, cfg_get, load_course, run_nbgrader
@@ -59,6 +63,7 @@ class Run(list):
     def __init__(self, results=(), unchanged: int = 0, skipped: list[str] | None = None, interrupted: bool = False):
         super().__init__(results)
         self.unchanged, self.skipped, self.interrupted = unchanged, list(skipped or []), interrupted
+        self.merge_seconds, self.batches = 0.0, 0
 
 
 class BusyError(RuntimeError):
@@ -181,43 +186,6 @@ class Batch:
         res.score = round(total, 4)
         return res
 
-    def merge(self, res: Result, data: dict, sub: Submission) -> None:
-        import nbformat
-        from nbgrader.api import Gradebook, MissingEntry
-
-        with warnings.catch_warnings(), Gradebook(self.course.db_url) as gb:
-            warnings.simplefilter("ignore")
-            gb.update_or_create_student(res.student)
-            try:
-                s = gb.find_submission(self.assignment, res.student)
-            except MissingEntry:
-                s = gb.add_submission(self.assignment, res.student)
-            if sub.timestamp is not None:
-                s.timestamp = sub.timestamp
-            for nb in s.notebooks:
-                for g in nb.grades:
-                    c = res.cells.get((nb.name, g.name))
-                    if c is not None and c.get("kind") == "manual":
-                        g.needs_manual_grade = g.manual_score is None
-                        continue
-                    g.auto_score = float(c["points"]) if (c and res.status in ("ok", "timeout")) else 0.0
-                    g.needs_manual_grade = False  # manual_score and comments are left exactly as they were
-            gb.db.commit()
-            self._late_penalty(gb, res.student)
-        for name, nb in (data.get("autograded") or {}).items():
-            dest = self.course.autograded / res.student / self.assignment / f"{name}.ipynb"
-            atomic_write(dest, nbformat.writes(nbformat.from_dict(nb)))
-        from nnlib_grader.feedback_release import carry_submission_files
-
-        carry_submission_files(sub.folder, self.course.autograded / res.student / self.assignment)
-        self.write_report(res)
-
-    def _late_penalty(self, gb, student: str) -> None:
-        """nbgrader's AssignLatePenalties, applied to the merged scores (its plugin and config; extensions.py)."""
-        from nnlib_grader.extensions import late_penalty
-
-        late_penalty(gb, self.course.config, self.assignment, student)
-
     def write_report(self, res: Result) -> None:
         """The student's result record and the report rendered from it (results.py)."""
         R.save(self.out, res)
@@ -279,8 +247,7 @@ def grade(course_dir, assignment: str, submissions, opts: Options | None = None)
         subs, skipped = discover(submissions, assignment, list(batch.notebooks))
         for line in skipped:
             print(f"skipped {line}", file=sys.stderr)
-        csv_path, state_path = batch.out / "grades.csv", batch.out / "state.json"
-        rows, state = read_grades(csv_path), read_state(state_path)
+        rows, state = read_grades(batch.out / "grades.csv"), read_state(batch.out / "state.json")
 
         def done(s: Submission) -> bool:
             status = rows.get(s.student, {}).get("status")
@@ -312,46 +279,56 @@ def grade(course_dir, assignment: str, submissions, opts: Options | None = None)
             bar = tqdm(total=len(todo), desc=f"grading {assignment}", unit="sub", disable=not opts.progress)
         except ImportError:  # pragma: no cover
             pass
-        by_future = {}
-        try:
-            for i, s in enumerate(todo):
+        merger = M.Merger(course, assignment, batch.out, rows, state)
+        queue = iter(enumerate(todo))
+        window = max(2 * opts.jobs + 2, 8) if opts.dask is None else 256  # specs in flight: memory flat in n
+        by_future: dict = {}
+
+        def refill() -> None:
+            while len(by_future) < window and not interrupted.is_set():
+                nxt = next(queue, None)
+                if nxt is None:
+                    return
+                i, s = nxt
                 by_future[ex.submit(J.grade_job, batch.spec(s, i))] = s
-            pending = set(by_future)
-            it = ex.as_completed(list(by_future))
-            while pending:
+
+        try:
+            if opts.sandbox and not opts.container and opts.dask is None:
+                from nnlib_grader import zygote
+
+                zygote.get(policy.for_assignment(assignment))  # the worker template, from this thread (its doc)
+            refill()
+            while by_future:
                 if interrupted.is_set():
-                    ex.cancel(list(pending))
+                    ex.cancel(list(by_future))
                     sandbox.kill_all()
-                try:
-                    fut = next(it)
-                except StopIteration:
-                    break
-                pending.discard(fut)
-                s = by_future[fut]
-                if fut.cancelled():
-                    continue
-                try:
-                    data = fut.result()
-                except Exception as exc:  # noqa: BLE001 - never abort the batch
-                    data = {"status": "error", "message": f"{type(exc).__name__}: {exc}"}
-                if data.get("status") == "interrupted" or (interrupted.is_set() and data.get("status") != "ok"):
-                    continue  # not graded: the next run grades it
-                res = batch.result_of(data, s)
-                try:
-                    batch.merge(res, data, s)
-                except Exception as exc:  # noqa: BLE001
-                    res.status, res.message = "error", f"merge failed: {type(exc).__name__}: {exc}"
-                    batch.write_report(res)
-                rows[res.student] = {"student": res.student, "assignment": assignment, "score": f"{res.score:g}",
-                                     "max_score": f"{res.max_score:g}", "status": res.status}
-                state[res.student] = res.sha
-                write_grades(csv_path, rows)
-                atomic_write(state_path, json.dumps(state, indent=1, sort_keys=True))
-                results.append(res)
-                if bar:
-                    bar.set_postfix_str(f"{res.student}: {res.score:g}/{res.max_score:g} {res.status}")
-                    bar.update(1)
+                done = ex.wait_first(list(by_future), timeout=0.5)
+                items = []
+                for fut in done:
+                    s = by_future.pop(fut)
+                    if fut.cancelled():
+                        continue
+                    try:
+                        data = fut.result()
+                    except Exception as exc:  # noqa: BLE001 - never abort the batch
+                        data = {"status": "error", "message": f"{type(exc).__name__}: {exc}"}
+                    if data.get("status") == "interrupted" or (interrupted.is_set() and data.get("status") != "ok"):
+                        continue  # not graded: the next run grades it
+                    items.append(M.Item(batch.result_of(data, s), data, s))
+                refill()  # the next jobs start before this batch is merged
+                merger.flush(items)
+                for it in items:
+                    results.append(it.res)
+                    if bar:
+                        bar.set_postfix_str(f"{it.res.student}: {it.res.score:g}/{it.res.max_score:g} "
+                                            f"{it.res.status}")
+                        bar.update(1)
         finally:
+            merger.close()
+            if opts.dask is None:
+                from nnlib_grader import zygote
+
+                zygote.close_all()
             if bar:
                 bar.close()
             if interrupted.is_set():
@@ -363,4 +340,6 @@ def grade(course_dir, assignment: str, submissions, opts: Options | None = None)
         _apply_extensions(course, assignment)
         if opts.feedback and results:
             feedback(course, assignment, [r.student for r in results])
-    return Run(results, unchanged, skipped, interrupted.is_set())
+    run = Run(results, unchanged, skipped, interrupted.is_set())
+    run.merge_seconds, run.batches = merger.seconds, merger.flushes  # the merge's cost (bench/grading_bench.py)
+    return run

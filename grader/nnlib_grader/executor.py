@@ -19,7 +19,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,10 @@ class LocalExecutor:
 
     def as_completed(self, futures: list) -> Iterator:
         return as_completed(futures)
+
+    def wait_first(self, futures: list, timeout: float | None = None) -> set:
+        """The futures done now, or once the first one is (at most ``timeout`` s): every one that is done."""
+        return wait(futures, timeout=timeout, return_when=FIRST_COMPLETED).done
 
     def cancel(self, futures: list) -> None:
         for f in futures:
@@ -166,11 +170,29 @@ class DaskExecutor:
 
     def as_completed(self, jobs: list) -> Iterator[DaskJob]:
         """Yield each of ``jobs`` once, when it has a result, an error, or was cancelled by :meth:`cancel`."""
-        left = set(map(id, jobs))
+        left = list(jobs)
         while left:
+            done = self.wait_first(left, timeout=None)
+            left = [j for j in left if j not in done]
+            yield from done
+
+    def wait_first(self, jobs: list, timeout: float | None = None) -> set:
+        """The jobs of ``jobs`` settled now, or once the first one is (at most ``timeout`` s; None: no limit).
+
+        A job's lost attempt is submitted again here (:meth:`_settle`), so a job is returned once, when it has a
+        result, an error, or was cancelled — never for an attempt the scheduler lost."""
+        left = {id(j) for j in jobs}
+        done: set = set()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            wait_s = 5.0 if deadline is None else min(5.0, deadline - time.monotonic())
+            if done or wait_s <= 0:
+                wait_s = 0.0  # take what is there already, without waiting
             try:
-                job, fut = self._done.get(timeout=5)
+                job, fut = self._done.get(timeout=wait_s) if wait_s > 0 else self._done.get_nowait()
             except queue.Empty:
+                if done or (deadline is not None and time.monotonic() >= deadline):
+                    return done
                 if self.client.status in ("closing", "closed"):  # gave up reconnecting: try ourselves
                     self._reconnected()
                 continue
@@ -180,7 +202,7 @@ class DaskExecutor:
                 continue  # submitted again
             left.discard(id(job))
             job.spec = {"student": job.spec.get("student")}  # the notebooks are no longer needed here
-            yield job
+            done.add(job)
 
     def _settle(self, job: DaskJob, fut: Any) -> bool:
         """Record ``fut``'s outcome in ``job``; True when the future was lost and the job was submitted again."""

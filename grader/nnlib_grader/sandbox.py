@@ -51,10 +51,12 @@ def filter_report(cfg: dict) -> list[str]:
 
 def spawn(policy: dict, *, sandbox: bool, scratch: str, job: int, memory_mb: int = 2048, cpu_s: int = 600,
           fsize_mb: int = 64, tmp_mb: int = 64, max_pids: int = 64, timeout: float = 60,
-          container: bool = False) -> Worker:
+          container: bool = False, template: bool = True) -> Worker:
     """Start a worker for one submission (``scratch``: a private dir of the grader, 0700).
 
     ``container``: run it in a podman container instead (see grader/nnlib_grader/container.py).
+    ``template`` (the sandboxed default): fork it from the run's worker template (``zygote.py``) instead of
+    starting an interpreter; it then confines itself with the same start-up message, in its own cgroup.
     """
     if STOP.is_set():
         raise RuntimeError("grading was interrupted")
@@ -80,9 +82,24 @@ def spawn(policy: dict, *, sandbox: bool, scratch: str, job: int, memory_mb: int
     parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     log = os.path.join(scratch, f"worker-{job}.log")
     with open(log, "wb") as fh:
-        proc = subprocess.Popen([sys.executable, "-I", "-S", WORKER, str(child.fileno())], pass_fds=(child.fileno(),),
-                                stdin=subprocess.DEVNULL, stdout=fh, stderr=fh, cwd=scratch, env=env,
-                                start_new_session=True)
+        if sandbox and template:
+            from nnlib_grader import zygote
+
+            try:
+                proc = zygote.fork(policy, child.fileno(), fh.fileno())
+            except BaseException:
+                parent.close()
+                child.close()
+                if cgroup:
+                    cgroup.destroy()
+                if root:
+                    os.rmdir(root)
+                raise
+        else:
+            proc = subprocess.Popen([sys.executable, "-I", "-S", WORKER, str(child.fileno())],
+                                    pass_fds=(child.fileno(),),
+                                    stdin=subprocess.DEVNULL, stdout=fh, stderr=fh, cwd=scratch, env=env,
+                                    start_new_session=True)
     child.close()
     w = Worker(proc, parent, cgroup, root, isolation_report)
     try:

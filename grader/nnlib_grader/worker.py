@@ -375,24 +375,23 @@ def serve(sock, P, codec: Codec, ns: dict) -> None:
             return
 
 
-def main() -> int:
+def _boot():
+    """The worker's own two modules (loaded by path: never nnlib's), and death with the grader."""
     sb = _load("nnlib_confine", os.path.join(HERE, "confine.py"))
     sb.prctl(sb.PR_SET_PDEATHSIG, signal.SIGKILL)  # die with the grader
-    P = _load("nnlib_protocol", os.path.join(HERE, "protocol.py"))
-    if sys.argv[1] == "stdio":  # container mode: the protocol on stdin/stdout; the learner's fd 0/1 go nowhere
-        rfd, wfd = os.dup(0), os.dup(1)
-        null = os.open(os.devnull, os.O_RDWR)
-        os.dup2(null, 0)
-        os.dup2(2, 1)
-        sock = P.Pipe(rfd, wfd)
-    else:
-        sock = socket.socket(fileno=int(sys.argv[1]))
-    cfg = P.recv(sock)
+    return sb, _load("nnlib_protocol", os.path.join(HERE, "protocol.py"))
+
+
+def _prepare(cfg: dict):
+    """What is loaded before the sandbox closes: NumPy and the assignment's provisions (never a reference)."""
     sys.path[:] = cfg["sys_path"]
     import numpy  # noqa: F401 - before the sandbox closes: the learner's code needs it
 
-    policy = cfg["policy"]
-    provided, fixtures = load_provisions(cfg["grading_dir"], policy)
+    return load_provisions(cfg["grading_dir"], cfg["policy"])
+
+
+def _confine_and_serve(sb, P, sock, cfg: dict, policy: dict, provided, fixtures) -> int:
+    """Close the sandbox as ``cfg`` says, hide nnlib, then serve the learner's cells and calls."""
     if cfg.get("sandbox"):
         sb.enter(cfg)  # from here on: no course, no nnlib source, no network, not root
     else:
@@ -410,6 +409,92 @@ def main() -> int:
     P.send(sock, {"ready": True, "isolation": cfg.get("isolation_report", [])})
     serve(sock, P, Codec(P, provided, fixtures), ns)
     return 0
+
+
+def main() -> int:
+    sb, P = _boot()
+    if sys.argv[1] == "zygote":
+        return zygote(sb, P, socket.socket(fileno=int(sys.argv[2])))
+    if sys.argv[1] == "stdio":  # container mode: the protocol on stdin/stdout; the learner's fd 0/1 go nowhere
+        rfd, wfd = os.dup(0), os.dup(1)
+        null = os.open(os.devnull, os.O_RDWR)
+        os.dup2(null, 0)
+        os.dup2(2, 1)
+        sock = P.Pipe(rfd, wfd)
+    else:
+        sock = socket.socket(fileno=int(sys.argv[1]))
+    cfg = P.recv(sock)
+    provided, fixtures = _prepare(cfg)
+    return _confine_and_serve(sb, P, sock, cfg, cfg["policy"], provided, fixtures)
+
+
+# ---------------------------------------------------------------- the worker template (grader/nnlib_grader/zygote.py)
+
+
+def zygote(sb, P, ctrl) -> int:
+    """A worker template: NumPy and the provisions loaded once, then one fork per job (``zygote.py``).
+
+    It reads the run's configuration (sys.path, policy, grading dir) from ``ctrl``, loads what every worker of
+    the run loads before its sandbox closes, and answers each ``fork`` request — a job's socket and log passed as
+    file descriptors — with the pid of a child that is exactly a freshly started worker at the point where it
+    reads its start-up message: it confines itself with that message (``confine.enter``: new namespaces, its own
+    uid, private /tmp, rlimits; then the system-call filter), as ``main`` does.  The template itself runs no
+    learner code and holds no socket of any job after the fork."""
+    base = P.recv(ctrl, P.FROM_GRADER)
+    provided, fixtures = _prepare(base)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the jobs: the grader holds their pidfds
+    P.send(ctrl, {"ready": True})
+    me = os.getpid()
+    while True:
+        try:
+            msg, fds, _flags, _addr = socket.recv_fds(ctrl, 64, 2)
+        except OSError:
+            return 0
+        if msg != b"fork" or len(fds) != 2:
+            for fd in fds:
+                os.close(fd)
+            return 0 if not msg else 1
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the job's worker
+            code = 1
+            try:
+                code = _job(sb, P, ctrl, fds, me, base["policy"], provided, fixtures)
+            except BaseException:  # noqa: BLE001 - into the job's log, then out
+                import traceback
+
+                traceback.print_exc()
+            finally:
+                os._exit(code)
+        for fd in fds:
+            os.close(fd)
+        P.send(ctrl, {"pid": pid})
+
+
+def _job(sb, P, ctrl, fds, parent: int, policy: dict, provided, fixtures) -> int:
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    os.setsid()  # its own process group and session, as a worker started with start_new_session
+    sock_fd, log_fd = fds
+    os.dup2(log_fd, 1)
+    os.dup2(log_fd, 2)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.dup2(sock_fd, 3)
+    ctrl.close()
+    os.closerange(4, 1 << 16)  # nothing of the template or of another job stays open
+    sb.prctl(sb.PR_SET_PDEATHSIG, signal.SIGKILL)  # die with the template, which dies with the grader
+    if os.getppid() != parent:
+        return 1
+    import random
+
+    import numpy as np
+
+    random.seed()  # a fresh seed per job, as a freshly started interpreter has
+    np.random.seed()
+    sock = socket.socket(fileno=3)
+    cfg = P.recv(sock)
+    return _confine_and_serve(sb, P, sock, cfg, policy, provided, fixtures)
 
 
 if __name__ == "__main__":

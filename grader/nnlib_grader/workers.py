@@ -66,8 +66,9 @@ class Worker:
             self.peak = self.cgroup.peak_mb()
         with contextlib.suppress(Exception):
             self.sock.close()
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
+        if not getattr(self.proc, "forked", False):  # a forked job is killed by its pidfd (zygote.Forked)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
         with contextlib.suppress(Exception):
             self.proc.kill()
         with contextlib.suppress(Exception):

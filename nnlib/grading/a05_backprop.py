@@ -26,6 +26,7 @@ from nnlib import activations as A
 from nnlib import gradcheck as G
 from nnlib.grading._core import GradingError, close, fail, fname, host, invoke, judge, ok
 from nnlib.grading.families import through_cases
+from nnlib.grading.memo import once
 from nnlib.grading.provided import Net
 
 ALLOWED = [A.sigmoid, A.sigmoid_prime, A.softmax]
@@ -473,26 +474,17 @@ def check_backprop(backprop: Callable, cases: Sequence | None = None, single: bo
         nonlocal worst
         k, (sz, seed, m) = item
         sz, m = [int(v) for v in sz], 1 if single else int(m)
-        ref_net = _reference_net(sz, int(seed))
+        ref_net, x, y, ref, variants, suspects, numeric = _backprop_references(tuple(sz), int(seed), m,
+                                                                               bool(k == 0 and show))
         net = Net(sz, ref_net.weights, ref_net.biases)
-        x, y = _data(sz, int(seed), m)
         case = (f"{name}(net, x, y) for a network of sizes {sz} with x of shape {x.shape}"
                 + (f" — a batch of m = {m} examples (columns)" if m > 1 else " — one example"))
         w0 = [w.copy() for w in net.weights]
         b0 = [b.copy() for b in net.biases]
-        ref = ref_net.backprop(x, y)
         got = _call(backprop, name, net, x.copy(), y.copy())
-        variants = {kind: variant(ref_net, x, y, kind) for kind in MISTAKES if kind not in ("last", "first")}
-        if m > 1:
-            variants["last"] = ref_net.backprop(x[:, -1:], y[:, -1:])
-            variants["first"] = ref_net.backprop(x[:, :1], y[:, :1])
-        else:
-            variants.pop("mean", None)
-            variants.pop("bias_axis", None)
-        worst = max(worst, _compare(name, net, got, ref, variants, MISTAKES, case, show, m, w0, b0,
-                                    G.network_suspects(ref_net, x, y)))
-        if k == 0 and show:
-            worst = max(worst, _numeric_error(ref_net, x, y, got[0], got[1]))
+        worst = max(worst, _compare(name, net, got, ref, variants, MISTAKES, case, show, m, w0, b0, suspects))
+        if numeric is not None:
+            worst = max(worst, _numeric_error(numeric, got[0], got[1]))
 
     through_cases(run, enumerate(cfg), probes=lambda item: [((-1, c), k) for c, k in _probes(item[1], single)])
     what = "for one example" if single else "over a minibatch"
@@ -500,17 +492,40 @@ def check_backprop(backprop: Callable, cases: Sequence | None = None, single: bo
        + (" and central differences" if show else "") + f" (largest relative error {worst:.1e})")
 
 
-def _numeric_error(net: Any, x: np.ndarray, y: np.ndarray, gb: list, gw: list) -> float:
+@once
+def _backprop_references(sz: tuple, seed: int, m: int, numeric: bool) -> tuple:
+    """What ``check_backprop`` compares a case with (the case alone decides it: computed once per process):
+    the network, x, y, Network.backprop, each mistake's gradient, the suspects, and central differences."""
+    ref_net = _reference_net(sz, seed)
+    x, y = _data(sz, seed, m)
+    ref = ref_net.backprop(x, y)
+    variants = {kind: variant(ref_net, x, y, kind) for kind in MISTAKES if kind not in ("last", "first")}
+    if m > 1:
+        variants["last"] = ref_net.backprop(x[:, -1:], y[:, -1:])
+        variants["first"] = ref_net.backprop(x[:, :1], y[:, :1])
+    else:
+        variants.pop("mean", None)
+        variants.pop("bias_axis", None)
+    return (ref_net, x, y, ref, variants, G.network_suspects(ref_net, x, y),
+            _numeric_gradients(ref_net, x, y) if numeric else None)
+
+
+def _numeric_gradients(net: Any, x: np.ndarray, y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, tuple]]:
+    """Central differences of the quadratic cost: per layer (∂C/∂w, ∂C/∂b, the bias shape)."""
     def cost(_: Any) -> float:
         a = x
         for b, w in zip(net.biases, net.weights):
             a = A.sigmoid(w @ a + b)
         return float(0.5 * np.sum((a - y) ** 2))
 
+    return [(G.numerical_gradient(cost, net.weights[i]), G.numerical_gradient(cost, net.biases[i]),
+             net.biases[i].shape) for i in range(len(net.weights))]
+
+
+def _numeric_error(numeric: list, gb: list, gw: list) -> float:
     err = 0.0
-    for i in range(len(net.weights)):
-        err = max(err, G.rel_error(host(gw[i]), G.numerical_gradient(cost, net.weights[i])),
-                  G.rel_error(host(gb[i]).reshape(net.biases[i].shape), G.numerical_gradient(cost, net.biases[i])))
+    for i, (nw, nb, shape) in enumerate(numeric):
+        err = max(err, G.rel_error(host(gw[i]), nw), G.rel_error(host(gb[i]).reshape(shape), nb))
     return err
 
 
@@ -634,21 +649,17 @@ def check_backprop_relu_softmax(backprop_relu_softmax: Callable, cases: Sequence
         nonlocal worst, numeric_done
         sz, seed, m, zeros = item
         sz, m = [int(v) for v in sz], int(m)
-        net, x, y = relu_problem(sz, int(seed), m, bool(zeros))
+        want_numeric = show_values and not zeros and not numeric_done
+        net, x, y, ref, variants, numeric = _relu_references(tuple(sz), int(seed), m, bool(zeros), want_numeric)
         case = (f"{name}(net, x, y) for a network of sizes {sz}, a batch of m = {m} examples (columns)"
                 + (", some weighted inputs exactly 0" if zeros else ""))
         w0 = [w.copy() for w in net.weights]
         b0 = [b.copy() for b in net.biases]
-        ref = relu_variant(net, x, y)
         got = _call(backprop_relu_softmax, name, net, x.copy(), y.copy())
-        variants = {kind: relu_variant(net, x, y, kind) for kind in RELU_MISTAKES if kind not in ("last", "first")}
-        if m > 1:
-            variants["last"] = relu_variant(net, x[:, -1:], y[:, -1:])
-            variants["first"] = relu_variant(net, x[:, :1], y[:, :1])
         worst = max(worst, _compare(name, net, got, ref, variants, RELU_MISTAKES, case, show_values, m, w0, b0))
-        if show_values and not zeros and not numeric_done:
+        if want_numeric:
             numeric_done = True
-            worst = max(worst, relu_numeric_error(net, x, y, got[0], got[1]))
+            worst = max(worst, _relu_numeric_compare(numeric, got[0], got[1]))
 
     through_cases(run, cases if cases is not None else RELU_CASES, probes=_probes)
     ok(f"{name} looks correct: it matches the reference gradient for ReLU hidden layers and a softmax output"
@@ -664,3 +675,27 @@ def relu_numeric_error(net: Any, x: np.ndarray, y: np.ndarray, gb: list, gw: lis
             num = G.numerical_gradient(lambda _: relu_cost(params, x, y), arr)
             err = max(err, G.rel_error(host(g).reshape(arr.shape), num))
     return err
+
+
+@once
+def _relu_references(sz: tuple, seed: int, m: int, zeros: bool, numeric: bool) -> tuple:
+    """What ``check_backprop_relu_softmax`` compares a case with (computed once per process): the problem, the
+    reference gradient, each mistake's gradient and, where asked, central differences."""
+    net, x, y = relu_problem(list(sz), seed, m, zeros)
+    ref = relu_variant(net, x, y)
+    variants = {kind: relu_variant(net, x, y, kind) for kind in RELU_MISTAKES if kind not in ("last", "first")}
+    if m > 1:
+        variants["last"] = relu_variant(net, x[:, -1:], y[:, -1:])
+        variants["first"] = relu_variant(net, x[:, :1], y[:, :1])
+    nums = None
+    if numeric:
+        params = Net(net.sizes, net.weights, net.biases)
+        nums = [(G.numerical_gradient(lambda _: relu_cost(params, x, y), arr), arr.shape)
+                for i in range(len(params.weights)) for arr in (params.weights[i], params.biases[i])]
+    return net, x, y, ref, variants, nums
+
+
+def _relu_numeric_compare(numeric: list, gb: list, gw: list) -> float:
+    """As :func:`relu_numeric_error`, against central differences computed once (``_relu_references``)."""
+    got = [g for i in range(len(gw)) for g in (gw[i], gb[i])]
+    return max((G.rel_error(host(g).reshape(shape), num) for g, (num, shape) in zip(got, numeric)), default=0.0)
