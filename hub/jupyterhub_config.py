@@ -56,7 +56,10 @@ def pre_spawn_hook(spawner):
     """Student or instructor mode, the exchange and the course for this user's server."""
     instructor = spawner.user.name in INSTRUCTORS
     spawner.environment.update({
-        "JUPYTER_CONFIG_PATH": os.path.join(HERE, "instructor" if instructor else "student"),
+        # the mode's config, then the course's (run.sh's: no JupyterLab news popup) and its MathJax-offline macro
+        "JUPYTER_CONFIG_PATH": os.pathsep.join([os.path.join(HERE, "instructor" if instructor else "student"),
+                                                os.path.join(os.path.dirname(HERE), "jupyter-course")]),
+        "JUPYTER_PATH": os.path.join(os.path.dirname(HERE), "jupyter-course", "share"),
         "NNLIB_EXCHANGE": EXCHANGE, "NNLIB_COURSE": COURSE, "NNLIB_COURSE_ID": COURSE_ID,
         "PATH": BIN + os.pathsep + os.environ.get("PATH", "/usr/bin:/bin"),
     })

@@ -89,7 +89,7 @@ def test_rebinding_cheats_score_zero(assignment):
 
 
 def test_every_assignment_has_its_myst_source():
-    assert set(M.ASSIGNMENTS) | {"a08_capstone"} == set(NAMES) and len(NAMES) == 8
+    assert set(M.ASSIGNMENTS) | {"a08_capstone"} == set(NAMES) and len(NAMES) == 10
     from nnlib_grader.course import list_assignments, load_course
 
     assert list_assignments(load_course(ROOT)) == NAMES  # folders holding <a>.md: no builder, no "build" draft

@@ -170,6 +170,7 @@ def graded(hub, user: str, timeout: float = 300) -> dict:
 
 
 def test_two_students_fetch_work_submit_and_get_feedback_from_the_service(hub):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -206,7 +207,11 @@ def test_two_students_fetch_work_submit_and_get_feedback_from_the_service(hub):
                 page.screenshot(path=str(SHOTS / f"{user}-4-feedback-fetched.png"))
                 link.click()  # the file browser goes to feedback/<timestamp>/; the student opens the page there
                 item = page.locator(".jp-DirListing-item").filter(has_text=f"{A}.html").first
-                item.wait_for(timeout=60_000)
+                try:
+                    item.wait_for(timeout=30_000)
+                except PlaywrightTimeout:  # the listing was left stale by a busy server: refresh it, as a user would
+                    page.locator(".jp-FileBrowser [data-command='filebrowser:refresh']").first.click()
+                    item.wait_for(timeout=60_000)
                 item.dblclick()
                 body = page.frame_locator(".jp-HTMLViewer iframe").locator("body")
                 body.get_by_text("Score of the tests shown here").wait_for(timeout=60_000)

@@ -212,10 +212,17 @@ def test_fresh_clone_lab_formgrader_hostile_submission_and_student_mode(tmp_path
                 # MathJax 2 keeps each formula's TeX in an inert <script type="math/tex"> (never run by the browser)
                 assert page.evaluate("[...document.scripts].filter(s => !/^math\\//i.test(s.type) && "
                                      "s.textContent.includes('PWNED')).length") == 0
-                assert page.evaluate("document.querySelectorAll('#notebook iframe, #notebook object, #notebook embed,"
-                                     " #notebook form, #notebook svg, #notebook math').length") == 0, where
+                # no such element from the learner's markup; MathJax's own output (the svg/math it typesets, inside
+                # its MathJax* containers) is not the learner's: the sanitiser drops every class attribute, so no
+                # learner element can pose as one
+                assert page.evaluate("[...document.querySelectorAll('#notebook iframe, #notebook object, "
+                                     "#notebook embed, #notebook form, #notebook svg, #notebook math')].filter(e => "
+                                     "!e.closest('[class^=\"MathJax\"], [class*=\" MathJax\"], [id^=\"MathJax\"], "
+                                     "mjx-container')).length") == 0, where
                 bad = page.evaluate("[...document.querySelectorAll('#notebook [href], #notebook [src], "
-                                    "#notebook [action]')].map(e => e.href || e.src || e.action || '').filter(u => "
+                                    "#notebook [action]')].filter(e => !e.closest('[class^=\"MathJax\"], "
+                                    "[class*=\" MathJax\"], [id^=\"MathJax\"], mjx-container'))"
+                                    ".map(e => e.href || e.src || e.action || '').filter(u => "
                                     "!/^(https?|mailto|file|about):/i.test(u))")
                 assert bad == [], f"{where}: URLs outside http/https/mailto: {bad}"
                 mathjax = page.evaluate("[...document.scripts].map(s => s.src).filter(u => "

@@ -6,7 +6,7 @@ arrays, numbers, tuples and dicts of them cross the grading boundary as data), a
 The references are nnlib's own layers (``nnlib.layers.dense_forward``/``dense_backward``, ``ReLU``,
 ``Dropout``, ``nnlib.losses.softmax_cross_entropy``), each checked once against central differences in
 float64 (relative error < 1e-7); the learner's answers are compared with them at 1e-7.  Batch normalisation is
-in :mod:`nnlib.grading.a10_batchnorm`, the two-layer network trained on the digits in :mod:`a10_net`.
+in :mod:`nnlib.grading.a10_norm`, the two-layer network trained on the digits in :mod:`a10_net`.
 
 The classic mistakes are recomputed from the reference and named (``judge(first=...)``): in affine, W where Wᵀ
 belongs, x not flattened, db not summed over the batch; in ReLU, the gradient let through where x < 0 or
@@ -376,7 +376,7 @@ def check_softmax_loss(softmax_loss: Callable, cases: Sequence | None = None, sh
 
 
 # the checks of the other parts, importable from here as from every assignment module
-from nnlib.grading.a10_batchnorm import check_batchnorm_backward, check_batchnorm_forward  # noqa: E402
+from nnlib.grading.a10_norm import check_batchnorm_backward, check_batchnorm_forward  # noqa: E402
 from nnlib.grading.a10_net import check_train_net  # noqa: E402
 
 __all__ = ["check_affine_forward", "check_affine_backward", "check_relu_forward", "check_relu_backward",
