@@ -129,19 +129,31 @@ class Batch:
 
     def prepare(self) -> None:
         """Put the assignment into the course gradebook (nbgrader, release written to a temp dir: the course's
-        release folder is never touched here) and read the source and release notebooks."""
+        release folder is never touched here) and read the source and release notebooks.
+
+        nbgrader's ``generate_assignment`` (a subprocess, ~3–5 s) runs only when something it reads changed: the
+        release it made is kept in ``grading/<A>/release-cache.json`` under a key of the source notebooks, the
+        course's nbgrader_config.py and nbgrader's version, and used again while the gradebook still holds the
+        assignment with those notebooks (``serve`` grades every batch through here)."""
         import nbformat
 
         src = self.course.source / self.assignment
         if not src.is_dir():
             raise SystemExit(f"no source assignment {src}")
-        with tempfile.TemporaryDirectory(prefix="nnlib-release-") as tmp:
-            run_nbgrader(["generate_assignment", self.assignment, "--force", "--log-level=WARN",
-                          f"--CourseDirectory.release_directory={tmp}"], self.course.root)
-            for path in sorted(src.glob("*.ipynb")):
-                rel = Path(tmp) / self.assignment / path.name
-                self.notebooks[path.stem] = {"source": nbformat.read(str(path), as_version=4),
-                                             "release": nbformat.read(str(rel), as_version=4)}
+        paths = sorted(src.glob("*.ipynb"))
+        cache, key = self.out / "release-cache.json", self._release_key(paths)
+        released = self._cached_release(cache, key, [p.stem for p in paths])
+        if released is None:
+            with tempfile.TemporaryDirectory(prefix="nnlib-release-") as tmp:
+                run_nbgrader(["generate_assignment", self.assignment, "--force", "--log-level=WARN",
+                              f"--CourseDirectory.release_directory={tmp}"], self.course.root)
+                released = {p.stem: (Path(tmp) / self.assignment / p.name).read_text(encoding="utf-8")
+                            for p in paths}
+            self.out.mkdir(parents=True, exist_ok=True)
+            atomic_write(cache, json.dumps({"key": key, "release": released}))
+        for path in paths:
+            self.notebooks[path.stem] = {"source": nbformat.read(str(path), as_version=4),
+                                         "release": nbformat.reads(released[path.stem], as_version=4)}
         for name, nbs in self.notebooks.items():
             for c in nbs["source"].cells:
                 m = (c.get("metadata") or {}).get("nbgrader") or {}
@@ -150,6 +162,40 @@ class Batch:
         self.max_total = sum(self.max_scores.values())
         for d in ("reports",):
             (self.out / d).mkdir(parents=True, exist_ok=True)
+
+    def _release_key(self, paths: list[Path]) -> str:
+        import hashlib
+
+        from nbgrader import __version__ as nbgrader_version
+
+        h = hashlib.sha256(f"{nbgrader_version}\0{self.assignment}\0".encode())
+        config = self.course.root / "nbgrader_config.py"
+        for p in [*paths, config]:
+            h.update(p.name.encode() + b"\0" + (p.read_bytes() if p.is_file() else b"") + b"\0")
+        return h.hexdigest()
+
+    def _cached_release(self, cache: Path, key: str, names: list[str]) -> dict | None:
+        """The release notebooks kept for ``key``, if the gradebook still holds the assignment with ``names``."""
+        try:
+            kept = json.loads(cache.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        release = kept.get("release") if isinstance(kept, dict) and kept.get("key") == key else None
+        if not isinstance(release, dict) or sorted(release) != sorted(names):
+            return None
+        import warnings
+
+        from nbgrader.api import Gradebook, MissingEntry
+
+        try:
+            with warnings.catch_warnings(), Gradebook(self.course.db_url) as gb:
+                warnings.simplefilter("ignore")
+                held = sorted(nb.name for nb in gb.find_assignment(self.assignment).notebooks)
+        except MissingEntry:
+            return None
+        except Exception:  # noqa: BLE001 - a gradebook that cannot be read: nbgrader makes it again
+            return None
+        return release if held == sorted(names) else None
 
     def spec(self, sub: Submission, job: int) -> dict:
         nbs = {}
