@@ -376,8 +376,8 @@ def check_softmax_loss(softmax_loss: Callable, cases: Sequence | None = None, sh
 
 
 # the checks of the other parts, importable from here as from every assignment module
-from nnlib.grading.a10_norm import check_batchnorm_backward, check_batchnorm_forward  # noqa: E402
 from nnlib.grading.a10_net import check_train_net  # noqa: E402
+from nnlib.grading.a10_norm import check_batchnorm_backward, check_batchnorm_forward  # noqa: E402
 
 __all__ = ["check_affine_forward", "check_affine_backward", "check_relu_forward", "check_relu_backward",
            "check_dropout_forward", "check_dropout_backward", "check_batchnorm_forward", "check_batchnorm_backward",
