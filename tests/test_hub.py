@@ -30,13 +30,11 @@ import sys
 import time
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import pytest
 from _browser import CHROMIUM, free_port, require_chromium
+from _course_fixture import ROOT, A, course_env, release
 
-ROOT = Path(__file__).resolve().parent.parent
-A = "a02_xor"
 SHOTS = ROOT / "artifacts" / "browser" / "hub"
 PASSWORD = "nnlib-hub-test-password"
 
@@ -59,21 +57,12 @@ def hub(tmp_path_factory):
     _need(shutil.which("configurable-http-proxy") is not None,
           "configurable-http-proxy is not installed (npm install -g configurable-http-proxy)")
     site = tmp_path_factory.mktemp("hub")
-    course = site / "course"
-    (course / "exercises").mkdir(parents=True)
-    shutil.copytree(ROOT / "solutions" / A, course / "solutions" / A)
-    shutil.copytree(ROOT / "exercises" / A, course / "exercises" / A)
-    (course / "nbgrader_config.py").write_text((ROOT / "nbgrader_config.py").read_text())
-    exchange = site / "exchange"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "grader")]),
-           "NNLIB_COURSE": str(course), "NNLIB_EXCHANGE": str(exchange), "NNLIB_INSTRUCTORS": "teacher",
-           "NNLIB_SERVE_INTERVAL": "0.2", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    course, exchange = site / "course", site / "exchange"
+    env = course_env(NNLIB_COURSE=str(course), NNLIB_EXCHANGE=str(exchange), NNLIB_INSTRUCTORS="teacher",
+                     NNLIB_SERVE_INTERVAL="0.2")
     for k in ("JUPYTER_CONFIG_DIR", "JUPYTER_CONFIG_PATH"):
         env.pop(k, None)
-    # the instructor releases a02 into the hub's exchange (the hub config creates it mode 1777; so does this)
-    exchange.mkdir(mode=0o1777)
-    subprocess.run([sys.executable, "-m", "nbgrader", "release_assignment", A, f"--Exchange.root={exchange}"],
-                   cwd=course, env=env, check=True, capture_output=True, timeout=300)
+    release(site, env)  # the instructor releases a02 into the hub's exchange
     port, hub_port, api_port = free_port(), free_port(), free_port()
     homes = site / "home"
     homes.mkdir()

@@ -20,9 +20,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from _course_fixture import ROOT, A, course_env, nbgrader, release
 
-ROOT = Path(__file__).resolve().parent.parent
-A = "a02_xor"
 SOLVED = ROOT / "solutions" / A / f"{A}.ipynb"
 RELEASED = ROOT / "exercises" / A / f"{A}.ipynb"
 
@@ -30,29 +29,14 @@ pytestmark = pytest.mark.slow
 
 
 def env() -> dict:
-    path = os.pathsep.join([str(ROOT), str(ROOT / "grader")])
-    return {**os.environ, "PYTHONPATH": path, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-            "PYTHONUNBUFFERED": "1"}
-
-
-def nbgrader(args: list[str], cwd: Path) -> str:
-    p = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=str(cwd), env=env(), capture_output=True,
-                       text=True, timeout=300)
-    assert p.returncode == 0, p.stdout + p.stderr
-    return p.stdout + p.stderr
+    return course_env(PYTHONUNBUFFERED="1")
 
 
 @pytest.fixture(scope="module")
 def released(tmp_path_factory) -> Path:
     """A course with a02 released into its exchange (once per module; each test copies it)."""
     base = tmp_path_factory.mktemp("serve-base")
-    course = base / "course"
-    (course / "exercises").mkdir(parents=True)
-    shutil.copytree(ROOT / "solutions" / A, course / "solutions" / A)
-    shutil.copytree(ROOT / "exercises" / A, course / "exercises" / A)
-    (course / "nbgrader_config.py").write_text((ROOT / "nbgrader_config.py").read_text())
-    (base / "exchange").mkdir(mode=0o1777)
-    nbgrader(["release_assignment", A, f"--Exchange.root={base / 'exchange'}"], course)
+    release(base, env())
     return base
 
 
@@ -128,9 +112,9 @@ def service(site: Path, settings: str = "", state: str = "state"):
 def test_submit_in_nbgrader_cli_graded_by_serve_fetched_by_student(site):
     for student, kind in (("alice", "good"), ("bob", "blank")):
         (site / student).mkdir()
-        nbgrader(["fetch_assignment", A, *flags(site, student)], site / student)
+        nbgrader(["fetch_assignment", A, *flags(site, student)], site / student, env())
         work_on(site, student, kind)
-        nbgrader(["submit", A, *flags(site, student)], site / student)
+        nbgrader(["submit", A, *flags(site, student)], site / student, env())
     p = subprocess.run([sys.executable, "-m", "nnlib_grader", "serve", "--course", str(site / "course"),
                         "--exchange", str(site / "exchange"), "--state", str(site / "state"), "--once"],
                        env=env(), capture_output=True, text=True, timeout=400)
@@ -138,7 +122,7 @@ def test_submit_in_nbgrader_cli_graded_by_serve_fetched_by_student(site):
     assert "alice+a02_xor+" in p.stdout and "8/8 ok" in p.stdout, p.stdout
     got = {}
     for student in ("alice", "bob"):
-        out = nbgrader(["fetch_feedback", A, *flags(site, student)], site / student)
+        out = nbgrader(["fetch_feedback", A, *flags(site, student)], site / student, env())
         assert "Fetched feedback" in out, out
         (html,) = (site / student / A / "feedback").glob(f"*/{A}.html")
         got[student] = html.read_text()

@@ -27,8 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from nnlib.grading._core import GradingError, Remote, fail, fname, host, invoke, ok, say, wrap
+from nnlib.grading._core import GradingError, fail, fname, host, invoke, ok, say, wrap
 from nnlib.grading.a05_backprop import ALLOWED
+from nnlib.grading.probes import derangement, train_renamed
 
 ALLOWED_TEXT = "NumPy, sigmoid, sigmoid_prime, softmax, SimpleNamespace and your own functions (backprop, ...)"
 TIME_LIMIT = 60.0        # seconds one call of train may take (stated in the prompt)
@@ -122,11 +123,13 @@ NOT_THROUGH_BACKPROP = (
 
 def _renamed_classes(seed: int) -> np.ndarray:
     """A permutation of the 10 classes with no fixed point, drawn from ``seed``."""
-    rng = np.random.default_rng(seed + 9000)
-    while True:
-        order = rng.permutation(10)
-        if np.all(order != np.arange(10)):
-            return order
+    return derangement(seed + 9000)
+
+
+def _renaming_backprop(saved: Callable, order: np.ndarray) -> Callable:
+    def backprop(net, x, y, *args, **kwargs):
+        return saved(net, x, np.asarray(y)[order], *args, **kwargs)
+    return backprop
 
 
 def _train_renamed(train: Callable, name: str, order: np.ndarray, xtr: np.ndarray, ytr: np.ndarray,
@@ -136,31 +139,10 @@ def _train_renamed(train: Callable, name: str, order: np.ndarray, xtr: np.ndarra
     y's rows are the classes, so ``y[order]`` renames class ``order[k]`` to ``k``: trained through it, the
     network predicts ``inverse(order)[label]``.
     """
-    if isinstance(train, Remote):
-        if train.run is None:
-            return None
-        err = train.run(_RENAMING.format(order=[int(k) for k in order]))
-        if err:
-            return None
-        try:
-            return invoke(train, name, xtr.copy(), ytr.copy(), allowed=ALLOWED, allowed_text=ALLOWED_TEXT,
-                          timeout=timeout)
-        finally:
-            train.run(_RESTORE)
-    g = getattr(train, "__globals__", None)
-    if not isinstance(g, dict) or not callable(g.get("backprop")):
-        return None
-    saved = g["backprop"]
-
-    def backprop(net, x, y, *args, **kwargs):
-        return saved(net, x, np.asarray(y)[order], *args, **kwargs)
-
-    g["backprop"] = backprop
-    try:
-        return invoke(train, name, xtr.copy(), ytr.copy(), allowed=[*ALLOWED, backprop], allowed_text=ALLOWED_TEXT,
-                      timeout=timeout)
-    finally:
-        g["backprop"] = saved
+    return train_renamed(train, name, xtr, ytr, helper="backprop",
+                         wrap=lambda saved: _renaming_backprop(saved, order),
+                         install=_RENAMING.format(order=[int(k) for k in order]), restore=_RESTORE,
+                         allowed=ALLOWED, allowed_text=ALLOWED_TEXT, timeout=timeout)
 
 
 def _check_through_backprop(train: Callable, name: str, seed: int, xtr: np.ndarray, ytr: np.ndarray,

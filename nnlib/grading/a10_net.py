@@ -24,9 +24,10 @@ import numpy as np
 
 from nnlib import layers as L
 from nnlib import norm
-from nnlib.grading._core import GradingError, Remote, fail, fname, host, invoke, ok
+from nnlib.grading._core import GradingError, fail, fname, host, invoke, ok
 from nnlib.grading.a08_capstone import problem
 from nnlib.grading.a10_common import ALLOWED, ALLOWED_TEXT
+from nnlib.grading.probes import derangement, train_renamed
 
 TIME_LIMIT = 60.0   # seconds one call of train_net may take (stated in the prompt)
 TARGET = 0.9
@@ -52,11 +53,7 @@ NOT_THROUGH_LOSS = (
 
 
 def _renamed(seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed + 9100)
-    while True:
-        order = rng.permutation(10)
-        if np.all(order != np.arange(10)):
-            return order
+    return derangement(seed + 9100)
 
 
 def _params(got: Any, name: str, case: str) -> dict[str, np.ndarray]:
@@ -96,30 +93,18 @@ def accuracy(p: dict[str, np.ndarray], X: np.ndarray, labels: np.ndarray) -> flo
     return float(np.mean(np.argmax(predict(p, X), axis=1) == labels))
 
 
-def _train_renamed(train: Callable, name: str, order: np.ndarray, xtr: np.ndarray, ytr: np.ndarray) -> Any:
-    """Call ``train`` with its ``softmax_loss`` seeing the labels renamed by ``order``."""
-    if isinstance(train, Remote):
-        if train.run is None or train.run(_RENAMING.format(order=[int(k) for k in order])):
-            return None
-        try:
-            return invoke(train, name, xtr.copy(), ytr.copy(), allowed=ALLOWED, allowed_text=ALLOWED_TEXT,
-                          timeout=TIME_LIMIT + 5)
-        finally:
-            train.run(_RESTORE)
-    g = getattr(train, "__globals__", None)
-    if not isinstance(g, dict) or not callable(g.get("softmax_loss")):
-        return None
-    saved = g["softmax_loss"]
-
+def _renaming_loss(saved: Callable, order: np.ndarray) -> Callable:
     def softmax_loss(x, y, *args, **kwargs):
         return saved(x, order[np.asarray(y)], *args, **kwargs)
+    return softmax_loss
 
-    g["softmax_loss"] = softmax_loss
-    try:
-        return invoke(train, name, xtr.copy(), ytr.copy(), allowed=[*ALLOWED, softmax_loss],
-                      allowed_text=ALLOWED_TEXT, timeout=TIME_LIMIT + 5)
-    finally:
-        g["softmax_loss"] = saved
+
+def _train_renamed(train: Callable, name: str, order: np.ndarray, xtr: np.ndarray, ytr: np.ndarray) -> Any:
+    """Call ``train`` with its ``softmax_loss`` seeing the labels renamed by ``order``."""
+    return train_renamed(train, name, xtr, ytr, helper="softmax_loss",
+                         wrap=lambda saved: _renaming_loss(saved, order),
+                         install=_RENAMING.format(order=[int(k) for k in order]), restore=_RESTORE,
+                         allowed=ALLOWED, allowed_text=ALLOWED_TEXT, timeout=TIME_LIMIT + 5)
 
 
 def check_train_net(train_net: Callable, seed: int = 0, relabel: bool = False, target: float = TARGET) -> float:

@@ -4,13 +4,15 @@ Each mutation is a family of bugs written as replacements in the reference sourc
 the sum over the batch, σ for σ', a^l for a^(l−1), a layer index off by one, …), applied at one or several sites;
 ``expect`` lists the words of which the check's message must contain at least one — the family's name, never a
 generic "does not match".  Used by tests/test_shapes.py (Hypothesis: random architectures) and
-bench/shape_mutants.py (the fraction named over a generated set).
+bench/shape_mutants.py (the fraction named over a generated set).  The driver (sites, mutate, define, named) is
+:mod:`mistakes.mutate`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from mistakes.mutate import Family, Mutants
 from nnlib import activations as A
 
 REFERENCE = '''def backprop(net, x, y):
@@ -39,7 +41,7 @@ BP2 = "delta = (net.weights[-l + 1].T @ delta) * sigmoid_prime(zs[-l])"
 
 # name: ({site: (old, new)}, words the message must contain one of).  Sites: "out" (the output layer's line),
 # "hidden" (the loop's line); a mutant applies its family at a non-empty subset of them.
-MUTATIONS: dict[str, tuple[dict[str, tuple[str, str]], tuple[str, ...]]] = {
+MUTATIONS: dict[str, Family] = {
     "transpose nabla_w (a^(l-1) δᵀ)": ({
         "out": (OUT_W, "nabla_w[-1] = activations[-2] @ delta.T"),
         "hidden": (HID_W, "nabla_w[-l] = activations[-l - 1] @ delta.T")}, ("transpose",)),
@@ -81,26 +83,9 @@ MUTATIONS: dict[str, tuple[dict[str, tuple[str, str]], tuple[str, ...]]] = {
 }
 
 
-def sites(name: str) -> list[str]:
-    return sorted(MUTATIONS[name][0])
-
-
-def mutate(name: str, where: list[str] | None = None) -> str:
-    """The reference with family ``name`` applied at ``where`` (default: every site it has)."""
-    reps, _ = MUTATIONS[name]
-    src = REFERENCE
-    for site in where or sorted(reps):
-        old, new = reps[site]
-        assert old in src, (name, site)
-        src = src.replace(old, new)
-    assert src != REFERENCE
-    return src
-
-
-def define(src: str):
-    ns = {"np": np, "sigmoid": A.sigmoid, "sigmoid_prime": A.sigmoid_prime}
-    exec(compile(src, "<mutant>", "exec"), ns)  # noqa: S102 - the project's own generated source
-    return ns["backprop"]
+_MUTANTS = Mutants(REFERENCE, MUTATIONS, "backprop",
+                   {"np": np, "sigmoid": A.sigmoid, "sigmoid_prime": A.sigmoid_prime})
+sites, mutate, define, named = _MUTANTS.sites, _MUTANTS.mutate, _MUTANTS.define, _MUTANTS.named
 
 
 def message(src: str, sizes: list[int], m: int, seed: int = 0) -> str | None:
@@ -113,10 +98,3 @@ def message(src: str, sizes: list[int], m: int, seed: int = 0) -> str | None:
         return " ".join(str(exc).split())
     return None
 
-
-def named(msg: str | None, name: str) -> bool:
-    """Rejected, and the message names the family (one of its words) before the test case's description."""
-    if msg is None:
-        return False
-    head = msg.split("(test case")[0]
-    return any(w.lower() in head.lower() for w in MUTATIONS[name][1])

@@ -1,12 +1,14 @@
 """Mistakes nobody catalogued in a06's ``update_mini_batch``: programmatic mutations of the reference (issue 18).
 
 Like :mod:`mistakes.mutate_a05`: each family is replacements at named sites, applied at a non-empty subset of them;
-``expect`` lists the words of which the check's message must contain one.
+``expect`` lists the words of which the check's message must contain one.  The driver is :mod:`mistakes.mutate`.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from mistakes.mutate import Family, Mutants
 
 REFERENCE = '''def update_mini_batch(net, mini_batch, eta):
     nabla_b = [np.zeros(b.shape) for b in net.biases]
@@ -21,7 +23,7 @@ REFERENCE = '''def update_mini_batch(net, mini_batch, eta):
 '''
 
 W, B = "net.weights = [w - (eta / m) * nw", "net.biases = [b - (eta / m) * nb"
-MUTATIONS: dict[str, tuple[dict[str, tuple[str, str]], tuple[str, ...]]] = {
+MUTATIONS: dict[str, Family] = {
     "forget the 1/m": ({"w": (W, "net.weights = [w - eta * nw"), "b": (B, "net.biases = [b - eta * nb")},
                        ("too large", "multiplied by m")),
     "divided by m twice": ({"w": (W, "net.weights = [w - (eta / m / m) * nw"),
@@ -36,24 +38,8 @@ MUTATIONS: dict[str, tuple[dict[str, tuple[str, str]], tuple[str, ...]]] = {
 }
 
 
-def sites(name: str) -> list[str]:
-    return sorted(MUTATIONS[name][0])
-
-
-def mutate(name: str, where: list[str] | None = None) -> str:
-    reps, _ = MUTATIONS[name]
-    src = REFERENCE
-    for site in where or sorted(reps):
-        old, new = reps[site]
-        assert old in src, (name, site)
-        src = src.replace(old, new)
-    return src
-
-
-def define(src: str):
-    ns = {"np": np}
-    exec(compile(src, "<mutant>", "exec"), ns)  # noqa: S102 - the project's own generated source
-    return ns["update_mini_batch"]
+_MUTANTS = Mutants(REFERENCE, MUTATIONS, "update_mini_batch", {"np": np})
+sites, mutate, define, named = _MUTANTS.sites, _MUTANTS.mutate, _MUTANTS.define, _MUTANTS.named
 
 
 def message(src: str, sizes: list[int], m: int, eta: float, seed: int = 0) -> str | None:
@@ -65,9 +51,3 @@ def message(src: str, sizes: list[int], m: int, eta: float, seed: int = 0) -> st
         return " ".join(str(exc).split())
     return None
 
-
-def named(msg: str | None, name: str) -> bool:
-    if msg is None:
-        return False
-    head = msg.split("(test case")[0]
-    return any(w.lower() in head.lower() for w in MUTATIONS[name][1])
