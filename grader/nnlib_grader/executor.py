@@ -24,6 +24,7 @@ import os
 import queue
 import signal
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -66,6 +67,10 @@ class LocalExecutor:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
+FORK_LOCK = threading.Lock()  # held while the children are forked: another thread of the grader that holds it
+# (serve's publisher) is never copied into a child in the middle of a write, a lock of its held for ever there
+
+
 def _noop() -> int:
     return os.getpid()
 
@@ -104,11 +109,12 @@ class ProcessExecutor(LocalExecutor):
 
     def __init__(self, jobs: int):
         ctx = multiprocessing.get_context("fork")
-        before = {p.pid for p in multiprocessing.active_children()}
-        self.pool = ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=ctx, initializer=_child_init,
-                                        initargs=(os.getpid(),))
-        self.pool.submit(_noop).result()  # forks every child now (the fork context starts them all at once)
-        self.children = [p.pid for p in multiprocessing.active_children() if p.pid not in before]
+        with FORK_LOCK:
+            before = {p.pid for p in multiprocessing.active_children()}
+            self.pool = ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=ctx, initializer=_child_init,
+                                            initargs=(os.getpid(),))
+            self.pool.submit(_noop).result()  # forks every child now (the fork context starts them all at once)
+            self.children = [p.pid for p in multiprocessing.active_children() if p.pid not in before]
 
     def interrupt(self) -> None:
         for pid in self.children:
