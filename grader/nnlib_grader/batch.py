@@ -21,6 +21,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -358,6 +359,9 @@ def grade(course_dir, assignment: str, submissions, opts: Options | None = None)
                         continue
                     try:
                         data = fut.result()
+                    except BrokenProcessPool:  # not the learner's doing: their code runs in the sandbox
+                        data = {"status": "error", "message": "not graded: the job process of the grader died "
+                                "(killed, or out of memory); `grade --retry-failed` grades it again"}
                     except Exception as exc:  # noqa: BLE001 - never abort the batch
                         data = {"status": "error", "message": f"{type(exc).__name__}: {exc}"}
                     if data.get("status") == "interrupted" or (interrupted.is_set() and data.get("status") != "ok"):

@@ -108,6 +108,23 @@ class ProcessExecutor(LocalExecutor):
     name = "processes"
 
     def __init__(self, jobs: int):
+        self.jobs = jobs
+        self._start()
+
+    def submit(self, fn: Callable, spec: dict) -> Future:
+        """As the thread pool's; a pool whose child died (the jobs it held fail: ``BrokenProcessPool``, an
+        ``error`` that ``--retry-failed`` grades again) is replaced by a new one first."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return self.pool.submit(fn, spec)
+        except BrokenProcessPool:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self._start()
+            return self.pool.submit(fn, spec)
+
+    def _start(self) -> None:
+        jobs = self.jobs
         ctx = multiprocessing.get_context("fork")
         with FORK_LOCK:
             before = {p.pid for p in multiprocessing.active_children()}
