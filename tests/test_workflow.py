@@ -215,11 +215,12 @@ for _f in glob.glob('/tmp/nnlib-grade-*/*.py') + glob.glob('{tmp}/nnlib-grade-*/
 def test_sigkill_leaves_no_orphans_and_stale_scratch_is_removed_unread(tmp_path, jobs):
     course = make_course(tmp_path)
     subs = course / "subs"
-    add_sub(subs, "slow", "slow")
+    for i in range(int(jobs)):  # one slow submission per job: with 2, both job processes hold one
+        add_sub(subs, f"slow{i or ''}", "slow")
     p = start_cli(tmp_path, course, "--jobs", jobs, "--cell-timeout", "500")
     try:
-        wait_for(lambda: any(scratch_dirs(tmp_path)) and len(alive(descendants(p.pid))) >= 1, 200,
-                 "a running grading worker")
+        wait_for(lambda: len(scratch_dirs(tmp_path)) >= int(jobs) and len(alive(descendants(p.pid))) >= 1, 200,
+                 "a running grading worker per job")
         time.sleep(1.0)
         workers = alive(descendants(p.pid))
         stale = scratch_dirs(tmp_path)
@@ -235,7 +236,8 @@ def test_sigkill_leaves_no_orphans_and_stale_scratch_is_removed_unread(tmp_path,
     # plant a solution in the stale scratch dir, as a killed run would have: a later job must not read it
     sol = "def predict(w, X):\n    return (w[0] + X @ w[1:] > 0).astype(int)\n"
     (tmp_path / "tmp" / stale[0] / "solution.py").write_text(sol)
-    shutil.rmtree(subs / "slow")
+    for i in range(int(jobs)):
+        shutil.rmtree(subs / f"slow{i or ''}")
     nb = notebook("blank")
     for c in nb.cells:
         if (c.metadata.get("nbgrader") or {}).get("grade_id") == "predict":

@@ -307,7 +307,8 @@ def grade(course_dir, assignment: str, submissions, opts: Options | None = None)
         if unchanged:
             print(f"{unchanged} submission(s) already graded and unchanged: kept (--force regrades all, "
                   "--retry-failed regrades errors)", file=sys.stderr)
-        ex = E.make(opts.jobs, opts.dask, opts.dask_tls, opts.insecure, opts.processes)
+        jobs = max(1, min(opts.jobs, len(todo)))  # one submission (grading on submission): no process to start
+        ex = E.make(jobs, opts.dask, opts.dask_tls, opts.insecure, opts.processes)
         interrupted = threading.Event()
 
         def on_sigint(signum, frame):  # first ^C: stop; a second one interrupts for real
