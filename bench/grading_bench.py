@@ -8,10 +8,12 @@ graded by ``nnlib_grader.grade`` (sandboxed workers where available, no feedback
 process so that nothing one run computed or cached helps the next:
 
 1. an untimed warm-up that creates the gradebook, then a run with nothing to grade (the fixed set-up);
-2. ``force`` runs: the local pool with 1 worker (the baseline), with 2 workers, and a Dask ``LocalCluster`` of 2
-   worker processes (1 thread each);
+2. ``force`` runs: the local pool with 1 worker (the baseline, a thread), with 2 workers in child processes (the
+   default for more than one), with 2 workers as threads of the grader (how 2 workers ran before), and a Dask
+   ``LocalCluster`` of 2 worker processes (1 thread each);
 3. peak memory of the grader process (``ru_maxrss``; its sandboxed workers are other processes) on 100
-   submissions and on all ``--n``: the same 1-worker run, on a class of 100 and on the whole class;
+   submissions and on all ``--n``: the same 1-worker run, on a class of 100 and on the whole class; and the
+   largest child of the 2-process run (a job process);
 4. nbgrader's own ``autograde`` (unsandboxed, so the hostile submissions are left out) on ``--nbgrader``
    (default 20) submissions, and ours on the same ones.
 
@@ -36,6 +38,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 A = "a05_backprop"
+RECORDED_BEFORE = 1.58  # subs/s, 1 worker, before issue 19 (bench/RESULTS-grading.md): the code is gone
 HOSTILE = ("read_secrets", "steal_solution", "exits", "output_flood")
 PLACEHOLDERS = {"{{COURSE}}": "/nonexistent/course", "{{SUBMISSIONS}}": "/nonexistent/subs", "{{MARK}}": "77",
                 "{{SECRET}}": "s3cret-bench", "{{PORT}}": "9"}
@@ -92,12 +95,12 @@ def subset(course: Path, name: str, students: list[str]) -> Path:
 
 
 # -- one run, in a fresh process --------------------------------------------------------------------------------
-def child(course: Path, subs: Path, jobs: int, force: bool, dask: bool) -> dict:
+def child(course: Path, subs: Path, jobs: int, force: bool, dask: bool, processes: bool | None = None) -> dict:
     import resource
 
     from nnlib_grader import batch
 
-    opts = batch.Options(progress=False, feedback=False, force=force, jobs=jobs)
+    opts = batch.Options(progress=False, feedback=False, force=force, jobs=jobs, processes=processes)
     cluster = client = None
     if dask:
         import distributed
@@ -117,11 +120,14 @@ def child(course: Path, subs: Path, jobs: int, force: bool, dask: bool) -> dict:
             cluster.close()
     return {"wall": wall, "n": len(res), "scores": {r.student: [r.score, r.status] for r in res},
             "job_s": sum(r.seconds for r in res), "merge_s": res.merge_seconds, "batches": res.batches,
-            "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "child_maxrss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
 
 
-def run(course: Path, subs: Path, jobs: int = 1, force: bool = True, dask: bool = False) -> dict:
-    p = subprocess.run([sys.executable, __file__, "--child", json.dumps([str(course), str(subs), jobs, force, dask])],
+def run(course: Path, subs: Path, jobs: int = 1, force: bool = True, dask: bool = False,
+        processes: bool | None = None) -> dict:
+    args = json.dumps([str(course), str(subs), jobs, force, dask, processes])
+    p = subprocess.run([sys.executable, __file__, "--child", args],
                        env=_env(), capture_output=True, text=True)
     if p.returncode != 0:
         raise SystemExit(f"a grading run failed:\n{p.stderr[-3000:]}")
@@ -150,8 +156,8 @@ def main() -> int:
     ap.add_argument("--child", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
-        course, subs, jobs, force, dask = json.loads(a.child)
-        print(json.dumps(child(Path(course), Path(subs), jobs, force, dask)))
+        course, subs, jobs, force, dask, processes = json.loads(a.child)
+        print(json.dumps(child(Path(course), Path(subs), jobs, force, dask, processes)))
         return 0
     from nnlib_grader import sandbox
 
@@ -167,7 +173,9 @@ def main() -> int:
         run(course, subs, jobs=2)  # warm-up, not timed: creates the gradebook and its student rows
         fixed = run(course, subs, jobs=1, force=False)
         assert fixed["n"] == 0, "the unchanged class was graded again"
-        runs = {"local pool, 1 worker": run(course, subs, jobs=1), "local pool, 2 workers": run(course, subs, jobs=2)}
+        runs = {"local pool, 1 worker": run(course, subs, jobs=1),
+                "local, 2 worker processes": run(course, subs, jobs=2),
+                "local, 2 threads (before)": run(course, subs, jobs=2, processes=False)}
         if not a.no_dask:
             runs["Dask LocalCluster, 2 workers"] = run(course, subs, dask=True)
         base = runs["local pool, 1 worker"]
@@ -182,6 +190,10 @@ def main() -> int:
         by_kind = {k: sorted({base["scores"][s][0] for s in kinds if kinds[s].startswith(k)})
                    for k in ("correct", "mistake", "blank", "hostile")}
         print(f"scores by kind (identical on every executor): {by_kind}")
+        two = runs["local, 2 worker processes"]
+        print(f"2 worker processes: {n / two['wall']:.2f} subs/s = {base['wall'] / two['wall']:.2f}x 1 worker, "
+              f"{n / two['wall'] / RECORDED_BEFORE:.1f}x the {RECORDED_BEFORE} subs/s recorded before issue 19 "
+              f"(bench/RESULTS-grading.md); largest child process {two['child_maxrss_mb']:.1f} MiB")
         small_subs = subset(course, "subs-small", sorted(kinds)[:a.small])
         small = run(course, small_subs, jobs=1)
         print(f"peak grader memory (1 worker): {small['maxrss_mb']:.1f} MiB for {a.small} submissions, "

@@ -166,7 +166,14 @@ def test_sigint_mid_batch_keeps_finished_results_and_leaves_nothing(tmp_path):
         assert alive(workers), "the slow submission's worker should be running"
         t0 = time.monotonic()
         p.send_signal(signal.SIGINT)
-        out, _ = p.communicate(timeout=30)
+        try:
+            out, _ = p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:  # where it is stuck: every thread's stack (python -m nnlib_grader's SIGUSR2)
+            p.send_signal(signal.SIGUSR2)
+            time.sleep(2)
+            p.kill()
+            out, _ = p.communicate()
+            raise AssertionError(f"SIGINT did not stop the batch within 30 s:\n{out[-6000:]}") from None
         took = time.monotonic() - t0
     finally:
         if p.poll() is None:
@@ -204,14 +211,16 @@ for _f in glob.glob('/tmp/nnlib-grade-*/*.py') + glob.glob('{tmp}/nnlib-grade-*/
 """
 
 
-def test_sigkill_leaves_no_orphans_and_stale_scratch_is_removed_unread(tmp_path):
+@pytest.mark.parametrize("jobs", ["1", "2"])  # jobs in threads of the grader; in its child processes
+def test_sigkill_leaves_no_orphans_and_stale_scratch_is_removed_unread(tmp_path, jobs):
     course = make_course(tmp_path)
     subs = course / "subs"
-    add_sub(subs, "slow", "slow")
-    p = start_cli(tmp_path, course, "--jobs", "1", "--cell-timeout", "500")
+    for i in range(int(jobs)):  # one slow submission per job: with 2, both job processes hold one
+        add_sub(subs, f"slow{i or ''}", "slow")
+    p = start_cli(tmp_path, course, "--jobs", jobs, "--cell-timeout", "500")
     try:
-        wait_for(lambda: any(scratch_dirs(tmp_path)) and len(alive(descendants(p.pid))) >= 1, 200,
-                 "a running grading worker")
+        wait_for(lambda: len(scratch_dirs(tmp_path)) >= int(jobs) and len(alive(descendants(p.pid))) >= 1, 200,
+                 "a running grading worker per job")
         time.sleep(1.0)
         workers = alive(descendants(p.pid))
         stale = scratch_dirs(tmp_path)
@@ -227,7 +236,8 @@ def test_sigkill_leaves_no_orphans_and_stale_scratch_is_removed_unread(tmp_path)
     # plant a solution in the stale scratch dir, as a killed run would have: a later job must not read it
     sol = "def predict(w, X):\n    return (w[0] + X @ w[1:] > 0).astype(int)\n"
     (tmp_path / "tmp" / stale[0] / "solution.py").write_text(sol)
-    shutil.rmtree(subs / "slow")
+    for i in range(int(jobs)):
+        shutil.rmtree(subs / f"slow{i or ''}")
     nb = notebook("blank")
     for c in nb.cells:
         if (c.metadata.get("nbgrader") or {}).get("grade_id") == "predict":
@@ -240,6 +250,42 @@ def test_sigkill_leaves_no_orphans_and_stale_scratch_is_removed_unread(tmp_path)
     assert f"removed {stale[0]}" in out
     assert scratch_dirs(tmp_path) == []
     assert float(grades(course)["thief"]["score"]) == 0.0, out
+
+
+# -- a job process dies -------------------------------------------------------------------------------------------
+def test_a_dead_job_process_costs_only_its_jobs_and_retry_failed_grades_them(tmp_path):
+    course = make_course(tmp_path)
+    subs = course / "subs"
+    add_sub(subs, "s0", "slow")
+    for i in range(1, 10):
+        add_sub(subs, f"s{i}", "good" if i % 2 else "wrong")
+    p = start_cli(tmp_path, course, "--jobs", "2", "--cell-timeout", "8")
+    try:
+        wait_for(lambda: n_state(course) >= 2, 300, "two graded submissions")
+        me = Path(f"/proc/{p.pid}/cmdline").read_bytes()
+        kids = {c for c in alive(descendants(p.pid)) if Path(f"/proc/{c}/cmdline").read_bytes() == me}
+        assert len(kids) == 2, f"--jobs 2 runs its jobs in two forked children of the grader: {kids}"
+        os.kill(min(kids), signal.SIGKILL)
+        out, _ = p.communicate(timeout=300)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    rows = grades(course)
+    assert set(rows) == {f"s{i}" for i in range(10)}, out  # every submission has a row: none silently dropped
+    failed = {s for s, r in rows.items() if r["status"] == "error"}
+    assert failed, "the killed child's jobs are recorded as errors"
+    report = json.loads((course / "grading" / A / "results" / f"{sorted(failed)[0]}.json").read_text())
+    assert "job process of the grader died" in json.dumps(report), report
+    for s, r in rows.items():
+        if s not in failed and s != "s0":
+            assert float(r["score"]) == (MAX if int(s[1:]) % 2 else MAX - 3), (s, r)
+    rc, out2 = run_cli(tmp_path, course, "--jobs", "2", "--cell-timeout", "3", "--retry-failed")
+    assert rc == 0, out2
+    rows2 = grades(course)
+    for s, r in rows2.items():
+        if s != "s0":
+            assert r["status"] == "ok" and float(r["score"]) == (MAX if int(s[1:]) % 2 else MAX - 3), (s, r)
 
 
 # -- two runs at once ---------------------------------------------------------------------------------------------
@@ -403,6 +449,24 @@ def test_dask_localcluster_grades_like_the_local_pool(tmp_path):
     remote = {r.student: (r.score, r.status, {k: c["points"] for k, c in r.cells.items()}) for r in res}
     assert remote == local
     assert [local[s][0] for s in ("d1", "d2", "d3")] == [MAX, MAX - 3, 0.0]
+
+
+def test_job_processes_grade_like_threads_and_message_for_message(tmp_path):
+    from nnlib_grader import batch
+
+    course = make_course(tmp_path)
+    for s, kind in (("p1", "good"), ("p2", "wrong"), ("p3", "blank"), ("p4", "good")):
+        add_sub(course / "subs", s, kind)
+
+    def run(processes: bool) -> dict:
+        res = batch.grade(course, A, course / "subs", batch.Options(progress=False, feedback=False, force=True,
+                                                                   jobs=2, processes=processes))
+        return {r.student: (r.score, r.status, {k: (c["points"], c["message"]) for k, c in r.cells.items()})
+                for r in res}
+
+    threads, processes = run(False), run(True)
+    assert processes == threads
+    assert [threads[s][0] for s in ("p1", "p2", "p3", "p4")] == [MAX, MAX - 3, 0.0, MAX]
 
 
 # -- the student distribution --------------------------------------------------------------------------------------

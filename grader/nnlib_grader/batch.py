@@ -21,6 +21,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +55,7 @@ class Options:
     insecure: bool = False           # allow a Dask address other than tls:// (a network only the instructor reaches)
     feedback: bool = True
     container: bool = False          # workers in podman containers (container.py) instead of the native sandbox
+    processes: bool | None = None    # local jobs in child processes (None: when jobs > 1; executor.py)
 
 
 class Run(list):
@@ -305,13 +307,14 @@ def grade(course_dir, assignment: str, submissions, opts: Options | None = None)
         if unchanged:
             print(f"{unchanged} submission(s) already graded and unchanged: kept (--force regrades all, "
                   "--retry-failed regrades errors)", file=sys.stderr)
-        ex = E.make(opts.jobs, opts.dask, opts.dask_tls, opts.insecure)
+        jobs = max(1, min(opts.jobs, len(todo)))  # one submission (grading on submission): no process to start
+        ex = E.make(jobs, opts.dask, opts.dask_tls, opts.insecure, opts.processes)
         interrupted = threading.Event()
 
         def on_sigint(signum, frame):  # first ^C: stop; a second one interrupts for real
             interrupted.set()
             sandbox.STOP.set()
-            sandbox.kill_all()  # now: the main thread may be waiting on a job that would run for minutes
+            ex.interrupt()  # now, without waiting: the main thread may be waiting on a job that would run for minutes
             signal.signal(signal.SIGINT, signal.default_int_handler)
             print("\ninterrupted: cancelling the queue, ending running jobs, keeping what finished …",
                   file=sys.stderr)
@@ -339,7 +342,7 @@ def grade(course_dir, assignment: str, submissions, opts: Options | None = None)
                 by_future[ex.submit(J.grade_job, batch.spec(s, i))] = s
 
         try:
-            if opts.sandbox and not opts.container and opts.dask is None:
+            if opts.sandbox and not opts.container and ex.name == "local":
                 from nnlib_grader import zygote
 
                 zygote.get(policy.for_assignment(assignment))  # the worker template, from this thread (its doc)
@@ -347,7 +350,8 @@ def grade(course_dir, assignment: str, submissions, opts: Options | None = None)
             while by_future:
                 if interrupted.is_set():
                     ex.cancel(list(by_future))
-                    sandbox.kill_all()
+                    ex.interrupt()
+                    sandbox.kill_all()  # and what a thread of this process still holds (podman's containers too)
                 done = ex.wait_first(list(by_future), timeout=0.5)
                 items = []
                 for fut in done:
@@ -356,6 +360,9 @@ def grade(course_dir, assignment: str, submissions, opts: Options | None = None)
                         continue
                     try:
                         data = fut.result()
+                    except BrokenProcessPool:  # not the learner's doing: their code runs in the sandbox
+                        data = {"status": "error", "message": "not graded: the job process of the grader died "
+                                "(killed, or out of memory); `grade --retry-failed` grades it again"}
                     except Exception as exc:  # noqa: BLE001 - never abort the batch
                         data = {"status": "error", "message": f"{type(exc).__name__}: {exc}"}
                     if data.get("status") == "interrupted" or (interrupted.is_set() and data.get("status") != "ok"):

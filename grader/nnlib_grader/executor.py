@@ -1,5 +1,11 @@
 """Where grading jobs run: a local pool (default) or a Dask cluster (``--dask ADDRESS``).
 
+The local pool runs jobs in threads of this process when there is one (``--jobs 1``: nothing to share), and in
+forked child processes when there are several (:class:`ProcessExecutor`): a job's trusted side (building the
+checks' cases, comparing, naming the mistake, encoding messages) is Python work that holds the interpreter lock,
+so threads of one process take turns on it while the merge waits too; processes use every core
+(``bench/grading_bench.py`` measures both).
+
 A job is :func:`nnlib_grader.job.grade_job` on a dict of plain data; it returns plain data.  The grader's
 main process stays the only writer of the gradebook and the course: executors only compute.
 
@@ -13,13 +19,16 @@ alone can reach.
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
 import queue
+import signal
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed, wait
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +55,88 @@ class LocalExecutor:
         for f in futures:
             f.cancel()
 
+    def interrupt(self) -> None:
+        """SIGINT: end the running jobs' workers now (each job's thread then reaps its own; no lock, no wait, so
+        a signal handler may call it)."""
+        from nnlib_grader import workers
+
+        workers.STOP.set()
+        workers.signal_all()
+
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+FORK_LOCK = threading.Lock()  # held while the children are forked: another thread of the grader that holds it
+# (serve's publisher) is never copied into a child in the middle of a write, a lock of its held for ever there
+
+
+def _noop() -> int:
+    return os.getpid()
+
+
+def _on_interrupt(signum, frame) -> None:  # a child's SIGUSR1: its parent was interrupted
+    from nnlib_grader import workers
+
+    workers.STOP.set()
+    workers.signal_all()
+
+
+def _child_init(parent: int) -> None:
+    """In each child: die with the grader (SIGKILL included), leave ^C to it, end this child's workers on its
+    word (SIGUSR1)."""
+    from nnlib_grader import confine
+
+    confine.prctl(confine.PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the grader went before the line above took effect
+        os._exit(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGUSR1, _on_interrupt)
+    from multiprocessing.util import Finalize
+
+    from nnlib_grader import zygote
+
+    Finalize(None, zygote.close_all, exitpriority=10)  # the child's worker template ends (and is reaped) with it
+
+
+class ProcessExecutor(LocalExecutor):
+    """Jobs in ``jobs`` child processes forked from this one (nothing to import again; each starts its own worker
+    template, :mod:`nnlib_grader.zygote`).  The children are started here, before the run starts any thread of
+    its own (a fork copies only the thread that forks).  They die with this process (``PR_SET_PDEATHSIG``);
+    :meth:`interrupt` passes a ^C on as SIGUSR1, on which each ends its running workers."""
+
+    name = "processes"
+
+    def __init__(self, jobs: int):
+        self.jobs = jobs
+        self._start()
+
+    def submit(self, fn: Callable, spec: dict) -> Future:
+        """As the thread pool's; a pool whose child died (the jobs it held fail: ``BrokenProcessPool``, an
+        ``error`` that ``--retry-failed`` grades again) is replaced by a new one first."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return self.pool.submit(fn, spec)
+        except BrokenProcessPool:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self._start()
+            return self.pool.submit(fn, spec)
+
+    def _start(self) -> None:
+        jobs = self.jobs
+        ctx = multiprocessing.get_context("fork")
+        with FORK_LOCK:
+            before = {p.pid for p in multiprocessing.active_children()}
+            self.pool = ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=ctx, initializer=_child_init,
+                                            initargs=(os.getpid(),))
+            self.pool.submit(_noop).result()  # forks every child now (the fork context starts them all at once)
+            self.children = [p.pid for p in multiprocessing.active_children() if p.pid not in before]
+
+    def interrupt(self) -> None:
+        for pid in self.children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGUSR1)
 
 
 class DaskError(ValueError):
@@ -252,6 +341,9 @@ class DaskExecutor:
                         "(Dask config nnlib-grader.reconnect): the results merged so far are kept; start the "
                         "scheduler and its workers again and re-run the same grade command to grade the rest")
 
+    def interrupt(self) -> None:
+        """SIGINT: nothing runs here to end (``cancel`` asks the scheduler; a job already running finishes)."""
+
     def cancel(self, futures: list) -> None:
         for job in futures:
             job.stopped = True
@@ -266,5 +358,11 @@ class DaskExecutor:
 
 
 def make(jobs: int, dask: Any = None, tls_dir: str | os.PathLike | None = None,
-         insecure: bool = False) -> LocalExecutor | DaskExecutor:
-    return DaskExecutor(dask, tls_dir, insecure) if dask else LocalExecutor(jobs)
+         insecure: bool = False, processes: bool | None = None) -> LocalExecutor | DaskExecutor:
+    """The executor of a run: Dask where ``dask`` names a cluster, else the local pool — in child processes
+    where ``processes`` (None: when ``jobs`` > 1), else in threads."""
+    if dask:
+        return DaskExecutor(dask, tls_dir, insecure)
+    if processes if processes is not None else jobs > 1:
+        return ProcessExecutor(jobs)
+    return LocalExecutor(jobs)

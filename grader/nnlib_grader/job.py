@@ -76,7 +76,8 @@ def grade_job(spec: dict) -> dict:
             out["notebooks"][name] = {
                 "cells": [vars(c) for c in res.cells], "answer_errors": res.answer_errors,
                 "seconds": res.seconds, "peak_mb": res.peak_mb}
-            out["autograded"][name] = autograded.build(source, release, submitted, res)
+            # as the file's text: made here, in parallel with the other jobs, not by the batch's single merger
+            out["autograded"][name] = nbformat.writes(autograded.build(source, release, submitted, res))
     except Exception as exc:  # noqa: BLE001 - one broken submission never stops the batch
         out["status"], out["message"] = "error", f"{type(exc).__name__}: {exc}"[:4000]
     finally:

@@ -92,12 +92,29 @@ class Merger:
             gb, self._gb = self._gb, None
             gb.close()
 
-    def _submission(self, gb, student: str):
+    def _loaded(self, gb, students: list[str]) -> dict:
+        """{student: submission} of those already in the gradebook, with their notebooks, grades and cells read in
+        a few queries for the whole batch (read one attribute at a time, they cost a query per grade)."""
+        from nbgrader.api import Assignment, Grade, Student, SubmittedAssignment, SubmittedNotebook
+        from sqlalchemy.orm import joinedload, selectinload
+
+        notebooks = selectinload(SubmittedAssignment.notebooks)
+        rows = (gb.db.query(SubmittedAssignment).join(Assignment).join(Student)
+                .filter(Assignment.name == self.assignment, Student.id.in_(students))
+                .options(joinedload(SubmittedAssignment.student), joinedload(SubmittedAssignment.assignment),
+                         notebooks.joinedload(SubmittedNotebook.notebook),
+                         notebooks.selectinload(SubmittedNotebook.grades).joinedload(Grade.cell))
+                .all())
+        return {r.student.id: r for r in rows}
+
+    def _submission(self, gb, student: str, loaded: dict | None = None):
         """The student's submission, created through nbgrader's API where it is new (``add_student`` and
         ``add_submission`` commit: an empty submission, scored 0, once per new student, before the batch's
         transaction)."""
         from nbgrader.api import MissingEntry
 
+        if loaded and student in loaded:
+            return loaded[student]
         try:
             return gb.find_submission(self.assignment, student)
         except MissingEntry:
@@ -135,7 +152,8 @@ class Merger:
         gb = self.gradebook()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            subs = [(self._submission(gb, it.res.student), it) for it in items]
+            loaded = self._loaded(gb, [it.res.student for it in items])
+            subs = [(self._submission(gb, it.res.student, loaded), it) for it in items]
             try:
                 for sub, it in subs:
                     self._grades(sub, it)
@@ -152,15 +170,13 @@ class Merger:
         """Merge ``items`` (finished results) as the module doc says; returns once all is on disk."""
         if not items:
             return
-        import nbformat
-
         t0 = time.perf_counter()
 
         written: list[Path] = []
         for it in items:
-            for name, nb in (it.data.get("autograded") or {}).items():
+            for name, text in (it.data.get("autograded") or {}).items():  # the notebook's file, made by the job
                 dest = self.course.autograded / it.res.student / self.assignment / f"{name}.ipynb"
-                written.append(replace(dest, nbformat.writes(nbformat.from_dict(nb))))
+                written.append(replace(dest, text))
             # timestamp.txt and submission_secret.txt beside it: nbgrader's release_feedback matches by them
             carry_submission_files(it.sub.folder, self.course.autograded / it.res.student / self.assignment)
         try:

@@ -369,8 +369,11 @@ class Service:
             stop_watch, t0 = threading.Event(), time.monotonic()
 
             def watch() -> None:
+                from nnlib_grader.executor import FORK_LOCK
+
                 while not stop_watch.wait(0.05):
-                    publish_merged()
+                    with FORK_LOCK:  # never forked into a job process half-way through a write (executor.py)
+                        publish_merged()
 
             watcher = threading.Thread(target=watch, name="serve-publish", daemon=True)
             watcher.start()

@@ -26,6 +26,14 @@ def kill_all() -> None:
         w.kill()
 
 
+def signal_all() -> None:
+    """SIGKILL every live worker's processes now, taking no lock and waiting for nothing, so that a signal handler
+    may call it while its thread is anywhere (``kill_all`` there could wait on a lock that thread holds).  The
+    thread that runs each job then reads the end of its worker and reaps it (``kill``)."""
+    for w in list(LIVE):  # one C-level copy: atomic under the interpreter lock
+        w.signal()
+
+
 class Worker:
     """A running sandboxed worker: ``request(obj)`` sends one message and returns the reply."""
 
@@ -55,6 +63,15 @@ class Worker:
                 err = fh.read()[-2000:]
             raise RuntimeError(f"the {what} failed to start: {exc}\n{err.decode(errors='replace')}") from None
         return self
+
+    def signal(self) -> None:
+        """SIGKILL the worker's processes, nothing else (see :func:`signal_all`); a container's worker is ended by
+        ``kill`` (podman), which the batch calls from its loop."""
+        with contextlib.suppress(Exception):
+            if getattr(self.proc, "forked", False):
+                self.proc.kill()  # its pidfd: the job's sandbox dies with it (PR_SET_PDEATHSIG)
+            else:
+                os.killpg(self.proc.pid, signal.SIGKILL)
 
     def kill(self) -> None:
         with _LIVE_LOCK:
