@@ -117,7 +117,7 @@ case "$mode" in
     echo "== pytest"
     # -m "": every test, slow ones included (pyproject's addopts select the quick set for a bare `pytest`);
     # the gpu tests skip without a GPU.  Arguments after `bash run.sh test` come later and take precedence.
-    exec "$VENV/bin/python" -m pytest -n 2 --dist loadgroup -p no:cacheprovider -m "" "$@"
+    exec "$VENV/bin/python" -m pytest -n 2 --dist loadgroup -p no:cacheprovider --durations=25 -m "" "$@"
     ;;
   git-filter)  # only (re-)register the git filter, for a clone whose .venv exists already
     git_filter
