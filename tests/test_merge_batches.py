@@ -134,3 +134,26 @@ def test_one_batch_one_transaction_and_files_per_batch(tmp_path, monkeypatch):
     assert sum(flushes) == len(KINDS) and commits == flushes  # one transaction per batch, none per result
     assert res.batches == len(flushes)
     assert gradebook_scores(course) == EXPECT
+
+
+def test_a_forked_job_process_does_not_hold_the_assignment_lock(tmp_path):
+    """An flock is shared by a fork: a job process that outlived a SIGKILLed grader would keep the next run out."""
+    import signal as _signal
+    import time as _time
+
+    from nnlib_grader import batch
+
+    with batch.assignment_lock(tmp_path / "grading" / "a01"):
+        pid = os.fork()
+        if pid == 0:  # the child: as a job process, it only waits
+            _time.sleep(30)
+            os._exit(0)
+        try:
+            _time.sleep(0.2)
+            held = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+            assert not [p for p in held if p.endswith("/.lock")], held
+        finally:
+            os.kill(pid, _signal.SIGKILL)
+            os.waitpid(pid, 0)
+    with batch.assignment_lock(tmp_path / "grading" / "a01"):  # free again once the grader let it go
+        pass

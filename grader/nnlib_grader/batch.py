@@ -90,6 +90,30 @@ def read_state(path: Path) -> dict:
         return {}
 
 
+_LOCK_FDS: set[int] = set()  # the descriptors of the locks this process holds
+
+
+def _drop_locks_in_child() -> None:
+    """In a forked child (a job process): close its copies of the locks' descriptors.  An flock belongs to the open
+    file, which a fork shares: a child that outlived a SIGKILLed grader would hold the lock until it died."""
+    for fd in list(_LOCK_FDS):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _LOCK_FDS.clear()
+
+
+os.register_at_fork(after_in_child=_drop_locks_in_child)
+
+
+@contextlib.contextmanager
+def _registered(fd: int):
+    _LOCK_FDS.add(fd)
+    try:
+        yield
+    finally:
+        _LOCK_FDS.discard(fd)
+
+
 @contextlib.contextmanager
 def assignment_lock(out: Path):
     out.mkdir(parents=True, exist_ok=True)
@@ -107,7 +131,8 @@ def assignment_lock(out: Path):
     fh.write(f"pid {os.getpid()}")
     fh.flush()
     try:
-        yield
+        with _registered(fh.fileno()):
+            yield
     finally:
         fcntl.flock(fh, fcntl.LOCK_UN)
         fh.close()
