@@ -106,15 +106,6 @@ os.register_at_fork(after_in_child=_drop_locks_in_child)
 
 
 @contextlib.contextmanager
-def _registered(fd: int):
-    _LOCK_FDS.add(fd)
-    try:
-        yield
-    finally:
-        _LOCK_FDS.discard(fd)
-
-
-@contextlib.contextmanager
 def assignment_lock(out: Path):
     out.mkdir(parents=True, exist_ok=True)
     fh = open(out / ".lock", "a+")
@@ -130,10 +121,11 @@ def assignment_lock(out: Path):
     fh.truncate()
     fh.write(f"pid {os.getpid()}")
     fh.flush()
+    _LOCK_FDS.add(fh.fileno())
     try:
-        with _registered(fh.fileno()):
-            yield
+        yield
     finally:
+        _LOCK_FDS.discard(fh.fileno())
         fcntl.flock(fh, fcntl.LOCK_UN)
         fh.close()
 
