@@ -1,10 +1,11 @@
 """Batched merges (grader/nnlib_grader/merge.py) lose nothing and count nothing twice when the grader is killed.
 
 The grader runs in a forked child of the test and is SIGKILLed *inside* a merge — after a batch's gradebook
-transaction has committed but before ``grades.csv``/``state.json`` say so, and in the middle of a transaction —
-then a new run grades the same class.  Checked: every result that ``state.json`` calls merged is in the gradebook,
-the records and ``grades.csv`` with its right score; the next run grades exactly the others; the gradebook ends with
-one submission per student holding that student's score (a regrade overwrites, never adds).
+transaction has committed but before its entries in the index's journal say so (nnlib_grader/index.py), and in
+the middle of a transaction — then a new run grades the same class.  Checked: every result that ``state.json`` and
+the journal call merged is in the gradebook, the records and the index with its right score; the next run grades
+exactly the others; the gradebook ends with one submission per student holding that student's score (a regrade
+overwrites, never adds).
 """
 
 from __future__ import annotations
@@ -44,8 +45,11 @@ def _killed_run(course, patch) -> int:
 
 
 def _check_merged_so_far(course) -> set[str]:
-    merged = set(state(course)) if (course / "grading" / "a01_perceptron" / "state.json").exists() else set()
-    rows = grades(course) if merged else {}
+    """What a killed run left marked graded (state.json and its journal, as the next run reads them)."""
+    from nnlib_grader import index
+
+    rows, st = index.read(course / "grading" / "a01_perceptron")
+    merged = set(st)
     gb = gradebook_scores(course)
     assert set(rows) == merged, (rows, merged)
     for s in merged:
@@ -58,29 +62,28 @@ def _finish_and_check(course, merged: set[str]) -> None:
     res = grade_here(course, jobs=2)
     assert sorted(r.student for r in res) == sorted(set(KINDS) - merged), "graded again what was merged, or missed one"
     assert res.unchanged == len(merged)
-    rows, gb = grades(course), gradebook_scores(course)
+    rows, gb = grades(course), gradebook_scores(course)  # the files themselves: the finished run compacted them
+    assert (course / "grading" / "a01_perceptron" / "journal.jsonl").stat().st_size == 0
     assert {s: float(r["score"]) for s, r in rows.items()} == EXPECT
     assert gb == EXPECT  # one submission per student, its score counted once
     assert set(state(course)) == set(KINDS)
 
 
-def test_sigkill_after_a_batch_committed_before_state_json(tmp_path):
+def test_sigkill_after_a_batch_committed_before_its_index_entries(tmp_path):
     course = _class(tmp_path)
 
     def patch(merger):
-        def killed(*_a, **_k):
-            os.kill(os.getpid(), signal.SIGKILL)
+        from nnlib_grader.index import Index
 
-        real = merger._transaction
+        real, calls = Index.record, []
 
-        def transaction(self, items):
-            real(self, items)
-            if self.flushes >= 1:  # the second batch is in the gradebook: die before its files and state.json
-                import nnlib_grader.merge as m
+        def record(self, entries):
+            calls.append(len(entries))
+            if len(calls) >= 2:  # the second batch: in the gradebook, its files written, not yet marked graded
+                os.kill(os.getpid(), signal.SIGKILL)
+            return real(self, entries)
 
-                m.write_grades = killed
-
-        merger._transaction = transaction
+        Index.record = record
 
     assert _killed_run(course, patch) == signal.SIGKILL
     merged = _check_merged_so_far(course)
@@ -95,10 +98,10 @@ def test_sigkill_in_the_middle_of_a_transaction(tmp_path):
 
     def patch(merger):
         real = merger._penalty
-        def penalty(self, gb, s, student):
+        def penalty(self, gb, s):
             if self.flushes >= 1:  # a later batch: its grades are flushed to the database, not committed
                 os.kill(os.getpid(), signal.SIGKILL)
-            return real(self, gb, s, student)
+            return real(self, gb, s)
 
         merger._penalty = penalty
 

@@ -2,7 +2,7 @@
 
 Nothing is lost: the results that have finished are merged together as soon as the main thread is free, never
 held back for more (:mod:`nnlib_grader.merge`: autograded notebooks, result records and reports, then one gradebook
-transaction, then ``grades.csv`` and ``state.json`` once per batch, each file replaced whole); jobs are submitted
+transaction, then the batch's lines of the index's journal, :mod:`nnlib_grader.index`); jobs are submitted
 through a window of a few per worker, so the grader's memory does not grow with the class; sandboxed workers fork
 from one worker template per run (:mod:`nnlib_grader.zygote`); SIGINT cancels the queue, ends the running jobs
 and keeps what finished;
@@ -20,7 +20,6 @@ import signal
 import sys
 import tempfile
 import threading
-import time
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,7 @@ from nnlib_grader import merge as M
 from nnlib_grader import results as R
 from nnlib_grader import runner, sandbox
 from nnlib_grader.course import Course, cfg_get, load_course, run_nbgrader
+from nnlib_grader.index import Index
 from nnlib_grader.results import Result, read_grades, write_grades
 from nnlib_grader.submissions import Submission, discover
 
@@ -70,24 +70,6 @@ class Run(list):
 
 class BusyError(RuntimeError):
     """Another grading run holds this assignment's lock."""
-
-
-def read_state(path: Path) -> dict:
-    """``state.json`` ({student: content hash}); an unreadable one is treated as empty (and kept aside)."""
-    if not path.exists():
-        return {}
-    try:
-        data = json.loads(path.read_text())
-        if isinstance(data, dict):
-            return {str(k): str(v) for k, v in data.items()}
-        raise ValueError("not an object")
-    except (OSError, ValueError) as exc:
-        bad = path.with_suffix(f".unreadable-{int(time.time())}")
-        with contextlib.suppress(OSError):
-            os.replace(path, bad)
-        print(f"warning: {path} was unreadable ({exc}); moved to {bad.name}, every submission is graded again",
-              file=sys.stderr)
-        return {}
 
 
 _LOCK_FDS: set[int] = set()  # the descriptors of the locks this process holds
@@ -312,7 +294,8 @@ def grade(course_dir, assignment: str, submissions, opts: Options | None = None)
         subs, skipped = discover(submissions, assignment, list(batch.notebooks))
         for line in skipped:
             print(f"skipped {line}", file=sys.stderr)
-        rows, state = read_grades(batch.out / "grades.csv"), read_state(batch.out / "state.json")
+        index = Index(batch.out)  # grades.csv, state.json and what a killed run's journal adds to them
+        rows, state = index.rows, index.state
 
         def done(s: Submission) -> bool:
             status = rows.get(s.student, {}).get("status")
@@ -345,7 +328,7 @@ def grade(course_dir, assignment: str, submissions, opts: Options | None = None)
             bar = tqdm(total=len(todo), desc=f"grading {assignment}", unit="sub", disable=not opts.progress)
         except ImportError:  # pragma: no cover
             pass
-        merger = M.Merger(course, assignment, batch.out, rows, state)
+        merger = M.Merger(course, assignment, batch.out, index)
         queue = iter(enumerate(todo))
         window = max(2 * opts.jobs + 2, 8) if opts.dask is None else 256  # specs in flight: memory flat in n
         by_future: dict = {}
@@ -387,6 +370,7 @@ def grade(course_dir, assignment: str, submissions, opts: Options | None = None)
                     items.append(M.Item(batch.result_of(data, s), data, s))
                 refill()  # the next jobs start before this batch is merged
                 merger.flush(items)
+                index.tick()  # grades.csv and state.json at most a few seconds behind the journal
                 for it in items:
                     results.append(it.res)
                     if bar:

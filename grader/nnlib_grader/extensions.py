@@ -85,22 +85,26 @@ def _utc(text: str) -> dt.datetime:
     return t.astimezone(dt.UTC).replace(tzinfo=None) if t.tzinfo else t
 
 
-def late_penalty(gb, config, assignment: str, student: str) -> None:
-    """nbgrader's ``AssignLatePenalties`` (its plugin and config) on the gradebook's current scores, counted from
-    the student's own due date (the assignment's plus any extension)."""
+def penalty_plugin(config):
+    """nbgrader's late-penalty plugin as the course configures it (``AssignLatePenalties``), made once per run."""
     from nbgrader.preprocessors import AssignLatePenalties
 
-    s = gb.find_submission(assignment, student)
-    late = s.total_seconds_late
     alp = AssignLatePenalties(config=config)
-    plugin = alp.plugin_class(parent=alp)
-    for nb in s.notebooks:
+    return alp.plugin_class(parent=alp)
+
+
+def assign_penalty(gb, plugin, sub) -> None:
+    """nbgrader's late penalty of each notebook of ``sub`` (a ``SubmittedAssignment``), from the notebook's
+    current score (read again: the grades may have changed in this transaction) and the student's own due date
+    (the assignment's plus any extension).  Nothing is committed: the caller's transaction holds it."""
+    late = sub.total_seconds_late
+    for nb in sub.notebooks:
+        gb.db.expire(nb, ["score"])
         nb.late_submission_penalty = None
         if late > 0:
-            penalty = plugin.late_submission_penalty(student, nb.score, late)
+            penalty = plugin.late_submission_penalty(sub.student.id, nb.score, late)
             if penalty is not None:
                 nb.late_submission_penalty = min(penalty, nb.score)
-    gb.db.commit()
 
 
 def _extension_of(ext: Extension | None, duedate: dt.datetime | None) -> dt.timedelta | None:
@@ -128,23 +132,29 @@ def apply(course_dir, assignment: str | None = None, out=print) -> list[str]:
 
     course = load_course(course_dir)
     exts = read(course.root / FILE)
+    plugin = penalty_plugin(course.config)
     changed: list[str] = []
     with warnings.catch_warnings(), Gradebook(course.db_url) as gb:
         warnings.simplefilter("ignore")
         names = [assignment] if assignment else [a.name for a in gb.assignments]
-        for name in names:
+        for name in names:  # one transaction per assignment, its submissions read in a few queries
             a = gb.find_assignment(name)
-            for sub in list(a.submissions):
-                sid = sub.student.id
-                before = (sub.extension, sub.late_submission_penalty)
-                sub.extension = _extension_of(exts.get((sid, name)), a.duedate)
-                gb.db.commit()
-                late_penalty(gb, course.config, name, sid)
-                sub = gb.find_submission(name, sid)
-                if (sub.extension, sub.late_submission_penalty) != before:
-                    due = f"{sub.duedate} UTC" if sub.duedate else "no due date"
-                    changed.append(f"{sid} {name}: due {due}, late penalty {before[1] or 0:g} -> "
-                                   f"{sub.late_submission_penalty or 0:g}")
+            subs = _submissions(gb, a)
+            before = {s.id: (s.extension, _penalty(s)) for s in subs}
+            try:
+                for s in subs:
+                    s.extension = _extension_of(exts.get((s.student.id, name)), a.duedate)
+                gb.db.flush()
+                for s in subs:
+                    assign_penalty(gb, plugin, s)
+                lines = [f"{s.student.id} {name}: due {f'{s.duedate} UTC' if s.duedate else 'no due date'}, late "
+                         f"penalty {before[s.id][1]:g} -> {_penalty(s):g}"
+                         for s in subs if (s.extension, _penalty(s)) != before[s.id]]  # read before the commit
+                gb.db.commit()  # expires every row read: nothing of them is read after it
+            except BaseException:
+                gb.db.rollback()
+                raise
+            changed += lines
         pending = sorted(f"{s} {n}" for (s, n) in exts if n in names and not _has_submission(gb, n, s))
         known = {a.name for a in gb.assignments}
         unknown = sorted({f"line {e.line}: {n}" for (_, n), e in exts.items() if n not in known})
@@ -155,6 +165,21 @@ def apply(course_dir, assignment: str | None = None, out=print) -> list[str]:
     if pending:
         out(f"waiting for a graded submission (applied when graded): {', '.join(pending)}")
     return changed
+
+
+def _submissions(gb, a) -> list:
+    """The submissions of assignment ``a`` with their students and notebooks (three queries, not one per row)."""
+    from nbgrader.api import SubmittedAssignment
+    from sqlalchemy.orm import joinedload, selectinload
+
+    return (gb.db.query(SubmittedAssignment).filter(SubmittedAssignment.assignment_id == a.id)
+            .options(joinedload(SubmittedAssignment.student), joinedload(SubmittedAssignment.assignment),
+                     selectinload(SubmittedAssignment.notebooks)).all())
+
+
+def _penalty(sub) -> float:
+    """The submission's late penalty: the sum over its notebooks, as nbgrader's column of the same name."""
+    return sum(nb.late_submission_penalty or 0.0 for nb in sub.notebooks)
 
 
 def _has_submission(gb, assignment: str, student: str) -> bool:

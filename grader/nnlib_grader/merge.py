@@ -10,9 +10,10 @@ still running) and nothing else.  A flush writes, in this order:
 2. the gradebook: every student's grades of the batch, then nbgrader's late penalty from the updated scores, in
    **one** transaction (manual scores and comments are never written: a regrade leaves them as they were); a
    student new to the gradebook first gets nbgrader's empty submission (its API commits that, scored 0);
-3. ``grades.csv`` and ``state.json``, each rewritten once, atomically — ``state.json`` last: it is what marks a
-   student graded, so a run killed before it grades that batch again (overwriting the same grades: nothing is
-   counted twice) and a run killed after it keeps everything.
+3. the batch's entries of the index (:mod:`nnlib_grader.index`: one line per student appended to the journal,
+   one fdatasync; ``grades.csv`` and ``state.json`` rewritten from it every few seconds and at the end) — last:
+   the entry is what marks a student graded, so a run killed before it grades that batch again (overwriting the
+   same grades: nothing is counted twice) and a run killed after it keeps everything.
 
 A batch whose transaction fails is rolled back and merged one student at a time, so that only the result that
 cannot be merged is marked ``error``.  One :class:`nbgrader.api.Gradebook` session serves the whole run (opening
@@ -28,10 +29,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nnlib.files import atomic_file, atomic_write, fsync_dir
+from nnlib.files import atomic_file, fsync_dir
+from nnlib_grader import extensions
 from nnlib_grader import results as R
 from nnlib_grader.feedback_release import carry_submission_files
-from nnlib_grader.results import Result, write_grades
+from nnlib_grader.index import Index
+from nnlib_grader.results import Result
 
 
 @dataclass
@@ -60,10 +63,8 @@ def sync(paths: list[Path]) -> None:
 
 
 class Merger:
-    def __init__(self, course: Any, assignment: str, out: Path, rows: dict[str, dict], state: dict[str, str]):
-        self.course, self.assignment, self.out = course, assignment, out
-        self.rows, self.state = rows, state
-        self.csv_path, self.state_path = out / "grades.csv", out / "state.json"
+    def __init__(self, course: Any, assignment: str, out: Path, index: Index):
+        self.course, self.assignment, self.out, self.index = course, assignment, out, index
         self._gb = None
         self._plugin = None
         self.flushes, self.seconds = 0, 0.0  # batches merged, wall time spent merging them
@@ -79,18 +80,17 @@ class Merger:
         return self._gb
 
     def plugin(self):
-        """nbgrader's late-penalty plugin as the course configures it (AssignLatePenalties), made once."""
         if self._plugin is None:
-            from nbgrader.preprocessors import AssignLatePenalties
-
-            alp = AssignLatePenalties(config=self.course.config)
-            self._plugin = alp.plugin_class(parent=alp)
+            self._plugin = extensions.penalty_plugin(self.course.config)
         return self._plugin
 
     def close(self) -> None:
-        if self._gb is not None:
-            gb, self._gb = self._gb, None
-            gb.close()
+        try:
+            self.index.close()
+        finally:
+            if self._gb is not None:
+                gb, self._gb = self._gb, None
+                gb.close()
 
     def _loaded(self, gb, students: list[str]) -> dict:
         """{student: submission} of those already in the gradebook, with their notebooks, grades and cells read in
@@ -137,16 +137,8 @@ class Merger:
                 g.auto_score = float(c["points"]) if (c and res.status in ("ok", "timeout")) else 0.0
                 g.needs_manual_grade = False  # manual_score and comments are left exactly as they were
 
-    def _penalty(self, gb, s, student: str) -> None:
-        """nbgrader's AssignLatePenalties on the scores as updated in this transaction."""
-        late = s.total_seconds_late
-        for nb in s.notebooks:
-            gb.db.expire(nb, ["score"])  # the deferred sum over the grades, read again after the flush
-            nb.late_submission_penalty = None
-            if late > 0:
-                penalty = self.plugin().late_submission_penalty(student, nb.score, late)
-                if penalty is not None:
-                    nb.late_submission_penalty = min(penalty, nb.score)
+    def _penalty(self, gb, sub) -> None:
+        extensions.assign_penalty(gb, self.plugin(), sub)
 
     def _transaction(self, items: list[Item]) -> None:
         gb = self.gradebook()
@@ -158,8 +150,8 @@ class Merger:
                 for sub, it in subs:
                     self._grades(sub, it)
                 gb.db.flush()
-                for sub, it in subs:
-                    self._penalty(gb, sub, it.res.student)
+                for sub, _ in subs:
+                    self._penalty(gb, sub)
                 gb.db.commit()
             except BaseException:
                 gb.db.rollback()
@@ -187,16 +179,14 @@ class Merger:
                     self._transaction([it])
                 except Exception as exc:  # noqa: BLE001
                     it.res.status, it.res.message = "error", f"merge failed: {type(exc).__name__}: {exc}"
+        entries = []
         for it in items:
             res = it.res
             written.append(replace(self.out / "results" / f"{res.student}.json", json.dumps(res.to_record(), indent=1)))
             written.append(replace(self.out / "reports" / f"{res.student}.md", R.render(res)))
-            self.rows[res.student] = {"student": res.student, "assignment": self.assignment,
-                                      "score": f"{res.score:g}", "max_score": f"{res.max_score:g}",
-                                      "status": res.status}
-            self.state[res.student] = res.sha
-        sync(written)  # the batch's files on disk before the files that say it is merged
-        write_grades(self.csv_path, self.rows)
-        atomic_write(self.state_path, json.dumps(self.state, indent=1, sort_keys=True))
+            entries.append(({"student": res.student, "assignment": self.assignment, "score": f"{res.score:g}",
+                             "max_score": f"{res.max_score:g}", "status": res.status}, res.sha))
+        sync(written)  # the batch's files on disk before the entries that say it is merged
+        self.index.record(entries)
         self.flushes += 1
         self.seconds += time.perf_counter() - t0

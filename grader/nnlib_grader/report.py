@@ -21,6 +21,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from nnlib.files import atomic_write
+from nnlib_grader import index
 from nnlib_grader import results as R
 from nnlib_grader.course import Course, load_course, run_nbgrader
 
@@ -38,7 +39,7 @@ def class_report(course_dir, assignment: str, top: int = 10) -> tuple[Path, Path
 
     course = course_dir if isinstance(course_dir, Course) else load_course(course_dir)
     out = course.root / "grading" / assignment
-    rows = R.read_grades(out / "grades.csv")
+    rows, _ = index.read(out)  # grades.csv with a killed run's journal applied
     tests: list[tuple[str, str]] = []
     maxima: dict[tuple[str, str], float] = {}
     points: dict[str, dict[tuple[str, str], float]] = defaultdict(dict)
