@@ -10,6 +10,8 @@ import os
 import signal
 import time
 
+from nnlib_grader import procs
+
 CGROUP_NAME = "nnlib-grading"
 
 
@@ -127,7 +129,7 @@ def remove_stale_cgroups() -> None:
                 owner, _, job = name.partition("-")
                 if not (owner.isdigit() and job.isdigit() and os.path.isdir(f"{base}/{name}")):
                     continue  # a control file of the cgroup itself
-                if os.path.exists(f"/proc/{owner}"):
+                if procs.running(int(owner), os.stat(f"{base}/{name}").st_mtime):
                     continue  # another live grader's job
                 c = Cgroup.__new__(Cgroup)
                 c.paths, c.mode = [f"{base}/{name}"], "stale"

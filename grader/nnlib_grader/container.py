@@ -24,7 +24,7 @@ import subprocess
 import sys
 import uuid
 
-from nnlib_grader import isolation, seccomp
+from nnlib_grader import isolation, procs, seccomp
 from nnlib_grader import protocol as P
 from nnlib_grader.workers import Worker
 
@@ -148,7 +148,7 @@ def remove_stale() -> list[str]:
         if not name.startswith(NAME_PREFIX):
             continue
         owner = name[len(NAME_PREFIX):].split("-")[0]
-        if owner.isdigit() and not os.path.exists(f"/proc/{owner}"):
+        if owner.isdigit() and not procs.running(int(owner)):  # gone, or a zombie
             kill(name)
             gone.append(name)
     return gone

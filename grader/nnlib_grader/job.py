@@ -10,7 +10,7 @@ from typing import Any
 
 import nbformat
 
-from nnlib_grader import autograded, runner, sandbox
+from nnlib_grader import autograded, procs, runner, sandbox
 
 SCRATCH_PREFIX = "nnlib-grade-"
 
@@ -33,11 +33,13 @@ def remove_stale_scratch() -> list[str]:
             continue
         owner, sep, _ = name[len(SCRATCH_PREFIX):].partition("-")
         path = os.path.join(base, name)
-        if not (owner.isdigit() and sep) or int(owner) == os.getpid() or os.path.exists(f"/proc/{owner}"):
+        if not (owner.isdigit() and sep) or int(owner) == os.getpid():
             continue
         try:
             st = os.lstat(path)
         except OSError:
+            continue
+        if procs.running(int(owner), st.st_mtime):  # a zombie, or a pid since given to another process: gone
             continue
         if st.st_uid != os.geteuid() or not os.path.isdir(path) or os.path.islink(path):
             continue
