@@ -207,7 +207,7 @@ class Batch:
                 entry["submitted"] = f"notebook {name}.ipynb is missing from the submission"
             else:
                 try:
-                    entry["submitted"] = runner.read_notebook(path)
+                    entry["submitted_text"] = runner.read_text(path)  # parsed by the job, beside the other jobs
                 except runner.SubmissionError as exc:
                     entry["submitted"] = str(exc)
             nbs[name] = entry

@@ -50,7 +50,8 @@ def remove_stale_scratch() -> list[str]:
 
 def grade_job(spec: dict) -> dict:
     """Grade one student's notebooks.  ``spec``: assignment, student, job, sandbox, limits, and per notebook
-    the source, release and submitted notebooks as JSON dicts (or an error string for the submission)."""
+    the source and release notebooks as JSON dicts and the submitted one as its file's text (``submitted_text``),
+    a JSON dict or an error string (``submitted``)."""
     t0 = time.monotonic()
     out: dict[str, Any] = {"student": spec["student"], "status": "ok", "message": "", "notebooks": {},
                            "autograded": {}, "isolation": []}
@@ -59,10 +60,16 @@ def grade_job(spec: dict) -> dict:
         for name, nbs in spec["notebooks"].items():
             source = nbformat.from_dict(nbs["source"])
             release = nbformat.from_dict(nbs["release"])
-            if isinstance(nbs["submitted"], str):
-                out["status"], out["message"] = "error", nbs["submitted"]
+            try:
+                submitted = (runner.parse_notebook(nbs["submitted_text"], f"{name}.ipynb") if "submitted_text" in nbs
+                             else nbs["submitted"])
+            except runner.SubmissionError as exc:
+                submitted = str(exc)
+            if isinstance(submitted, str):
+                out["status"], out["message"] = "error", submitted
                 continue
-            submitted = nbformat.from_dict(nbs["submitted"])
+            if not isinstance(submitted, nbformat.NotebookNode):
+                submitted = nbformat.from_dict(submitted)
             if sandbox.STOP.is_set():
                 out["status"] = "interrupted"
                 break

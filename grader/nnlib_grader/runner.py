@@ -75,19 +75,30 @@ def read_notebook(path, limit: int = MAX_NOTEBOOK_BYTES) -> Any:
     """Read a notebook as data, refusing files over ``limit`` bytes *before* reading them."""
     import os
 
-    import nbformat
+    return parse_notebook(read_text(path, limit), os.path.basename(str(path)))
+
+
+def read_text(path, limit: int = MAX_NOTEBOOK_BYTES) -> str:
+    """A notebook file's text, refusing files over ``limit`` bytes *before* reading them (the batch reads it; the
+    job, in parallel with the others, parses it: :func:`parse_notebook`)."""
+    import os
 
     size = os.stat(path).st_size
     if size > limit:
         raise SubmissionError(f"{os.path.basename(str(path))} is {size / 2**20:.1f} MiB, over the "
                               f"{limit / 2**20:.0f} MiB limit for a notebook")
     with open(path, "rb") as fh:
-        data = fh.read(limit + 1)
+        return fh.read(limit + 1).decode("utf-8", errors="replace")
+
+
+def parse_notebook(text: str, name: str) -> Any:
+    """``text`` as a notebook (nbformat 4, validated); any problem is the submission's, named by ``name``."""
+    import nbformat
+
     try:
-        return nbformat.reads(data.decode("utf-8", errors="replace"), as_version=4)
+        return nbformat.reads(text, as_version=4)
     except Exception as exc:  # noqa: BLE001 - any parse problem is the submission's
-        raise SubmissionError(f"{os.path.basename(str(path))} is not a readable notebook: "
-                              f"{type(exc).__name__}: {str(exc)[:200]}") from None
+        raise SubmissionError(f"{name} is not a readable notebook: {type(exc).__name__}: {str(exc)[:200]}") from None
 
 
 def _meta(cell: Any) -> dict:
