@@ -258,3 +258,28 @@ def test_scan_waits_for_a_complete_submission(tmp_path):
     (tmp_path / "not-a-submission").mkdir()
     (found,) = serve.scan(tmp_path)
     assert (found.student, found.assignment, found.when.isoformat()) == ("alice", A, "2026-12-07T01:14:30.314006+00:00")
+
+
+def test_one_pool_serves_every_batch_and_ends_with_the_service(site):
+    """The job processes are made once per service (not per batch: their fork and worker templates were most of a
+    lone submission's wait), keep grading batch after batch, and end with it."""
+    from nnlib_grader import zygote
+
+    svc = service(site)
+    with svc.pool() as ex:
+        kids = list(ex.children)
+        assert len(kids) == 2 and svc.opts.executor is ex
+        for round_, students in enumerate((("p1", "p2"), ("p3",), ("p4", "p5"))):
+            for i, s in enumerate(students):
+                submit(site, s, "good" if (round_ + i) % 2 == 0 else "blank")
+            assert svc.round() == len(students)
+            assert ex.children == kids, "a batch started job processes of its own"
+            for s in students:
+                (text,) = pages(site, s)
+                assert "Score of the tests shown here: " in text
+        assert "5 / 5" in pages(site, "p1")[0] and "0 / 5" in pages(site, "p2")[0]
+    assert svc.opts.executor is None and not zygote._TEMPLATES
+    deadline = time.monotonic() + 30
+    while any(os.path.exists(f"/proc/{k}") for k in kids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(os.path.exists(f"/proc/{k}") for k in kids), "the service's job processes outlived it"

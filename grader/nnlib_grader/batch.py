@@ -56,6 +56,9 @@ class Options:
     feedback: bool = True
     container: bool = False          # workers in podman containers (container.py) instead of the native sandbox
     processes: bool | None = None    # local jobs in child processes (None: when jobs > 1; executor.py)
+    executor: object = None          # an executor the caller made and keeps across runs (serve): this run neither
+    #                                  closes it nor the worker templates (None: one per run)
+    summary: bool = True             # report.md of the whole class after the run (serve publishes pages instead)
 
 
 class Run(list):
@@ -307,8 +310,12 @@ def grade(course_dir, assignment: str, submissions, opts: Options | None = None)
         if unchanged:
             print(f"{unchanged} submission(s) already graded and unchanged: kept (--force regrades all, "
                   "--retry-failed regrades errors)", file=sys.stderr)
-        jobs = max(1, min(opts.jobs, len(todo)))  # one submission (grading on submission): no process to start
-        ex = E.make(jobs, opts.dask, opts.dask_tls, opts.insecure, opts.processes)
+        own = opts.executor is None
+        if own:
+            jobs = max(1, min(opts.jobs, len(todo)))  # one submission: no process to start
+            ex = E.make(jobs, opts.dask, opts.dask_tls, opts.insecure, opts.processes)
+        else:
+            ex = opts.executor
         interrupted = threading.Event()
 
         def on_sigint(signum, frame):  # first ^C: stop; a second one interrupts for real
@@ -379,7 +386,7 @@ def grade(course_dir, assignment: str, submissions, opts: Options | None = None)
                         bar.update(1)
         finally:
             merger.close()
-            if opts.dask is None:
+            if opts.dask is None and own:
                 from nnlib_grader import zygote
 
                 zygote.close_all()
@@ -387,10 +394,12 @@ def grade(course_dir, assignment: str, submissions, opts: Options | None = None)
                 bar.close()
             if interrupted.is_set():
                 sandbox.kill_all()
-            ex.close()
+            if own:
+                ex.close()
             if old is not None:
                 signal.signal(signal.SIGINT, old)
-        R.write_summary(batch.out, assignment, list(rows))
+        if opts.summary:
+            R.write_summary(batch.out, assignment, list(rows))
         _apply_extensions(course, assignment)
         if opts.feedback and results:
             feedback(course, assignment, [r.student for r in results])
