@@ -29,6 +29,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -93,19 +94,48 @@ def submit(site: Path, student: str, assignment: str, good: bool) -> tuple[float
     return t, [fb / f"{notebook_hash(secret=secret, notebook_id=nb.stem)}.html" for nb in src.glob("*.ipynb")]
 
 
+class Watch:
+    """Polls every 20 ms, in a thread, for the feedback files of each submission added so far: a paced burst's
+    latencies are taken while later submissions are still being made."""
+
+    def __init__(self):
+        self.items: list[tuple[float, list[Path]]] = []
+        self.lat: list[float | None] = []
+        self._lock, self._stop = threading.Lock(), threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def add(self, item: tuple[float, list[Path]]) -> None:
+        with self._lock:
+            self.items.append(item)
+            self.lat.append(None)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.02):
+            now = time.perf_counter()
+            with self._lock:
+                todo = [(i, it) for i, it in enumerate(self.items) if self.lat[i] is None]
+            for i, (t, files) in todo:
+                if all(f.exists() for f in files):
+                    self.lat[i] = now - t
+
+    def wait(self, timeout: float) -> list[float]:
+        """Every latency, once each submission has its feedback (SystemExit after ``timeout`` s)."""
+        end = time.perf_counter() + timeout
+        while any(v is None for v in self.lat):
+            if time.perf_counter() > end:
+                raise SystemExit(f"timed out: {sum(v is None for v in self.lat)} submission(s) got no feedback")
+            time.sleep(0.05)
+        self._stop.set()
+        return list(self.lat)  # type: ignore[arg-type]
+
+
 def wait_all(items: list[tuple[float, list[Path]]], timeout: float) -> list[float]:
-    """Latency of each submission: until every one of its feedback files exists."""
-    lat: list[float | None] = [None] * len(items)
-    end = time.perf_counter() + timeout
-    while any(v is None for v in lat):
-        if time.perf_counter() > end:
-            raise SystemExit(f"timed out: {sum(v is None for v in lat)} submission(s) got no feedback")
-        now = time.perf_counter()
-        for i, (t, files) in enumerate(items):
-            if lat[i] is None and all(f.exists() for f in files):
-                lat[i] = now - t
-        time.sleep(0.02)
-    return lat  # type: ignore[return-value]
+    """Latency of each of ``items`` (already submitted): until every one of its feedback files exists."""
+    w = Watch()
+    for it in items:
+        w.add(it)
+    return w.wait(timeout)
 
 
 def main() -> None:
@@ -142,15 +172,15 @@ def main() -> None:
             baseline = statistics.median(base)
             bursts = []
             for r, rate in enumerate(rates):
-                items: list = []
+                watch = Watch()  # measuring from the first submission on, not after the last
                 t0 = time.perf_counter()
                 for i in range(a.n):
                     if rate > 0:  # paced: submission i at t0 + i / rate
                         time.sleep(max(0.0, t0 + i / rate - time.perf_counter()))
-                    items.append(submit(site, f"r{r}s{i:03d}", assignments[i % len(assignments)],
-                                        good=(i // 2) % 2 == 0))
+                    watch.add(submit(site, f"r{r}s{i:03d}", assignments[i % len(assignments)],
+                                     good=(i // 2) % 2 == 0))
                 t_sub = time.perf_counter() - t0
-                lat = sorted(wait_all(items, a.timeout))
+                lat = sorted(watch.wait(a.timeout))
                 bursts.append((rate, t_sub, lat, time.perf_counter() - t0))
         finally:
             svc.terminate()

@@ -58,7 +58,8 @@ class Options:
     processes: bool | None = None    # local jobs in child processes (None: when jobs > 1; executor.py)
     executor: object = None          # an executor the caller made and keeps across runs (serve): this run neither
     #                                  closes it nor the worker templates (None: one per run)
-    summary: bool = True             # report.md of the whole class after the run (serve publishes pages instead)
+    class_wide: bool = True          # after the run: report.md of every student, every late penalty recomputed
+    #                                  (extensions.csv, due dates); serve's private work course needs neither
 
 
 class Run(list):
@@ -398,9 +399,9 @@ def grade(course_dir, assignment: str, submissions, opts: Options | None = None)
                 ex.close()
             if old is not None:
                 signal.signal(signal.SIGINT, old)
-        if opts.summary:
+        if opts.class_wide:
             R.write_summary(batch.out, assignment, list(rows))
-        _apply_extensions(course, assignment)
+            _apply_extensions(course, assignment)
         if opts.feedback and results:
             feedback(course, assignment, [r.student for r in results])
     run = Run(results, unchanged, skipped, interrupted.is_set())

@@ -186,7 +186,8 @@ class Service:
         self.exchange = Path(root) / self.course_id
         self.state_dir = Path(state_dir) if state_dir else self.course.root / "grading" / "serve"
         self.defaults, self.per = load_settings(Path(settings) if settings else self.course.root / "serve.toml")
-        self.opts = replace(opts or batch.Options(), force=True, feedback=False, progress=False, summary=False)
+        self.opts = replace(opts or batch.Options(), force=True, feedback=False, progress=False,
+                            class_wide=False)
         self.log = log
         self.owner_check, self.unix_prefix = owner_check, unix_prefix
         self.stop = threading.Event()
@@ -444,7 +445,8 @@ class Service:
         with _lock(self.state_dir / ".lock"), self.pool():
             self.log(f"serve: watching {self.exchange / 'inbound'} (state {self.state.path}, every {interval:g} s)")
             while not self.stop.is_set():
-                self.round()
+                if self.round() and not once:
+                    continue  # it found work: look again at once (more may have come while it graded)
                 if once:
                     return
                 self.stop.wait(interval)
