@@ -44,3 +44,37 @@ def test_a_pid_that_started_after_the_leftover_was_made_is_another_process():
     finally:
         p.send_signal(signal.SIGKILL)
         p.wait()
+
+
+def test_the_job_process_interrupt_handler_survives_a_storm_of_signals():
+    """The grader passes ^C on to its job processes as SIGUSR1, every half second until they are done.  The handler
+    must not take a lock: with ``threading.Event.set`` a signal landing inside the handler re-entered it and the
+    process waited for ever on the Event's lock (a CI hang).  Here a child installs the real handler and is sent
+    thousands of SIGUSR1 while its main thread reads the flag; it must finish, with the flag set."""
+    code = (
+        "import os, signal, sys, time\n"
+        "from nnlib_grader import executor, workers\n"
+        "signal.signal(signal.SIGUSR1, executor._on_interrupt)\n"
+        "print('ready', flush=True)\n"
+        "end = time.monotonic() + 3\n"
+        "while time.monotonic() < end:\n"
+        "    workers.STOP.is_set()\n"
+        "print('done', workers.STOP.is_set(), flush=True)\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert p.stdout.readline().strip() == "ready"
+        sent = 0
+        while p.poll() is None and sent < 20_000:
+            try:
+                os.kill(p.pid, signal.SIGUSR1)
+            except ProcessLookupError:
+                break
+            sent += 1
+        out, _ = p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert out.strip() == "done True", (out, sent)
+    assert sent > 100

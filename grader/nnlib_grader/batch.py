@@ -30,7 +30,7 @@ from nnlib_grader import executor as E
 from nnlib_grader import job as J
 from nnlib_grader import merge as M
 from nnlib_grader import results as R
-from nnlib_grader import runner, sandbox
+from nnlib_grader import runner, sandbox, workers
 from nnlib_grader.course import Course, cfg_get, load_course, run_nbgrader
 from nnlib_grader.index import Index
 from nnlib_grader.results import Result, read_grades, write_grades
@@ -317,7 +317,7 @@ def grade(course_dir, assignment: str, submissions, opts: Options | None = None)
             ex = E.make(jobs, opts.dask, opts.dask_tls, opts.insecure, opts.processes)
         else:
             ex = opts.executor
-        interrupted = threading.Event()
+        interrupted = workers.Flag()  # set by the SIGINT handler: no lock (workers.Flag)
 
         def on_sigint(signum, frame):  # first ^C: stop; a second one interrupts for real
             interrupted.set()

@@ -324,12 +324,19 @@ class DaskExecutor:
         return True
 
     def _reconnected(self) -> None:
-        """Wait until the client talks to a scheduler again (Dask's own reconnection, else a new client)."""
+        """Wait until the client talks to a scheduler again: Dask's own reconnection, else a new client — when the
+        old one gave up (closing, closed) or has not reconnected within ``min(timeout, 20)`` s (its reconnection
+        can die inside Dask and leave it "connecting" for ever: CI saw tornado's "IOStream is not idle; cannot
+        convert to SSL" there, with the scheduler back)."""
         deadline = time.monotonic() + self.reconnect
+        since = time.monotonic()
         while time.monotonic() < deadline:
-            if self.client.status == "running":
+            status = self.client.status
+            if status == "running":
                 return
-            if self.own and self.client.status in ("closing", "closed"):
+            stuck = time.monotonic() - since > min(self.timeout, 20.0)
+            if self.own and (status in ("closing", "closed") or stuck):
+                since = time.monotonic()
                 with contextlib.suppress(DaskError):
                     old, self.client = self.client, self._connect(max(1.0, min(self.timeout,
                                                                                 deadline - time.monotonic())))

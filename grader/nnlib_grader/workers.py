@@ -14,7 +14,27 @@ from nnlib_grader import isolation, seccomp
 from nnlib_grader import protocol as P
 from nnlib_grader.cgroups import Cgroup
 
-STOP = threading.Event()  # set on SIGINT: no new workers start; kill_all() ends the running ones
+
+class Flag:
+    """A flag a signal handler may set.  ``threading.Event.set`` takes a lock: a second signal landing while the
+    first handler holds it runs the handler again in the same thread, which then waits for ever on that lock (CI
+    saw a job process hang so, the grader sending its SIGUSR1 every half second).  Here set, clear and read are
+    single attribute operations, atomic under the interpreter lock."""
+
+    def __init__(self) -> None:
+        self._on = False
+
+    def set(self) -> None:
+        self._on = True
+
+    def clear(self) -> None:
+        self._on = False
+
+    def is_set(self) -> bool:
+        return self._on
+
+
+STOP = Flag()  # set on SIGINT: no new workers start; kill_all() ends the running ones
 LIVE: set = set()
 _LIVE_LOCK = threading.Lock()
 
