@@ -32,6 +32,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, Thr
 from pathlib import Path
 from typing import Any
 
+from nnlib_grader import workers
+
 
 class LocalExecutor:
     """Jobs in threads of this process (each job's untrusted code runs in its own sandboxed worker process)."""
@@ -58,8 +60,6 @@ class LocalExecutor:
     def interrupt(self) -> None:
         """SIGINT: end the running jobs' workers now (each job's thread then reaps its own; no lock, no wait, so
         a signal handler may call it)."""
-        from nnlib_grader import workers
-
         workers.STOP.set()
         workers.signal_all()
 
@@ -75,11 +75,21 @@ def _noop() -> int:
     return os.getpid()
 
 
-def _on_interrupt(signum, frame) -> None:  # a child's SIGUSR1: its parent was interrupted
-    from nnlib_grader import workers
+_HANDLING = workers.Flag()
 
-    workers.STOP.set()
-    workers.signal_all()
+
+def _on_interrupt(signum, frame) -> None:
+    """A child's SIGUSR1: its parent was interrupted (sent again every half second until the child is done).
+    A signal that lands while this runs runs it again, nested in the same thread: the nested call returns at once,
+    so a storm of signals costs a few bytecodes each and never waits on anything the outer call holds."""
+    if _HANDLING.is_set():
+        return
+    _HANDLING.set()
+    try:
+        workers.STOP.set()
+        workers.signal_all()
+    finally:
+        _HANDLING.clear()
 
 
 def _child_init(parent: int) -> None:
