@@ -159,9 +159,11 @@ def main() -> int:
         course, subs, jobs, force, dask, processes = json.loads(a.child)
         print(json.dumps(child(Path(course), Path(subs), jobs, force, dask, processes)))
         return 0
+    from host import probe
+
     from nnlib_grader import sandbox
 
-    load0 = os.getloadavg()
+    load0, probe0 = os.getloadavg(), probe()
     tmp = Path(tempfile.mkdtemp(prefix="nnlib-gradebench-"))
     try:
         course, kinds = make_class(tmp, a.n)
@@ -169,7 +171,8 @@ def main() -> int:
         count = {k: sum(v.split(":")[0] == k for v in kinds.values()) for k in ("correct", "mistake", "blank",
                                                                                   "hostile")}
         print(f"{A}: {n} submissions {count}; sandbox: {sandbox.namespaces_available()[0]}; {os.cpu_count()} CPUs; "
-              f"load average before: {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f}")
+              f"load average before: {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f}; host probe {probe0:.1f} ms "
+              "(bench/host.py: lower is faster)")
         run(course, subs, jobs=2)  # warm-up, not timed: creates the gradebook and its student rows
         fixed = run(course, subs, jobs=1, force=False)
         assert fixed["n"] == 0, "the unchanged class was graded again"
@@ -207,7 +210,7 @@ def main() -> int:
                   f"{ours['wall']:.1f} s (ratio {nbg / ours['wall']:.1f}×); ours at class scale, 1 worker: "
                   f"{n / base['wall']:.2f} subs/s (ratio {n / base['wall'] / (len(some) / nbg):.1f}×)")
         load1 = os.getloadavg()
-        print(f"load average after: {load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f}")
+        print(f"load average after: {load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f}; host probe {probe():.1f} ms")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

@@ -150,7 +150,9 @@ def main() -> None:
     a = ap.parse_args()
     rates = [float(x) for x in a.rates.split(",")]
     assignments = a.assignments.split(",")
-    load0 = os.getloadavg()
+    from host import probe
+
+    load0, probe0 = os.getloadavg(), probe()
     with tempfile.TemporaryDirectory(prefix="nnlib-latency-") as tmp:
         site = Path(tmp)
         make_site(site, assignments)
@@ -189,7 +191,7 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 svc.kill()
             log.close()
-    load1 = os.getloadavg()
+    load1, probe1 = os.getloadavg(), probe()
     print(f"submit → fetchable feedback, bursts of {a.n} submissions ({', '.join(assignments)} mixed; half "
           f"solutions, half blank), serve --jobs {a.jobs} --interval {a.interval:g}")
     print(f"baseline (one submission, idle service): {baseline:.2f} s  (median of {len(base)}: "
@@ -203,7 +205,8 @@ def main() -> None:
               f"median {med / baseline:.1f}× baseline, p95 {p95 / baseline:.1f}×; "
               f"{'both targets hold' if med <= 2 and p95 <= 5 else 'targets not met'}")
     print(f"load average before {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f}; after {load1[0]:.2f} {load1[1]:.2f} "
-          f"{load1[2]:.2f}; {os.cpu_count()} cores")
+          f"{load1[2]:.2f}; {os.cpu_count()} cores; host probe {probe0:.1f} ms before, {probe1:.1f} ms after "
+          "(bench/host.py: lower is faster)")
 
 
 if __name__ == "__main__":
