@@ -46,10 +46,13 @@ def test_a_pid_that_started_after_the_leftover_was_made_is_another_process():
         p.wait()
 
 
+def _env() -> dict:
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+
+
 def _child(code: str, timeout: float) -> str:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     try:
-        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env(),
                               timeout=timeout).stdout
     except subprocess.TimeoutExpired as e:
         return f"hung: {e.stdout!r}"
@@ -89,8 +92,7 @@ def test_the_job_process_interrupt_handler_survives_a_burst_of_signals():
         "while time.monotonic() < end:\n"
         "    workers.STOP.is_set()\n"
         "print('done', workers.STOP.is_set(), flush=True)\n")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env)
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=_env())
     try:
         assert p.stdout.readline().strip() == "ready"
         sent = 0
