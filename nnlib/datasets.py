@@ -461,13 +461,13 @@ def _fetch(url: str, dest: Path, expected: str, timeout: float, progress: bool) 
     Writes through :func:`nnlib.files.atomic_file` (a temporary file in the same folder, moved into
     place), checking the length and the SHA-256 first; any failure removes the temporary file.
     """
-    from tqdm.auto import tqdm
+    from nnlib.progress import bar as progress_bar
 
     with atomic_file(dest, "wb") as f, urllib.request.urlopen(url, timeout=timeout) as resp:
         length = resp.headers.get("Content-Length")
         total = int(length) if length and length.isdigit() else None
         h, got = hashlib.sha256(), 0
-        with tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=dest.name,
+        with progress_bar(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=dest.name,
                   disable=not progress, leave=False) as bar:
             while chunk := resp.read(1 << 16):
                 f.write(chunk)

@@ -194,6 +194,6 @@ def _epochs(epochs: int, progress: bool) -> Any:
     """range(epochs), with a tqdm progress bar when asked."""
     if not progress:
         return range(epochs)
-    from tqdm.auto import tqdm
+    from nnlib.progress import bar
 
-    return tqdm(range(epochs), desc="epochs")
+    return bar(range(epochs), desc="epochs")

@@ -44,6 +44,7 @@ from nnlib._checks import ShapeError
 from nnlib.files import atomic_file
 from nnlib.model import Model
 from nnlib.network import Network
+from nnlib.progress import bar as progress_bar
 
 __all__ = ["History", "fit", "evaluate", "save_checkpoint", "load_checkpoint", "CheckpointError"]
 
@@ -343,9 +344,7 @@ def fit(model: Model | Network, train: tuple[Any, Any], val: tuple[Any, Any] | N
     best, best_state, bad_epochs = math.inf, None, 0
     bar = None
     if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=epochs, desc="epochs", unit="epoch")
+        bar = progress_bar(total=epochs, desc="epochs", unit="epoch")
     try:
         for epoch in range(epochs):
             if schedule is not None and plateau is None:

@@ -331,9 +331,9 @@ def grade(course_dir, assignment: str, submissions, opts: Options | None = None)
             else None
         bar = None
         try:
-            from tqdm.auto import tqdm
+            from nnlib.progress import bar as progress_bar
 
-            bar = tqdm(total=len(todo), desc=f"grading {assignment}", unit="sub", disable=not opts.progress)
+            bar = progress_bar(total=len(todo), desc=f"grading {assignment}", unit="sub", disable=not opts.progress)
         except ImportError:  # pragma: no cover
             pass
         merger = M.Merger(course, assignment, batch.out, index)
