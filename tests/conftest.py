@@ -1,6 +1,7 @@
-"""Shared fixtures: every test starts on the NumPy backend with a fixed seed."""
+"""Shared fixtures: every test starts on the NumPy backend with a fixed seed, and leaves the process as it found it."""
 
 import os
+import signal
 
 import numpy as np
 import pytest
@@ -8,6 +9,59 @@ import pytest
 import nnlib
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1, signal.SIGUSR2, signal.SIGCHLD, signal.SIGALRM,
+            signal.SIGHUP)
+
+
+def _process_state() -> dict:
+    return {"environment": {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"},  # pytest's own
+            "working directory": os.getcwd(), "numpy error handling": np.geterr(),
+            "signal handlers": {s.name: signal.getsignal(s) for s in _SIGNALS},
+            "timer": signal.getitimer(signal.ITIMER_REAL)[0] > 0}
+
+
+def _restore(state: dict) -> None:
+    for key in set(os.environ) - set(state["environment"]) - {"PYTEST_CURRENT_TEST"}:
+        del os.environ[key]
+    os.environ.update(state["environment"])
+    os.chdir(state["working directory"])
+    np.seterr(**state["numpy error handling"])
+    for s in _SIGNALS:
+        handler = state["signal handlers"][s.name]
+        if handler is not None:
+            signal.signal(s, handler)
+    signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def _differences(before: dict, after: dict) -> list[str]:
+    out = []
+    env_a, env_b = before["environment"], after["environment"]
+    for key in sorted(set(env_a) | set(env_b)):
+        if env_a.get(key) != env_b.get(key):
+            out.append(f"environment variable {key}: {env_a.get(key)!r} -> {env_b.get(key)!r}")
+    for what in ("working directory", "numpy error handling", "timer"):
+        if before[what] != after[what]:
+            out.append(f"{what}: {before[what]!r} -> {after[what]!r}")
+    for name, handler in before["signal handlers"].items():
+        if after["signal handlers"][name] != handler:
+            out.append(f"{name} handler: {handler!r} -> {after['signal handlers'][name]!r}")
+    return out
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_process_state():
+    """A test that changes the process for the tests after it (its environment, working directory, NumPy's error
+    handling, a signal handler, a pending alarm) fails here, by name, and the state is put back: otherwise the
+    change shows up as a failure of whichever test the scheduler happens to run next in the same worker."""
+    before = _process_state()
+    yield
+    leaked = _differences(before, _process_state())
+    if leaked:
+        _restore(before)
+        pytest.fail("the test left the process changed (use monkeypatch or restore it): " + "; ".join(leaked),
+                    pytrace=False)
 
 
 @pytest.fixture(autouse=True)
