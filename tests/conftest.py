@@ -15,15 +15,19 @@ _SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1, signal.SIGUSR2, signa
             signal.SIGHUP)
 
 
+# set by pytest itself, or by a library the first time it is imported (JAX, torch): not a test's doing
+_NOT_LEAKS = {"PYTEST_CURRENT_TEST", "TF_CPP_MIN_LOG_LEVEL", "TPU_SKIP_MDS_QUERY", "TORCHINDUCTOR_CACHE_DIR"}
+
+
 def _process_state() -> dict:
-    return {"environment": {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"},  # pytest's own
+    return {"environment": {k: v for k, v in os.environ.items() if k not in _NOT_LEAKS},
             "working directory": os.getcwd(), "numpy error handling": np.geterr(),
             "signal handlers": {s.name: signal.getsignal(s) for s in _SIGNALS},
             "timer": signal.getitimer(signal.ITIMER_REAL)[0] > 0}
 
 
 def _restore(state: dict) -> None:
-    for key in set(os.environ) - set(state["environment"]) - {"PYTEST_CURRENT_TEST"}:
+    for key in set(os.environ) - set(state["environment"]) - _NOT_LEAKS:
         del os.environ[key]
     os.environ.update(state["environment"])
     os.chdir(state["working directory"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import socket
 import struct
 import subprocess
@@ -406,7 +407,12 @@ def test_an_honest_reply_over_the_budget_fails_alone():
 
     t = threading.Thread(target=grader)
     t.start()
-    worker.serve(worker_end, P, Codec(P, provided, fixtures), ns)  # the main thread: serve sets signal alarms
+    alarm = signal.getsignal(signal.SIGALRM)
+    try:
+        worker.serve(worker_end, P, Codec(P, provided, fixtures), ns)  # the main thread: serve sets signal alarms
+    finally:  # a worker process's own handler: not this test process's
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, alarm)
     t.join()
     worker_end.close()
     big, table, small = replies
