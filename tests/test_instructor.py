@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -209,8 +210,20 @@ def _all_outputs(course: Path) -> dict[str, str]:
 
 
 # ------------------------------------------------------------------------------------------------ the batch
+@pytest.fixture
+def graded(_graded_once):
+    """The class graded once for this module; a test that changes its folders fails at its teardown, by name (tests
+    run in any order: the next one would otherwise read a changed class)."""
+    folders = (_graded_once["course"], _graded_once["subs"])
+    before = _tree_digest(*folders, skip=(".git",))
+    yield _graded_once
+    after = _tree_digest(*folders, skip=(".git",))
+    changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    assert not changed, f"the test changed the shared graded class (work on a copy): {changed[:5]}"
+
+
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def _graded_once(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("grading")
     course = make_course(tmp / "course", git=True)
     subs = tmp / "submissions"
@@ -459,8 +472,10 @@ def test_sparse_huge_notebook_is_refused_unread(tmp_path):
     assert any("huge" in s and "MiB limit" in s for s in results.skipped)
 
 
-def test_resume_skips_graded_and_regrades_changed(graded):
-    course, subs = graded["course"], graded["subs"]
+def test_resume_skips_graded_and_regrades_changed(graded, tmp_path):
+    course, subs = tmp_path / "course", tmp_path / "submissions"  # a copy: the graded class is shared
+    shutil.copytree(graded["course"], course, symlinks=True)
+    shutil.copytree(graded["subs"], subs, symlinks=True)
     opts = instructor.Options(**{**graded["opts"].__dict__, "jobs": 1, "feedback": False})
     nbformat.write(student_notebook({"mul": "def mul(a, b):\n    return 0"}), str(subs / "good.ipynb"))
     results = instructor.grade(course, ASSIGNMENT, subs, opts)
